@@ -1,0 +1,170 @@
+// hot-path-*: `getValidAccessToken()` with a valid token (one SELECT of row 1 + one AES-256-GCM decrypt),
+// against the floor measured in the same run: the raw driver's select of row 1 + the same decrypt.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { generateKeySpec, openField, parseKeyRing } from '../../src/crypto/index.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import type { BenchCase, BenchResult } from '../case.ts';
+import { median } from '../case.ts';
+
+const MYSQL_ADMIN = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const POSTGRES_ADMIN = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SELECT_ROW = 'select * from hansha_alarmbox_tokens where id = 1';
+const at = { table: 'hansha_alarmbox_tokens', column: 'access_token', rowId: 1 } as const;
+
+/** Mean microseconds per call over `n` sequential calls. */
+async function perCall(n: number, fn: () => unknown): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return ((performance.now() - start) * 1000) / n;
+}
+
+/** Alternates floor and subject for several rounds so that machine noise hits both alike; medians of rounds. */
+async function compare(
+  name: string,
+  limit: number,
+  n: number,
+  floor: () => unknown,
+  subject: () => unknown,
+): Promise<BenchResult> {
+  await perCall(n, floor);
+  await perCall(n, subject);
+  const floors: number[] = [];
+  const subjects: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    floors.push(await perCall(n, floor));
+    subjects.push(await perCall(n, subject));
+  }
+  const value = median(subjects);
+  const baseline = median(floors);
+  return { name, value, unit: 'µs/call', baseline, ratio: value / baseline, limit };
+}
+
+async function withServerDatabase(
+  admin: string,
+  dialect: 'mysql' | 'postgres',
+  run: (url: string) => Promise<BenchResult>,
+) {
+  const name = `alarmbox_bench_${process.pid}`;
+  const url = new URL(admin);
+  if (dialect === 'mysql') {
+    const conn = await mysql.createConnection(admin);
+    await conn.query(`create database ${name}`);
+    try {
+      url.pathname = `/${name}`;
+      return await run(url.href);
+    } finally {
+      await conn.query(`drop database ${name}`);
+      await conn.end();
+    }
+  }
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  try {
+    url.pathname = `/${name}`;
+    return await run(url.href);
+  } finally {
+    await client.query(`drop database ${name} with (force)`);
+    await client.end();
+  }
+}
+
+async function prepare(databaseUrl: string, keys: string) {
+  const alarmbox = createAlarmbox({
+    env: 'local',
+    databaseUrl,
+    encryptionKeys: keys,
+    clientId: 'x',
+    clientSecret: 'y',
+  });
+  await migrateToLatest(alarmbox.database);
+  await alarmbox.tokens.saveInitialToken({
+    accessToken: 'CU8wbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q',
+    refreshToken: 'rT8wbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q',
+    expiresIn: 86_400,
+  });
+  return alarmbox;
+}
+
+const hotPath: BenchCase = {
+  name: 'hot-path',
+  async run() {
+    const keys = generateKeySpec('bench');
+    const ring = parseKeyRing(keys, 'bench');
+    const results: BenchResult[] = [];
+
+    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-bench-'));
+    try {
+      const file = join(dir, 'bench.db');
+      const alarmbox = await prepare(`sqlite:${file}`, keys);
+      const raw = new BetterSqlite3(file);
+      const select = raw.prepare(SELECT_ROW);
+      results.push(
+        await compare(
+          'hot-path-sqlite',
+          2.0,
+          5_000,
+          () => openField(ring, (select.get() as { access_token: string }).access_token, at),
+          () => alarmbox.tokens.getValidAccessToken(),
+        ),
+      );
+      raw.close();
+      await alarmbox.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    results.push(
+      await withServerDatabase(MYSQL_ADMIN, 'mysql', async (url) => {
+        const alarmbox = await prepare(url, keys);
+        const pool = mysql.createPool({ uri: url, connectionLimit: 1 });
+        try {
+          return await compare(
+            'hot-path-mysql',
+            1.5,
+            1_000,
+            async () => {
+              const [rows] = await pool.query(SELECT_ROW);
+              return openField(ring, (rows as { access_token: string }[])[0]?.access_token ?? '', at);
+            },
+            () => alarmbox.tokens.getValidAccessToken(),
+          );
+        } finally {
+          await pool.end();
+          await alarmbox.close();
+        }
+      }),
+    );
+
+    results.push(
+      await withServerDatabase(POSTGRES_ADMIN, 'postgres', async (url) => {
+        const alarmbox = await prepare(url, keys);
+        const pool = new pg.Pool({ connectionString: url, max: 1 });
+        try {
+          return await compare(
+            'hot-path-postgres',
+            1.5,
+            1_000,
+            async () => {
+              const { rows } = await pool.query<{ access_token: string }>(SELECT_ROW);
+              return openField(ring, rows[0]?.access_token ?? '', at);
+            },
+            () => alarmbox.tokens.getValidAccessToken(),
+          );
+        } finally {
+          await pool.end();
+          await alarmbox.close();
+        }
+      }),
+    );
+    return results;
+  },
+};
+
+export default hotPath;

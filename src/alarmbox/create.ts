@@ -1,0 +1,71 @@
+import { type AlarmboxConfig, type AlarmboxOptions, loadConfig } from '../config/index.ts';
+import { type DatabaseHandle, openDatabase } from '../db/connection.ts';
+import { LockManager } from '../lock/index.ts';
+import { AlarmboxClient } from './client.ts';
+import { RefreshHistory } from './refresh-history.ts';
+import { TokenService } from './token-service.ts';
+import { AlarmboxTokenStore } from './token-store.ts';
+
+export interface Alarmbox {
+  readonly config: AlarmboxConfig;
+  /** `getValidAccessToken()`, `refresh({ force })`, `saveInitialToken(...)` */
+  readonly tokens: TokenService;
+  /** The token endpoint client; created on first access, which needs the client credentials. */
+  readonly client: AlarmboxClient;
+  readonly store: AlarmboxTokenStore;
+  /** Every refresh attempt of this process, recorded in `alarmbox_refresh_history` (no secrets). */
+  readonly history: RefreshHistory;
+  readonly database: DatabaseHandle;
+  /** Waits for pending history writes, then closes the database pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the toolkit from the environment (`ALARMBOX_*`, `DATABASE_URL`); `options` override it.
+ * Nothing is connected yet: the first query opens the pool. Run `alarmbox migrate` (or `migrateToLatest`)
+ * once before use.
+ */
+export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
+  const config = loadConfig(options);
+  const database = openDatabase(config.database);
+  const store = new AlarmboxTokenStore(database, config.keyRing);
+  const history = new RefreshHistory(database);
+  let client: AlarmboxClient | undefined;
+  const getClient = (): AlarmboxClient => {
+    client ??= new AlarmboxClient({
+      baseUrl: config.baseUrl,
+      ...config.credentials(),
+      redirectUri: config.redirectUri,
+      timeoutMs: config.httpTimeoutMs,
+    });
+    return client;
+  };
+  const tokens = new TokenService({
+    store,
+    client: getClient,
+    // DESIGN.md: the lease outlives three HTTP timeouts, so a live holder never loses it mid-refresh. Waiters
+    // mostly learn of a peer's refresh by watching the row; the lease poll only matters when the holder failed.
+    lock: new LockManager(database, {
+      name: TokenService.LOCK_NAME,
+      leaseMs: 3 * config.httpTimeoutMs,
+      pollMs: 50,
+    }),
+    lockWaitMs: config.lockWaitMs,
+    fallbackExpiresIn: config.fallbackExpiresIn,
+    onAttempt: history.recorder,
+  });
+  return {
+    config,
+    tokens,
+    get client() {
+      return getClient();
+    },
+    store,
+    history,
+    database,
+    close: async () => {
+      await history.flush();
+      await database.close();
+    },
+  };
+}

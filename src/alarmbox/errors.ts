@@ -1,0 +1,78 @@
+// The guide's exception family (lib/alarmbox/exceptions.py), with a machine-readable `reason`
+// so that callers and the CLI's exit code can tell "re-authorize" from "retry later".
+import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
+import { redact } from './redact.ts';
+
+export interface AlarmboxAPIErrorOptions {
+  readonly statusCode?: number | undefined;
+  /** Stored redacted: tokens, codes and secrets never survive on an error object. */
+  readonly responseBody?: string | undefined;
+  readonly reason?: FailureReason | undefined;
+  /** The OAuth 2.0 `error` code (RFC 6749 §5.2), e.g. `invalid_grant`, when the server sent one. */
+  readonly oauthError?: string | undefined;
+  readonly cause?: unknown;
+}
+
+/** AlarmBox API のエラー */
+export class AlarmboxAPIError extends Error implements ReasonedError {
+  override readonly name: string = 'AlarmboxAPIError';
+  readonly statusCode: number | undefined;
+  readonly responseBody: string | undefined;
+  readonly reason: FailureReason;
+  readonly oauthError: string | undefined;
+
+  constructor(message: string, options: AlarmboxAPIErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.statusCode = options.statusCode;
+    this.responseBody = options.responseBody === undefined ? undefined : redact(options.responseBody);
+    this.reason = options.reason ?? 'unexpected';
+    this.oauthError = options.oauthError;
+  }
+
+  /** True when retrying later can succeed without a person doing anything. */
+  get temporary(): boolean {
+    return this.reason === 'temporary' || this.reason === 'lock_timeout';
+  }
+}
+
+/** トークン関連のエラー */
+export class AlarmboxTokenError extends AlarmboxAPIError {
+  override readonly name: string = 'AlarmboxTokenError';
+}
+
+export const TOKEN_NOT_FOUND_MESSAGE =
+  'トークンが未設定です。alarmbox save-token コマンドで初回設定を行ってください (認可コードは alarmbox authorize-url の URL から取得します)。';
+
+/** トークンが未設定 */
+export class AlarmboxTokenNotFoundError extends AlarmboxTokenError {
+  override readonly name: string = 'AlarmboxTokenNotFoundError';
+  constructor(message: string = TOKEN_NOT_FOUND_MESSAGE) {
+    super(message, { reason: 'not_registered' });
+  }
+}
+
+/** トークンの更新に失敗 (`reason` が再認可が必要か、後で再試行すればよいかを表す) */
+export class AlarmboxTokenExpiredError extends AlarmboxTokenError {
+  override readonly name: string = 'AlarmboxTokenExpiredError';
+
+  /** Wraps a failure of the refresh the way the guide does: `トークンの更新に失敗しました: …`. */
+  static fromRefreshFailure(error: unknown): AlarmboxTokenExpiredError {
+    if (error instanceof AlarmboxTokenExpiredError) return error;
+    const reasoned = isReasonedError(error) ? error : undefined;
+    const api = error instanceof AlarmboxAPIError ? error : undefined;
+    return new AlarmboxTokenExpiredError(
+      `トークンの更新に失敗しました: ${reasoned?.message ?? '原因不明のエラー'}`,
+      {
+        reason: reasoned?.reason ?? 'unexpected',
+        statusCode: api?.statusCode,
+        responseBody: api?.responseBody,
+        oauthError: api?.oauthError,
+        cause: error,
+      },
+    );
+  }
+
+  get reauthorizationRequired(): boolean {
+    return this.reason === 'reauthorization_required';
+  }
+}

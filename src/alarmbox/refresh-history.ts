@@ -1,0 +1,157 @@
+// Refresh history: one row per refresh attempt (online, batch, manual) in `alarmbox_refresh_history`, kept to
+// the newest N rows. Written through TokenService's `onAttempt`; read by `status` and monitoring. No token,
+// code or secret is ever stored: only the time, the trigger, the outcome, the duration and a redacted message.
+import type { DatabaseHandle } from '../db/connection.ts';
+import { toDatabaseError } from '../db/connection.ts';
+import { REFRESH_HISTORY_TABLE } from '../db/schema.ts';
+import { fromDbTime, toDbTime } from '../db/time.ts';
+import { redact } from './redact.ts';
+import type { RefreshAttempt, RefreshTrigger } from './token-service.ts';
+
+/** How many attempts are kept: about three months of a 12-hourly batch plus the online refreshes. */
+export const DEFAULT_HISTORY_SIZE = 200;
+const MESSAGE_SIZE = 1024;
+
+export interface RefreshHistoryEntry {
+  readonly id: number;
+  readonly attemptedAt: Date;
+  readonly trigger: RefreshTrigger;
+  /** `ok` (a new pair was stored), `skipped` (none was needed) or a FailureReason. */
+  readonly outcome: string;
+  readonly durationMs: number;
+  readonly message: string | null;
+}
+
+export interface RefreshHistorySummary {
+  /** Newest first. */
+  readonly recent: readonly RefreshHistoryEntry[];
+  /** Failed attempts since the last successful refresh (skipped attempts neither count nor reset). */
+  readonly consecutiveFailures: number;
+  readonly lastSuccessAt: Date | null;
+  /** The last successful refresh of the scheduled job (`refresh-token`, `worker`). */
+  readonly lastBatchSuccessAt: Date | null;
+}
+
+export interface RefreshHistoryOptions {
+  /** Rows kept (default {@link DEFAULT_HISTORY_SIZE}). */
+  readonly size?: number;
+}
+
+export class RefreshHistory {
+  readonly #handle: DatabaseHandle;
+  readonly #size: number;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(handle: DatabaseHandle, options: RefreshHistoryOptions = {}) {
+    const size = options.size ?? DEFAULT_HISTORY_SIZE;
+    if (!Number.isSafeInteger(size) || size < 1)
+      throw new RangeError('history size must be a positive integer');
+    this.#handle = handle;
+    this.#size = size;
+  }
+
+  /**
+   * For TokenService's `onAttempt`: starts the write and returns at once, so that an application reading an
+   * expiring token never waits for the history. {@link flush} waits for the writes still under way.
+   * A failed write is dropped (the history is a record, not a dependency of the refresh).
+   */
+  readonly recorder = (attempt: RefreshAttempt): void => {
+    const write = this.record(attempt).catch(() => undefined);
+    this.#pending.add(write);
+    void write.finally(() => this.#pending.delete(write));
+  };
+
+  /** Waits for the writes started by {@link recorder}. */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+
+  /** Inserts one attempt, then deletes what falls beyond the newest `size` rows. */
+  async record(attempt: RefreshAttempt): Promise<void> {
+    const handle = this.#handle;
+    const values = {
+      attempted_at: toDbTime(handle.dialect, attempt.startedAt),
+      refresh_trigger: attempt.trigger,
+      outcome: attempt.outcome,
+      duration_ms: Math.max(0, Math.min(2_147_483_647, Math.round(attempt.durationMs))),
+      message: attempt.message === undefined ? null : redact(attempt.message).slice(0, MESSAGE_SIZE),
+    };
+    await this.#run(async () => {
+      let id: number;
+      if (handle.dialect === 'postgres') {
+        const row = await handle.db
+          .insertInto(REFRESH_HISTORY_TABLE)
+          .values(values)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        id = Number(row.id);
+      } else {
+        const result = await handle.db.insertInto(REFRESH_HISTORY_TABLE).values(values).executeTakeFirst();
+        id = Number(result.insertId ?? 0n);
+      }
+      // Ids only grow, so "older than the newest N" is "id <= newest - N" (gaps only make us keep fewer).
+      if (id > this.#size) {
+        await handle.db
+          .deleteFrom(REFRESH_HISTORY_TABLE)
+          .where('id', '<=', id - this.#size)
+          .execute();
+      }
+    });
+  }
+
+  /** The newest `limit` attempts, newest first. */
+  async recent(limit: number): Promise<RefreshHistoryEntry[]> {
+    const rows = await this.#run(() =>
+      this.#handle.db
+        .selectFrom(REFRESH_HISTORY_TABLE)
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.floor(limit)))
+        .execute(),
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      attemptedAt: fromDbTime(row.attempted_at) ?? new Date(0),
+      trigger: row.refresh_trigger as RefreshTrigger,
+      outcome: row.outcome,
+      durationMs: Number(row.duration_ms),
+      message: row.message,
+    }));
+  }
+
+  /** What `status` and monitoring need: the newest `limit` attempts and the failure streak. */
+  async summary(limit: number): Promise<RefreshHistorySummary> {
+    // The streak and the last successes are read from the whole kept history, not just the shown part.
+    const all = await this.recent(this.#size);
+    let consecutiveFailures = 0;
+    let lastSuccessAt: Date | null = null;
+    let lastBatchSuccessAt: Date | null = null;
+    let streakOpen = true;
+    for (const entry of all) {
+      if (entry.outcome === 'ok') {
+        streakOpen = false;
+        lastSuccessAt ??= entry.attemptedAt;
+        if (entry.trigger === 'batch') {
+          lastBatchSuccessAt = entry.attemptedAt;
+          break;
+        }
+      } else if (entry.outcome !== 'skipped' && streakOpen) {
+        consecutiveFailures++;
+      }
+    }
+    return {
+      recent: all.slice(0, Math.max(0, limit)),
+      consecutiveFailures,
+      lastSuccessAt,
+      lastBatchSuccessAt,
+    };
+  }
+
+  async #run<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      throw toDatabaseError(error, this.#handle.target);
+    }
+  }
+}

@@ -1,0 +1,291 @@
+// The guide's TokenService (lib/alarmbox/token_service.py), following DESIGN.md "The refresh, precisely".
+import { setTimeout as delay } from 'node:timers/promises';
+import { EnvelopeTooLongError } from '../crypto/index.ts';
+import { type FailureReason, isReasonedError } from '../failure-reason.ts';
+import type { Lease, LockManager } from '../lock/index.ts';
+import type { AlarmboxClient } from './client.ts';
+import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
+import { expiryFrom, isExpiring } from './expiry.ts';
+import { redact } from './redact.ts';
+import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store.ts';
+import type { ReceivedTokens } from './types.ts';
+
+/**
+ * How often a process waiting for the refresh lease looks at row 1 for a peer's new pair: often at first (a
+ * refresh usually takes milliseconds), then less, so a slow AlarmBox is not answered by a stampede of reads.
+ */
+const PEER_WATCH_FIRST_MS = 5;
+const PEER_WATCH_MAX_MS = 50;
+
+export interface TokenServiceOptions {
+  readonly store: AlarmboxTokenStore;
+  /** Created on first use: reading a valid token must not require the client secret to be configured. */
+  readonly client: () => AlarmboxClient;
+  /** The lease `alarmbox-token-refresh`. */
+  readonly lock: LockManager;
+  /** How long to wait for a peer's refresh before giving up with a temporary error. */
+  readonly lockWaitMs: number;
+  /** Seconds assumed when a token response has no `expires_in`. */
+  readonly fallbackExpiresIn: number;
+  /** Told about every refresh attempt this process makes (history, metrics). Its failures are ignored. */
+  readonly onAttempt?: ((attempt: RefreshAttempt) => void | Promise<void>) | undefined;
+}
+
+/** Who asked for a refresh: an app reading an expiring token, the scheduled job, or a person. */
+export type RefreshTrigger = 'online' | 'batch' | 'manual';
+
+export interface RefreshOptions {
+  /** Spend the refresh token even if the access token is still valid (the batch). */
+  readonly force?: boolean | undefined;
+  readonly trigger?: RefreshTrigger | undefined;
+  /**
+   * Refresh only if the stored access token is still this one: the API rejected it (401 invalid_token), and
+   * if a peer has already replaced it, the peer's token is the answer.
+   */
+  readonly ifAccessTokenIs?: string | undefined;
+}
+
+/** One refresh attempt, as `onAttempt` sees it. Never carries a token. */
+export interface RefreshAttempt {
+  readonly trigger: RefreshTrigger;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  /** `ok` when a new pair was stored, `skipped` when none was needed, else why it failed. */
+  readonly outcome: 'ok' | 'skipped' | FailureReason;
+  /** The redacted Japanese message of a failure. */
+  readonly message?: string | undefined;
+}
+
+export interface RefreshResult {
+  readonly accessToken: string;
+  readonly expiredAt: Date;
+  /** False when no request was made: the token was still valid, or a peer had just refreshed it. */
+  readonly refreshed: boolean;
+}
+
+export interface InitialTokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  /** access_token の有効期限 (秒) */
+  readonly expiresIn: number;
+  readonly scope?: string | undefined;
+  /** When the code exchange was sent; defaults to now. */
+  readonly requestedAt?: Date | undefined;
+}
+
+/** AlarmBox API のトークンを管理するサービス */
+export class TokenService {
+  /** ロック名 (競合防止用) */
+  static readonly LOCK_NAME = 'alarmbox-token-refresh';
+
+  readonly #o: TokenServiceOptions;
+  /** One refresh at a time per process: concurrent callers share it instead of queueing on the lock. */
+  #inflight: Promise<RefreshResult> | undefined;
+
+  constructor(options: TokenServiceOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * 有効な access_token を取得. 期限切れ (または 5 分以内に切れる) の場合は自動で更新する.
+   * @throws AlarmboxTokenNotFoundError トークンが未設定
+   * @throws AlarmboxTokenExpiredError トークン更新に失敗 (`reason` で再認可が必要か一時的かを区別)
+   */
+  async getValidAccessToken(): Promise<string> {
+    const token = await this.#o.store.getInstance();
+    if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
+    if (!isExpiring(token.expiredAt, token.updatedAt)) return token.getDecryptedAccessToken();
+    return (await this.refresh({ trigger: 'online' })).accessToken;
+  }
+
+  /**
+   * Refreshes through the lock. Without `force` only an expiring token is refreshed; with it (the batch)
+   * the refresh token is used even if the access token is still valid, unless a peer just did so.
+   */
+  refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
+    this.#inflight ??= this.#attempt(options).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #attempt(options: RefreshOptions): Promise<RefreshResult> {
+    const startedAt = new Date();
+    const report = (outcome: RefreshAttempt['outcome'], message?: string) => {
+      const attempt = {
+        trigger: options.trigger ?? 'manual',
+        startedAt,
+        durationMs: Date.now() - startedAt.getTime(),
+        outcome,
+        message,
+      };
+      return Promise.resolve()
+        .then(() => this.#o.onAttempt?.(attempt))
+        .catch(() => undefined);
+    };
+    try {
+      const result = await this.#refreshOnce(options.force ?? false, options.ifAccessTokenIs);
+      await report(result.refreshed ? 'ok' : 'skipped');
+      return result;
+    } catch (error) {
+      const reasoned = isReasonedError(error) ? error : undefined;
+      await report(reasoned?.reason ?? 'unexpected', redact(reasoned?.message ?? String(error)));
+      throw error;
+    }
+  }
+
+  /** 初回認証後のトークンを保存 */
+  async saveInitialToken(tokens: InitialTokens): Promise<AlarmboxToken> {
+    return this.#o.store.saveInitial({
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      expiredAt: expiryFrom(tokens.requestedAt ?? new Date(), tokens.expiresIn),
+      scope: tokens.scope,
+    });
+  }
+
+  /** Turns a code exchange's answer into what {@link saveInitialToken} stores. */
+  initialTokensFrom(received: ReceivedTokens): InitialTokens {
+    const r = received.response;
+    if (r.refresh_token === undefined) {
+      throw new AlarmboxAPIError(
+        'AlarmBox の応答に refresh_token がありません。このままでは自動更新できないため保存しませんでした。AlarmBox のアプリ設定を確認してください。',
+        { statusCode: 200, reason: 'unexpected' },
+      );
+    }
+    return {
+      accessToken: r.access_token,
+      refreshToken: r.refresh_token,
+      expiresIn: r.expires_in ?? this.#o.fallbackExpiresIn,
+      scope: r.scope,
+      requestedAt: received.requestedAt,
+    };
+  }
+
+  async #refreshOnce(force: boolean, ifAccessTokenIs: string | undefined): Promise<RefreshResult> {
+    const seen = await this.#o.store.getInstance();
+    if (!seen.isRegistered) throw new AlarmboxTokenNotFoundError();
+    /** Whether `current` already answers this request, so that no refresh token needs to be spent. */
+    const answered = (current: AlarmboxToken): boolean => {
+      if (ifAccessTokenIs !== undefined) return current.getDecryptedAccessToken() !== ifAccessTokenIs;
+      // A forced refresh yields only to a peer's new pair; a lazy one to any token that is not expiring.
+      return force ? current.version !== seen.version : !isExpiring(current.expiredAt, current.updatedAt);
+    };
+    if ((ifAccessTokenIs !== undefined || !force) && answered(seen)) return unchanged(seen);
+
+    const waited = await this.#leaseOrPeer(answered);
+    if ('peer' in waited) return unchanged(waited.peer);
+    const { lease } = waited;
+    try {
+      // ロック取得後、再度チェック (他のプロセスが更新済みの可能性)
+      const current = await this.#o.store.getInstance();
+      if (!current.isRegistered) throw new AlarmboxTokenNotFoundError();
+      if (answered(current)) return unchanged(current);
+      return await this.#refreshWith(current);
+    } finally {
+      await lease.release().catch(() => false);
+    }
+  }
+
+  /**
+   * Waits for the lease while watching row 1: when a peer stores the pair we were about to fetch, its token
+   * is the answer and the wait ends at once, instead of every waiting process taking the lock in turn only
+   * to find the work done.
+   */
+  async #leaseOrPeer(
+    answered: (current: AlarmboxToken) => boolean,
+  ): Promise<{ lease: Lease } | { peer: AlarmboxToken }> {
+    const stop = new AbortController();
+    const leased = this.#o.lock.acquire({ waitMs: this.#o.lockWaitMs, signal: stop.signal }).then(
+      (lease) => ({ lease }),
+      (error: unknown) => {
+        if (stop.signal.aborted) return new Promise<never>(() => {});
+        throw AlarmboxTokenExpiredError.fromRefreshFailure(error);
+      },
+    );
+    const watched = this.#watchRow(answered, stop.signal).then((peer) => ({ peer }));
+    try {
+      const first = await Promise.race([leased, watched]);
+      // Both may have settled in the same turn: a lease taken in vain is handed back at once.
+      if ('peer' in first) void leased.then(({ lease }) => lease.release()).catch(() => false);
+      return first;
+    } finally {
+      stop.abort();
+    }
+  }
+
+  async #watchRow(
+    answered: (current: AlarmboxToken) => boolean,
+    signal: AbortSignal,
+  ): Promise<AlarmboxToken> {
+    for (let wait = PEER_WATCH_FIRST_MS; ; wait = Math.min(PEER_WATCH_MAX_MS, wait * 1.5)) {
+      await delay(wait, undefined, { signal });
+      const current = await this.#o.store.getInstance().catch(() => undefined);
+      if (signal.aborted) return new Promise<never>(() => {});
+      if (current?.isRegistered === true && answered(current)) return current;
+    }
+  }
+
+  async #refreshWith(current: AlarmboxToken): Promise<RefreshResult> {
+    const store = this.#o.store;
+    let received: ReceivedTokens;
+    try {
+      received = await this.#o.client().refreshToken(current.getDecryptedRefreshToken());
+    } catch (error) {
+      if (error instanceof AlarmboxAPIError && error.oauthError === 'invalid_grant') {
+        // A peer whose lease we outlived may have spent the token and saved the new pair: that is success.
+        const after = await store.getInstance();
+        if (after.isRegistered && after.version !== current.version) return unchanged(after);
+      }
+      const failure = AlarmboxTokenExpiredError.fromRefreshFailure(error);
+      await store.recordFailure(failure.reason, failure.message).catch(() => undefined);
+      throw failure;
+    }
+
+    const r = received.response;
+    const pair: TokenPair = {
+      accessToken: r.access_token,
+      // Keep the old refresh token only if the response omits one (RFC 6749 §6: "MAY issue a new").
+      refreshToken: r.refresh_token ?? current.getDecryptedRefreshToken(),
+      expiredAt: expiryFrom(received.requestedAt, r.expires_in ?? this.#o.fallbackExpiresIn),
+      scope: r.scope ?? current.scope ?? undefined,
+    };
+    let saved: boolean;
+    try {
+      saved = await store.saveRefreshed(pair, current.version);
+    } catch (error) {
+      const failure =
+        error instanceof EnvelopeTooLongError
+          ? // Not a database failure: the pair cannot be stored at all (a token longer than the column).
+            AlarmboxTokenExpiredError.fromRefreshFailure(error)
+          : new AlarmboxTokenExpiredError(
+              `トークンの更新に失敗しました: AlarmBox から新しいトークンを受け取りましたが、データベースに保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
+                'ローテーション方式が on_use なら、保存済みのリフレッシュトークンで次回の更新が成功し自動で復旧します。' +
+                'immediate なら保存済みのトークンは失効しているため再認可が必要です (alarmbox authorize-url → alarmbox save-token --code …)。',
+              { reason: 'temporary', cause: error },
+            );
+      // The row is only worth a note when the database works. After a database failure, another write to
+      // the same row would wait out the same lock or busy timeout (MariaDB: 50 s) before the caller hears of
+      // it; the refresh history still records the attempt.
+      if (error instanceof EnvelopeTooLongError) {
+        await store.recordFailure(failure.reason, failure.message).catch(() => undefined);
+      }
+      throw failure;
+    }
+    if (!saved) {
+      // Our lease ran out while AlarmBox answered and a peer stored a newer pair: theirs is the one to use.
+      const after = await store.getInstance();
+      if (!after.isRegistered) throw new AlarmboxTokenNotFoundError();
+      return unchanged(after);
+    }
+    return { accessToken: pair.accessToken, expiredAt: pair.expiredAt, refreshed: true };
+  }
+}
+
+function unchanged(token: AlarmboxToken): RefreshResult {
+  return {
+    accessToken: token.getDecryptedAccessToken(),
+    expiredAt: token.expiredAt ?? new Date(0),
+    refreshed: false,
+  };
+}

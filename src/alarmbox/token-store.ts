@@ -1,0 +1,234 @@
+// The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
+import { type KeyRing, openField, sealField } from '../crypto/index.ts';
+import type { DatabaseHandle } from '../db/connection.ts';
+import { toDatabaseError } from '../db/connection.ts';
+import { fromDbTime, toDbTime } from '../db/time.ts';
+import type { FailureReason } from '../failure-reason.ts';
+import { redact } from './redact.ts';
+
+export const TOKEN_TABLE = 'hansha_alarmbox_tokens';
+/** 常に 1 レコードのみで運用 */
+const ROW_ID = 1;
+const TOKEN_COLUMN_SIZE = 512;
+const LAST_ERROR_SIZE = 1024;
+
+/** What the last refresh attempt ended with: `ok` or a {@link FailureReason}. */
+export type RefreshOutcome = 'ok' | FailureReason;
+
+/**
+ * A snapshot of row 1. Tokens stay encrypted until asked for, so reading the row for `status` never
+ * needs the key, and a decrypted token never sits in a field.
+ */
+export class AlarmboxToken {
+  readonly #ring: () => KeyRing;
+  readonly #accessToken: string;
+  readonly #refreshToken: string;
+  /** Compare-and-set counter: bumped by every write of a token pair. 0 = no row yet. */
+  readonly version: number;
+  readonly expiredAt: Date | null;
+  /** When the token pair was last written. */
+  readonly updatedAt: Date | null;
+  readonly scope: string | null;
+  readonly lastRefreshAt: Date | null;
+  readonly lastRefreshOutcome: RefreshOutcome | null;
+  readonly lastError: string | null;
+
+  constructor(ring: () => KeyRing, row: TokenRowValues) {
+    this.#ring = ring;
+    this.#accessToken = row.accessToken;
+    this.#refreshToken = row.refreshToken;
+    this.version = row.version;
+    this.expiredAt = row.expiredAt;
+    this.updatedAt = row.updatedAt;
+    this.scope = row.scope;
+    this.lastRefreshAt = row.lastRefreshAt;
+    this.lastRefreshOutcome = row.lastRefreshOutcome;
+    this.lastError = row.lastError;
+  }
+
+  /** トークンが登録済みか (the guide: `token.access_token and token.refresh_token`) */
+  get isRegistered(): boolean {
+    return this.#accessToken !== '' && this.#refreshToken !== '';
+  }
+
+  /** 復号した access_token を取得 */
+  getDecryptedAccessToken(): string {
+    return this.#accessToken === ''
+      ? ''
+      : openField(this.#ring(), this.#accessToken, location('access_token'));
+  }
+
+  /** 復号した refresh_token を取得 */
+  getDecryptedRefreshToken(): string {
+    return this.#refreshToken === ''
+      ? ''
+      : openField(this.#ring(), this.#refreshToken, location('refresh_token'));
+  }
+}
+
+interface TokenRowValues {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly version: number;
+  readonly expiredAt: Date | null;
+  readonly updatedAt: Date | null;
+  readonly scope: string | null;
+  readonly lastRefreshAt: Date | null;
+  readonly lastRefreshOutcome: RefreshOutcome | null;
+  readonly lastError: string | null;
+}
+
+/** A plaintext token pair about to be stored. */
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiredAt: Date;
+  readonly scope?: string | undefined;
+}
+
+const EMPTY: TokenRowValues = {
+  accessToken: '',
+  refreshToken: '',
+  version: 0,
+  expiredAt: null,
+  updatedAt: null,
+  scope: null,
+  lastRefreshAt: null,
+  lastRefreshOutcome: null,
+  lastError: null,
+};
+
+function location(column: 'access_token' | 'refresh_token') {
+  return { table: TOKEN_TABLE, column, rowId: ROW_ID };
+}
+
+/** Reads and writes row 1. Every write of a token pair is a compare-and-set on `version`. */
+export class AlarmboxTokenStore {
+  readonly #handle: DatabaseHandle;
+  readonly #ring: () => KeyRing;
+  /** Compiled once: reading row 1 is the hot path of every `getValidAccessToken()`. */
+  readonly #selectRow;
+
+  constructor(handle: DatabaseHandle, ring: () => KeyRing) {
+    this.#handle = handle;
+    this.#ring = ring;
+    this.#selectRow = handle.db.selectFrom(TOKEN_TABLE).selectAll().where('id', '=', ROW_ID).compile();
+  }
+
+  /** 唯一の 1 レコードを取得 (no row yet: an empty, unregistered snapshot with version 0). */
+  async getInstance(): Promise<AlarmboxToken> {
+    const { rows } = await this.#run(() => this.#handle.db.executeQuery(this.#selectRow));
+    const row = rows[0];
+    if (row === undefined) return new AlarmboxToken(this.#ring, EMPTY);
+    return new AlarmboxToken(this.#ring, {
+      accessToken: row.access_token,
+      refreshToken: row.refresh_token,
+      version: Number(row.version),
+      expiredAt: fromDbTime(row.expired_at),
+      updatedAt: fromDbTime(row.updated_at),
+      scope: row.scope,
+      lastRefreshAt: fromDbTime(row.last_refresh_at),
+      lastRefreshOutcome: row.last_refresh_outcome as RefreshOutcome | null,
+      lastError: row.last_error,
+    });
+  }
+
+  /**
+   * Stores a pair unconditionally (a new authorization supersedes whatever was there) and returns the
+   * new snapshot.
+   */
+  async saveInitial(pair: TokenPair, now: Date = new Date()): Promise<AlarmboxToken> {
+    const values = this.#pairValues(pair, now);
+    await this.#run(async () => {
+      const updated = await this.#handle.db
+        .updateTable(TOKEN_TABLE)
+        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+        .where('id', '=', ROW_ID)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) > 0) return;
+      try {
+        await this.#handle.db
+          .insertInto(TOKEN_TABLE)
+          .values({ id: ROW_ID, ...values, version: 1 })
+          .execute();
+      } catch {
+        // Another process inserted row 1 between our UPDATE and INSERT: update it instead.
+        await this.#handle.db
+          .updateTable(TOKEN_TABLE)
+          .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+          .where('id', '=', ROW_ID)
+          .execute();
+      }
+    });
+    return this.getInstance();
+  }
+
+  /**
+   * Stores a refreshed pair only if the row is still at `expectedVersion`: a holder whose lease expired
+   * while it waited on AlarmBox cannot overwrite a newer pair. Returns false when the row had moved on.
+   */
+  async saveRefreshed(pair: TokenPair, expectedVersion: number, now: Date = new Date()): Promise<boolean> {
+    const values = this.#pairValues(pair, now);
+    const result = await this.#run(() =>
+      this.#handle.db
+        .updateTable(TOKEN_TABLE)
+        .set({ ...values, version: expectedVersion + 1 })
+        .where('id', '=', ROW_ID)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Records a failed attempt (no secrets: the message is redacted) without touching the pair or its version. */
+  async recordFailure(outcome: FailureReason, message: string, now: Date = new Date()): Promise<void> {
+    const dialect = this.#handle.dialect;
+    await this.#run(() =>
+      this.#handle.db
+        .updateTable(TOKEN_TABLE)
+        .set({
+          last_refresh_at: toDbTime(dialect, now),
+          last_refresh_outcome: outcome,
+          last_error: redact(message).slice(0, LAST_ERROR_SIZE),
+        })
+        .where('id', '=', ROW_ID)
+        .execute(),
+    );
+  }
+
+  /** 強制的に期限切れにする (the guide's step 8-4). Returns false when nothing is registered. */
+  async markExpired(now: Date = new Date()): Promise<boolean> {
+    const result = await this.#run(() =>
+      this.#handle.db
+        .updateTable(TOKEN_TABLE)
+        .set({ expired_at: toDbTime(this.#handle.dialect, new Date(now.getTime() - 3_600_000)) })
+        .where('id', '=', ROW_ID)
+        .where('access_token', '!=', '')
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  #pairValues(pair: TokenPair, now: Date) {
+    const ring = this.#ring();
+    const dialect = this.#handle.dialect;
+    return {
+      access_token: sealField(ring, pair.accessToken, location('access_token'), TOKEN_COLUMN_SIZE),
+      refresh_token: sealField(ring, pair.refreshToken, location('refresh_token'), TOKEN_COLUMN_SIZE),
+      expired_at: toDbTime(dialect, pair.expiredAt),
+      updated_at: toDbTime(dialect, now),
+      scope: pair.scope ?? null,
+      last_refresh_at: toDbTime(dialect, now),
+      last_refresh_outcome: 'ok',
+      last_error: null,
+    };
+  }
+
+  async #run<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      throw toDatabaseError(error, this.#handle.target);
+    }
+  }
+}

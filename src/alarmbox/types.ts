@@ -1,0 +1,44 @@
+// Wire types of the token endpoint (the guide's lib/alarmbox/types.py), named as on the wire.
+
+/** 初回認証リクエスト (認可コード → トークン取得), RFC 6749 §4.1.3 */
+export interface AuthorizationCodeRequest {
+  readonly grant_type: 'authorization_code';
+  readonly client_id: string;
+  readonly client_secret: string;
+  /** 認可コード */
+  readonly code: string;
+  readonly redirect_uri: string;
+}
+
+/** トークン更新リクエスト, RFC 6749 §6. Doorkeeper ignores `redirect_uri` here; the guide sends it anyway. */
+export interface RefreshTokenRequest {
+  readonly grant_type: 'refresh_token';
+  readonly client_id: string;
+  readonly client_secret: string;
+  readonly refresh_token: string;
+  readonly redirect_uri: string;
+}
+
+/**
+ * トークン取得・更新のレスポンス. Doorkeeper drops keys with blank values, so everything but the access
+ * token and its type may be missing (no `expires_in` for tokens that never expire).
+ */
+export interface TokenResponse {
+  readonly access_token: string;
+  /** Lower-cased by oauth4webapi: always `bearer` here. */
+  readonly token_type: string;
+  /** 有効期間 (秒) */
+  readonly expires_in?: number;
+  /** Replaced on every use (rotation); keep the old one only if a response omits it. */
+  readonly refresh_token?: string;
+  /** 許可された権限 */
+  readonly scope?: string;
+  /** Doorkeeper: epoch seconds on the server's clock. Not used for expiry (clocks differ). */
+  readonly created_at?: number;
+}
+
+/** A token response with the moment the request was sent: expiry is counted from there (never from receipt). */
+export interface ReceivedTokens {
+  readonly response: TokenResponse;
+  readonly requestedAt: Date;
+}

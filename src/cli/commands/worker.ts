@@ -1,0 +1,121 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../jobs/duration.ts';
+import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
+import { withAlarmbox } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+
+interface WorkerCliOptions {
+  readonly jobs?: string;
+  readonly schedule?: string;
+  readonly timezone?: string;
+  readonly skipIfFresh?: string;
+  readonly retries?: string;
+  readonly retryDelay?: string;
+  readonly timeout?: string;
+  readonly shutdownGrace?: string;
+  readonly logFormat?: string;
+}
+
+const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      '登録済みのジョブ (refresh-token) をスケジュールどおりに実行し続けます (Cloud Run Jobs や CronJob を使わない場合の常駐プロセス)',
+    )
+    .option('--jobs <names>', '実行するジョブ (カンマ区切り、既定: すべて = refresh-token)')
+    .option(
+      '--schedule <cron>',
+      'refresh-token のスケジュール (cron 式。秒を先頭に足した 6 項目も可。既定: ALARMBOX_REFRESH_SCHEDULE、未設定なら "0 */12 * * *")',
+    )
+    .option('--timezone <tz>', 'スケジュールのタイムゾーン (既定: ALARMBOX_TIMEZONE、未設定なら Asia/Tokyo)')
+    .option(
+      '--skip-if-fresh <duration>',
+      'この時間以内に更新済みなら同じ回の実行とみなして何もしません (既定: スケジュールの間隔の半分)',
+    )
+    .option(
+      '--retries <n>',
+      `一時的な失敗を再試行する回数 (既定: ALARMBOX_JOB_RETRIES、未設定なら ${JOB_DEFAULTS.retries})`,
+    )
+    .option('--retry-delay <duration>', '最初の再試行までの待ち時間 (既定: 5s、以後は倍々)')
+    .option('--timeout <duration>', '1 回の実行でこの時間を過ぎたら再試行しません (既定: 5m)')
+    .option(
+      '--shutdown-grace <duration>',
+      'SIGTERM を受けてから実行中のジョブの終了を待つ時間 (既定: 25s。過ぎたら中断してロックを返して終了)',
+    )
+    .option('--log-format <format>', 'json (既定、Cloud Logging 用) か text')
+    .addHelpText(
+      'after',
+      '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。',
+    )
+    .action(async (opts: WorkerCliOptions) => {
+      // Loaded here: only the worker needs croner.
+      const [
+        { createJobLogger },
+        { registeredJobs, selectJobs },
+        { DEFAULT_TIMEZONE, parseSchedule },
+        worker,
+      ] = await Promise.all([
+        import('../../jobs/logger.ts'),
+        import('../../jobs/registry.ts'),
+        import('../../jobs/schedule.ts'),
+        import('../../jobs/worker.ts'),
+      ]);
+      const settings = resolveJobRunSettings(opts, 'json');
+      const env = process.env;
+      const timezone = opts.timezone ?? nonBlank(env.ALARMBOX_TIMEZONE) ?? DEFAULT_TIMEZONE;
+      const scheduleSource = opts.schedule === undefined ? 'ALARMBOX_REFRESH_SCHEDULE' : '--schedule';
+      const jobs = selectJobs(
+        registeredJobs({ refreshTokenSchedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) }),
+        opts.jobs?.split(',').map((name) => name.trim()),
+      );
+      const scheduled = jobs.map((job) => {
+        const schedule = parseSchedule(job.schedule, timezone, scheduleSource);
+        const freshWindowMs =
+          opts.skipIfFresh === undefined
+            ? worker.defaultFreshWindowMs(schedule)
+            : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
+        return { job, schedule, freshWindowMs };
+      });
+      const shutdownGraceMs =
+        opts.shutdownGrace === undefined
+          ? DEFAULT_SHUTDOWN_GRACE_MS
+          : parseDuration(opts.shutdownGrace, '--shutdown-grace', '25s');
+      const logger = createJobLogger(settings.logFormat);
+
+      await withAlarmbox(async (alarmbox) => {
+        const running = worker.startWorker({
+          alarmbox,
+          logger,
+          jobs: scheduled,
+          retries: settings.retries,
+          retryDelayMs: settings.retryDelayMs,
+          budgetMs: settings.budgetMs,
+          shutdownGraceMs,
+        });
+        const signal = await waitForStopSignal();
+        const result = await running.stop(signal);
+        logger.log('INFO', 'ワーカーを停止しました', { event: 'worker_stop', pid: process.pid, result });
+        process.exitCode = result === 'abandoned' ? ExitCode.temporary : ExitCode.ok;
+        // An abandoned run may still hold a socket open until its HTTP timeout: do not wait for it.
+        if (result === 'abandoned') setTimeout(() => process.exit(ExitCode.temporary), 1_000).unref();
+      });
+    });
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { type Alarmbox, createAlarmbox } from '../alarmbox/create.ts';
+import { assertMigrated } from '../db/migrate.ts';
+
+/** The CLI reads `.env` from the working directory; variables already set win (Node's own rule). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/**
+ * Opens the toolkit for one command and closes it afterwards, whatever happens.
+ * Commands that touch the token table first check that `alarmbox migrate` has run.
+ */
+export async function withAlarmbox<T>(
+  run: (alarmbox: Alarmbox) => Promise<T>,
+  options: { readonly requireMigrated?: boolean } = {},
+): Promise<T> {
+  const alarmbox = createAlarmbox();
+  try {
+    await alarmbox.database.ping();
+    if (options.requireMigrated ?? true) await assertMigrated(alarmbox.database);
+    return await run(alarmbox);
+  } finally {
+    await alarmbox.close();
+  }
+}

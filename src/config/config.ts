@@ -1,0 +1,201 @@
+import { join } from 'node:path';
+import type { KeyRing } from '../crypto/index.ts';
+import { type DatabaseTarget, parseDatabaseUrl } from '../db/url.ts';
+import {
+  type ClientCredentials,
+  parseAlarmboxInfo,
+  resolveClientCredentials,
+  resolveClientId,
+} from './client-info.ts';
+import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
+import { ConfigError } from './errors.ts';
+import { loadKeyRing } from './key-source.ts';
+
+export const DEFAULT_BASE_URL = 'https://api.alarmbox.jp';
+/** RFC 8252 §7.1 deprecates OOB, but it is what AlarmBox's (Doorkeeper's) native flow offers. */
+export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob';
+export const DEFAULT_SCOPE = 'read customer:delete customer:create credit_check:create';
+export const DEFAULT_DATABASE_URL = 'sqlite:.alarmbox/alarmbox.db';
+/** The guide's `requests` timeout. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+/** AlarmBox's documented example lifetime; used only when a token response carries no `expires_in`. */
+export const DEFAULT_FALLBACK_EXPIRES_IN = 86_400;
+
+/** What `createAlarmbox(options)` accepts; every field overrides its environment variable. */
+export interface AlarmboxOptions {
+  readonly env?: AlarmboxEnv;
+  readonly databaseUrl?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly baseUrl?: string;
+  readonly redirectUri?: string;
+  readonly scope?: string;
+  /** Key ring `id:base64-32-bytes,…`; the first key encrypts. */
+  readonly encryptionKeys?: string;
+  readonly httpTimeoutMs?: number;
+  /** Seconds a token is assumed to live when the token response omits `expires_in`. */
+  readonly fallbackExpiresIn?: number;
+  /** How long a refresh waits for another process's refresh before failing as temporary (exit 5). */
+  readonly lockWaitMs?: number;
+  /** Where `local` keeps its generated key file. Default `.alarmbox`. */
+  readonly dataDir?: string;
+}
+
+export interface AlarmboxConfig {
+  readonly env: AlarmboxEnv;
+  readonly database: DatabaseTarget;
+  /** Without a trailing slash, e.g. `https://api.alarmbox.jp`. */
+  readonly baseUrl: string;
+  readonly redirectUri: string;
+  readonly scope: string;
+  readonly httpTimeoutMs: number;
+  readonly fallbackExpiresIn: number;
+  readonly lockWaitMs: number;
+  readonly localKeyFile: string;
+  /** The client id alone (for the authorize URL); throws {@link ConfigError} when not configured. */
+  clientId(): string;
+  /** The client credentials; throws {@link ConfigError} when they are not configured. */
+  credentials(): ClientCredentials;
+  /** The encryption key ring, loaded (and in `local` created) on first use. */
+  keyRing(): KeyRing;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates the configuration. Malformed values fail here, at start-up; values that only some
+ * commands need (client credentials, the key ring) fail when first asked for, so `migrate` and `status`
+ * work before AlarmBox credentials exist.
+ */
+export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env): AlarmboxConfig {
+  const alarmboxEnv = options.env ?? parseAlarmboxEnv(env.ALARMBOX_ENV);
+  const database = parseDatabaseUrl(
+    nonBlank(options.databaseUrl ?? env.DATABASE_URL) ?? DEFAULT_DATABASE_URL,
+  );
+  const baseUrl = parseBaseUrl(nonBlank(options.baseUrl ?? env.ALARMBOX_BASE_URL) ?? DEFAULT_BASE_URL);
+  const redirectUri = parseRedirectUri(
+    nonBlank(options.redirectUri ?? env.ALARMBOX_REDIRECT_URI) ?? OOB_REDIRECT_URI,
+  );
+  const scope = parseScope(options.scope ?? env.ALARMBOX_SCOPE ?? DEFAULT_SCOPE, 'ALARMBOX_SCOPE');
+  const httpTimeoutMs =
+    options.httpTimeoutMs ??
+    parsePositiveInt(env.ALARMBOX_HTTP_TIMEOUT_MS, 'ALARMBOX_HTTP_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUT_MS);
+  const fallbackExpiresIn =
+    options.fallbackExpiresIn ??
+    parsePositiveInt(
+      env.ALARMBOX_FALLBACK_EXPIRES_IN,
+      'ALARMBOX_FALLBACK_EXPIRES_IN',
+      DEFAULT_FALLBACK_EXPIRES_IN,
+    );
+  // A peer's refresh takes at most one HTTP timeout: wait for that, and never less than the guide's 30 s.
+  const lockWaitMs =
+    options.lockWaitMs ??
+    parsePositiveInt(
+      env.ALARMBOX_LOCK_WAIT_MS,
+      'ALARMBOX_LOCK_WAIT_MS',
+      Math.max(DEFAULT_HTTP_TIMEOUT_MS, httpTimeoutMs + 5_000),
+    );
+  const info = nonBlank(env.ALARMBOX_INFO) === undefined ? {} : parseAlarmboxInfo(env.ALARMBOX_INFO ?? '');
+  const explicit = {
+    ...definedOnly('clientId', nonBlank(options.clientId ?? env.ALARMBOX_CLIENT_ID)),
+    ...definedOnly('clientSecret', nonBlank(options.clientSecret ?? env.ALARMBOX_CLIENT_SECRET)),
+  };
+  const keysSpec = options.encryptionKeys ?? env.ALARMBOX_ENCRYPTION_KEYS;
+  const localKeyFile = join(options.dataDir ?? '.alarmbox', 'encryption-keys');
+
+  let ring: KeyRing | undefined;
+  return {
+    env: alarmboxEnv,
+    database,
+    baseUrl,
+    redirectUri,
+    scope,
+    httpTimeoutMs,
+    fallbackExpiresIn,
+    lockWaitMs,
+    localKeyFile,
+    clientId: () => resolveClientId(explicit, info),
+    credentials: () => resolveClientCredentials(explicit, info),
+    keyRing: () => {
+      ring ??= loadKeyRing(alarmboxEnv, keysSpec, localKeyFile);
+      return ring;
+    },
+  };
+}
+
+function nonBlank(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function definedOnly<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function parseBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      'ALARMBOX_BASE_URL',
+      `ALARMBOX_BASE_URL の値が URL ではありません。例: ALARMBOX_BASE_URL=${DEFAULT_BASE_URL}`,
+    );
+  }
+  // Tokens and the client secret cross this connection: plain HTTP only to the emulator on this machine.
+  const loopback = LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError(
+      'ALARMBOX_BASE_URL',
+      `ALARMBOX_BASE_URL は https:// で指定してください (http:// はこのマシン上のエミュレータだけに使えます)。例: ALARMBOX_BASE_URL=${DEFAULT_BASE_URL}`,
+    );
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      'ALARMBOX_BASE_URL',
+      `ALARMBOX_BASE_URL にはクエリ・フラグメント・認証情報を含めないでください。例: ALARMBOX_BASE_URL=${DEFAULT_BASE_URL}`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseRedirectUri(value: string): string {
+  if (value === OOB_REDIRECT_URI) return value;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return value;
+  } catch {
+    // fall through to the message
+  }
+  throw new ConfigError(
+    'ALARMBOX_REDIRECT_URI',
+    `ALARMBOX_REDIRECT_URI の値はリダイレクト URI として使えません。AlarmBox に登録したリダイレクト URI を指定してください (例: ALARMBOX_REDIRECT_URI=${OOB_REDIRECT_URI})。`,
+  );
+}
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export function parseScope(value: string, variable: string): string {
+  const tokens = value.trim().split(/\s+/).filter(Boolean);
+  if (tokens.length === 0 || !tokens.every((t) => SCOPE_TOKEN.test(t))) {
+    throw new ConfigError(
+      variable,
+      `${variable} が正しくありません。スコープを空白区切りで指定してください (例: ${variable}="${DEFAULT_SCOPE}")。`,
+    );
+  }
+  return tokens.join(' ');
+}
+
+function parsePositiveInt(value: string | undefined, variable: string, fallback: number): number {
+  const v = nonBlank(value);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) <= 0 || !Number.isSafeInteger(Number(v))) {
+    throw new ConfigError(
+      variable,
+      `${variable} は正の整数で指定してください (例: ${variable}=${fallback})。`,
+    );
+  }
+  return Number(v);
+}

@@ -1,0 +1,40 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { generateKeySpec, KEY_RING_EXAMPLE, type KeyRing, parseKeyRing } from '../crypto/index.ts';
+import type { AlarmboxEnv } from './environment.ts';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Where the key ring comes from: `ALARMBOX_ENCRYPTION_KEYS`, or, only when `ALARMBOX_ENV=local`, a key file
+ * created on first use so that a PM can try the tool without generating a key by hand.
+ * Anywhere else an unset key is a start-up error: a key made up on one instance would make the row
+ * unreadable for every other instance.
+ */
+export function loadKeyRing(env: AlarmboxEnv, keysSpec: string | undefined, localKeyFile: string): KeyRing {
+  if (keysSpec !== undefined && keysSpec.trim() !== '')
+    return parseKeyRing(keysSpec, 'ALARMBOX_ENCRYPTION_KEYS');
+  if (env !== 'local') {
+    throw new ConfigError(
+      'ALARMBOX_ENCRYPTION_KEYS',
+      `ALARMBOX_ENCRYPTION_KEYS が設定されていません (ALARMBOX_ENV=${env} では必須です)。` +
+        `全インスタンスで同じ値を設定してください。例: ALARMBOX_ENCRYPTION_KEYS=${KEY_RING_EXAMPLE}`,
+    );
+  }
+  return parseKeyRing(readOrCreateKeyFile(localKeyFile), localKeyFile);
+}
+
+function readOrCreateKeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    // 'wx': two processes starting at once must not each write a different key.
+    writeFileSync(path, `${generateKeySpec('local1')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(path, 'utf8');
+}

@@ -1,0 +1,58 @@
+import type { FailureReason, ReasonedError } from '../failure-reason.ts';
+
+const URL_EXAMPLES =
+  '例: sqlite:.alarmbox/alarmbox.db / mysql://user:pass@127.0.0.1:3306/app / postgres://user:pass@127.0.0.1:5432/app';
+
+/** `DATABASE_URL` cannot be understood. The message never repeats the URL itself: it may hold a password. */
+export class DatabaseUrlError extends Error implements ReasonedError {
+  override readonly name = 'DatabaseUrlError';
+  readonly reason: FailureReason = 'configuration';
+  constructor(cause: string) {
+    super(`DATABASE_URL の形式が正しくありません (${cause})。${URL_EXAMPLES}`);
+  }
+}
+
+/**
+ * The database could not be reached or refused us. `reason` says whether retrying can help
+ * ('temporary': refused, timeout, unknown host, busy) or a person must fix the setup ('configuration':
+ * wrong password, unknown database, missing privilege, unusable SQLite path).
+ */
+export class DatabaseUnavailableError extends Error implements ReasonedError {
+  override readonly name = 'DatabaseUnavailableError';
+  readonly reason: FailureReason;
+  /** The driver's error code (`ECONNREFUSED`, `28P01`, `ER_ACCESS_DENIED_ERROR`, `SQLITE_BUSY`…). */
+  readonly code: string;
+  constructor(reason: FailureReason, code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+    this.code = code;
+  }
+}
+
+/** The tables this version needs are missing or older than the code: `alarmbox migrate` has not run. */
+export class MigrationsPendingError extends Error implements ReasonedError {
+  override readonly name = 'MigrationsPendingError';
+  readonly reason: FailureReason = 'configuration';
+  constructor(targetLabel: string, detail: string, options?: ErrorOptions) {
+    super(
+      `データベースのテーブルがまだ作成されていません (${targetLabel}: ${detail})。先に alarmbox migrate を実行してください。`,
+      options,
+    );
+  }
+}
+
+/** A migration itself failed for a reason we cannot name more precisely (the driver's code is kept). */
+export class MigrationFailedError extends Error implements ReasonedError {
+  override readonly name = 'MigrationFailedError';
+  readonly reason: FailureReason;
+  constructor(reason: FailureReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+/** A time value read from or written to a time column is not a valid instant: a bug or a corrupted row. */
+export class DatabaseTimeValueError extends Error implements ReasonedError {
+  override readonly name = 'DatabaseTimeValueError';
+  readonly reason: FailureReason = 'unexpected';
+}

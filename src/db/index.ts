@@ -1,0 +1,27 @@
+export { dbNowMs, readDbNowMs } from './clock.ts';
+export {
+  type DatabaseHandle,
+  type OpenDatabaseOptions,
+  openDatabase,
+  toDatabaseError,
+} from './connection.ts';
+export {
+  DatabaseTimeValueError,
+  DatabaseUnavailableError,
+  DatabaseUrlError,
+  MigrationFailedError,
+  MigrationsPendingError,
+} from './errors.ts';
+export { assertMigrated, type MigrateResult, migrateToLatest, migrationNames } from './migrate.ts';
+export {
+  type AlarmboxLocksTable,
+  type AlarmboxRefreshHistoryTable,
+  type AlarmboxSchema,
+  type AlarmboxTokensTable,
+  type DbTime,
+  LOCKS_TABLE,
+  REFRESH_HISTORY_TABLE,
+  TOKENS_TABLE,
+} from './schema.ts';
+export { fromDbTime, toDbTime } from './time.ts';
+export { type DatabaseDialect, type DatabaseTarget, describeTarget, parseDatabaseUrl } from './url.ts';

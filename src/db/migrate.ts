@@ -1,0 +1,150 @@
+import { type Kysely, sql } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, type MigrationProvider, Migrator } from 'kysely/migration';
+import { isReasonedError } from '../failure-reason.ts';
+import type { DatabaseHandle } from './connection.ts';
+import { toDatabaseError } from './driver-errors.ts';
+import { MigrationFailedError, MigrationsPendingError } from './errors.ts';
+import { migrations } from './migrations/index.ts';
+import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
+import { type DatabaseDialect, type DatabaseTarget, describeTarget } from './url.ts';
+
+export interface MigrateResult {
+  /** Names of the migrations this call applied, in order; empty when the schema was already current. */
+  readonly applied: string[];
+}
+
+/** Names of all migrations this version knows, in the order they run. */
+export function migrationNames(dialect: DatabaseDialect): string[] {
+  return Object.keys(migrations(dialect)).sort();
+}
+
+/**
+ * Brings the schema up to date. Idempotent, and safe to run from several processes at once: on MySQL and
+ * PostgreSQL Kysely's migrator holds a server lock (`get_lock` / `pg_advisory_lock`) while it works;
+ * on SQLite (where Kysely takes no lock) the whole run happens inside one `BEGIN IMMEDIATE` transaction,
+ * which serializes writers and makes the run all-or-nothing.
+ * @throws DatabaseUnavailableError, MigrationFailedError
+ */
+export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrateResult> {
+  try {
+    if (handle.dialect === 'sqlite') {
+      return await handle.db
+        .connection()
+        .execute((connection) =>
+          inImmediateTransaction(connection, () => runMigrator(connection, handle.dialect)),
+        );
+    }
+    return await runMigrator(handle.db, handle.dialect);
+  } catch (error) {
+    throw toMigrationError(error, handle.target);
+  }
+}
+
+/**
+ * Checks that every migration has run and our tables exist, cheaply (no catalog introspection), so that
+ * commands fail with "run alarmbox migrate" instead of a driver's "no such table".
+ * @throws MigrationsPendingError, DatabaseUnavailableError
+ */
+export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
+  const label = describeTarget(handle.target);
+  const known = migrationNames(handle.dialect);
+  let executed: Set<string>;
+  try {
+    const rows = await handle.db
+      .withTables<{ [DEFAULT_MIGRATION_TABLE]: { name: string } }>()
+      .selectFrom(DEFAULT_MIGRATION_TABLE)
+      .select('name')
+      .execute();
+    executed = new Set(rows.map((row) => row.name));
+  } catch (error) {
+    const mapped = toDatabaseError(error, handle.target);
+    if (mapped instanceof MigrationsPendingError) {
+      throw new MigrationsPendingError(label, `未適用のマイグレーション: ${known.join(', ')}`, {
+        cause: error,
+      });
+    }
+    throw mapped;
+  }
+  const pending = known.filter((name) => !executed.has(name));
+  if (pending.length > 0) {
+    throw new MigrationsPendingError(label, `未適用のマイグレーション: ${pending.join(', ')}`);
+  }
+
+  // The history can say "done" while a table was dropped by hand: look at the tables themselves too.
+  for (const table of [TOKENS_TABLE, LOCKS_TABLE]) {
+    try {
+      await sql`select 1 from ${sql.table(table)} where 1 = 0`.execute(handle.db);
+    } catch (error) {
+      const mapped = toDatabaseError(error, handle.target);
+      if (mapped instanceof MigrationsPendingError) {
+        throw new MigrationsPendingError(label, `テーブル ${table} がありません`, { cause: error });
+      }
+      throw mapped;
+    }
+  }
+}
+
+async function runMigrator<DB>(db: Kysely<DB>, dialect: DatabaseDialect): Promise<MigrateResult> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((result) => result.status === 'Error')?.migrationName;
+    throw new MigrationRunError(failed, error);
+  }
+  return {
+    applied: results.filter((result) => result.status === 'Success').map((result) => result.migrationName),
+  };
+}
+
+async function inImmediateTransaction<DB, T>(connection: Kysely<DB>, body: () => Promise<T>): Promise<T> {
+  // IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a second process waits here
+  // and then sees the first one's finished work instead of failing halfway through.
+  await sql`begin immediate`.execute(connection);
+  try {
+    const result = await body();
+    await sql`commit`.execute(connection);
+    return result;
+  } catch (error) {
+    await sql`rollback`.execute(connection).catch(() => {});
+    throw error;
+  }
+}
+
+/** Carries the name of the migration that failed from runMigrator to toMigrationError. */
+class MigrationRunError extends Error {
+  readonly migrationName: string | undefined;
+  constructor(migrationName: string | undefined, cause: unknown) {
+    super('migration failed', { cause });
+    this.migrationName = migrationName;
+  }
+}
+
+function toMigrationError(error: unknown, target: DatabaseTarget): Error {
+  const migrationName = error instanceof MigrationRunError ? error.migrationName : undefined;
+  const cause = error instanceof MigrationRunError ? error.cause : error;
+  const mapped = toDatabaseError(cause, target);
+  // A table missing *during* a migration is not "run migrate": it is a failed migration.
+  if (isReasonedError(mapped) && !(mapped instanceof MigrationsPendingError)) return mapped;
+  const label = describeTarget(target);
+  const message = cause instanceof Error ? cause.message : '';
+  if (message.startsWith('corrupted migrations')) {
+    return new MigrationFailedError(
+      'configuration',
+      `データベースのマイグレーション履歴がこのバージョンの alarmbox と一致しません (${label})。より新しいバージョンで作成されたデータベースでないか確認してください。`,
+      { cause },
+    );
+  }
+  const code = codeLabel(cause);
+  const which = migrationName === undefined ? '' : `${migrationName}, `;
+  return new MigrationFailedError(
+    'unexpected',
+    `データベースのマイグレーションに失敗しました (${label}: ${which}${code})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。`,
+    { cause },
+  );
+}
+
+function codeLabel(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' || typeof code === 'number') return String(code);
+  return error instanceof Error ? error.name : typeof error;
+}

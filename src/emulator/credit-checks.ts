@@ -1,0 +1,199 @@
+// The one AlarmBox API the emulator offers: パワーサーチ 信用チェック (alarmbox-provider.md §1).
+// AlarmBox test accounts answer fixed results for corporation numbers 0000000000001/2/3; so does this.
+import { minimalPdf } from './pdf.ts';
+
+export type CreditCheckResult = 'ok' | 'hold' | 'ng' | null;
+export type Deal = 1 | 2 | 9;
+export type PurchaseReason = 1 | 2 | 3 | 4 | 9;
+
+export interface CreditCheckInput {
+  readonly corporationNumber: string;
+  readonly deal: Deal | null;
+  readonly purchaseReasons: readonly PurchaseReason[];
+  readonly purchaseReasonComment: string | null;
+}
+
+export interface CreditCheckRecord extends CreditCheckInput {
+  readonly id: number;
+  readonly corporationName: string;
+  readonly result: CreditCheckResult;
+  /** YYYY-MM-DD, Japan time. */
+  readonly purchaseDate: string;
+  readonly expirationDate: string;
+}
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+const DEALS: readonly number[] = [1, 2, 9];
+const PURCHASE_REASONS: readonly number[] = [1, 2, 3, 4, 9];
+const MAX_COMMENT_LENGTH = 1000;
+
+const FIXTURES: Readonly<Record<string, { readonly name: string; readonly result: CreditCheckResult }>> = {
+  '0000000000001': { name: 'テスト株式会社 (判定 ok)', result: 'ok' },
+  '0000000000002': { name: 'テスト株式会社 (判定 hold)', result: 'hold' },
+  '0000000000003': { name: 'テスト株式会社 (判定 ng)', result: 'ng' },
+};
+
+/** Validates a `POST /ps/v1/credit_checks` body; unknown members are ignored (Rails strong parameters). */
+export function parseCreditCheckInput(
+  body: unknown,
+):
+  | { readonly ok: true; readonly input: CreditCheckInput }
+  | { readonly ok: false; readonly errors: FieldError[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      ok: false,
+      errors: [{ field: 'base', message: 'リクエストボディは JSON オブジェクトで指定してください。' }],
+    };
+  }
+  const b = body as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  const number = b.corporation_number;
+  if (number === undefined || number === null || number === '') {
+    errors.push({ field: 'corporation_number', message: 'corporation_number は必須です。' });
+  } else if (typeof number !== 'string' || !/^\d{13}$/.test(number)) {
+    errors.push({
+      field: 'corporation_number',
+      message: 'corporation_number は 13 桁の数字の文字列で指定してください。',
+    });
+  }
+  if (b.deal !== undefined && b.deal !== null && !DEALS.includes(b.deal as number)) {
+    errors.push({ field: 'deal', message: 'deal は 1, 2, 9 のいずれかで指定してください。' });
+  }
+  const reasons = b.purchase_reasons;
+  if (
+    reasons !== undefined &&
+    reasons !== null &&
+    !(Array.isArray(reasons) && reasons.every((r) => PURCHASE_REASONS.includes(r as number)))
+  ) {
+    errors.push({
+      field: 'purchase_reasons',
+      message: 'purchase_reasons は 1, 2, 3, 4, 9 からなる配列で指定してください。',
+    });
+  }
+  const comment = b.purchase_reason_comment;
+  if (
+    comment !== undefined &&
+    comment !== null &&
+    (typeof comment !== 'string' || comment.length > MAX_COMMENT_LENGTH)
+  ) {
+    errors.push({
+      field: 'purchase_reason_comment',
+      message: `purchase_reason_comment は ${MAX_COMMENT_LENGTH} 文字以内の文字列で指定してください。`,
+    });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    input: {
+      corporationNumber: number as string,
+      deal: (b.deal ?? null) as Deal | null,
+      purchaseReasons: (reasons ?? []) as PurchaseReason[],
+      purchaseReasonComment: (comment ?? null) as string | null,
+    },
+  };
+}
+
+/** The purchased credit checks, by id. */
+export class CreditCheckBook {
+  #nextId = 1;
+  readonly #records = new Map<number, CreditCheckRecord>();
+
+  create(input: CreditCheckInput, nowMs: number): CreditCheckRecord {
+    const fixture = FIXTURES[input.corporationNumber];
+    const purchaseDate = japanDate(nowMs);
+    const record: CreditCheckRecord = {
+      ...input,
+      id: this.#nextId++,
+      corporationName: fixture?.name ?? `テスト法人 ${input.corporationNumber}`,
+      // Numbers outside the fixtures have no verdict yet, as a check still being investigated.
+      result: fixture?.result ?? null,
+      purchaseDate,
+      expirationDate: addOneYear(purchaseDate),
+    };
+    this.#records.set(record.id, record);
+    return record;
+  }
+
+  get(id: number): CreditCheckRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  clear(): void {
+    this.#records.clear();
+    this.#nextId = 1;
+  }
+}
+
+/** The `credit_check` object of both endpoints. */
+export function creditCheckSummary(record: CreditCheckRecord): Record<string, unknown> {
+  return {
+    credit_check_id: record.id,
+    purchase_date: record.purchaseDate,
+    expiration_date: record.expirationDate,
+    corporation_name: record.corporationName,
+    corporation_number: record.corporationNumber,
+    result: record.result,
+  };
+}
+
+/** `GET /ps/v1/credit_checks/{id}`: the summary plus `expired`, `infos` and, when asked, `pdf_file_data`. */
+export function creditCheckDetail(
+  record: CreditCheckRecord,
+  nowMs: number,
+  withPdf: boolean,
+): Record<string, unknown> {
+  const detail: Record<string, unknown> = {
+    ...creditCheckSummary(record),
+    expired: japanDate(nowMs) > record.expirationDate,
+    infos: infosFor(record),
+  };
+  if (withPdf) detail.pdf_file_data = creditCheckPdf(record).toString('base64');
+  return detail;
+}
+
+function infosFor(record: CreditCheckRecord): unknown[] {
+  const source = 'AlarmBox エミュレータ (ダミーデータ)';
+  switch (record.result) {
+    case 'ng':
+      return [
+        {
+          received_date: record.purchaseDate,
+          tags: [{ name: '支払遅延', description: '支払遅延に関する情報があります。', source }],
+        },
+      ];
+    case 'hold':
+      return [
+        {
+          received_date: record.purchaseDate,
+          tags: [{ name: '要確認', description: '判断材料が不足しています。', source }],
+        },
+      ];
+    default:
+      return [];
+  }
+}
+
+export function creditCheckPdf(record: CreditCheckRecord): Buffer {
+  return minimalPdf([
+    'AlarmBox Emulator - Credit Check (dummy document)',
+    `credit_check_id: ${record.id}`,
+    `corporation_number: ${record.corporationNumber}`,
+    `result: ${record.result ?? 'null'}`,
+    `purchase_date: ${record.purchaseDate}`,
+    `expiration_date: ${record.expirationDate}`,
+  ]);
+}
+
+/** YYYY-MM-DD in Japan time (UTC+9, no daylight saving). */
+function japanDate(ms: number): string {
+  return new Date(ms + 9 * 3600_000).toISOString().slice(0, 10);
+}
+
+function addOneYear(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y + 1, m - 1, d)).toISOString().slice(0, 10);
+}

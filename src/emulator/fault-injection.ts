@@ -1,0 +1,140 @@
+// Applies the FaultPlan to one endpoint: wraps a route handler so the handler itself stays fault-free.
+// Order: delay → drop before → injected status (request not processed) → handler → drop after commit
+// → body replacement / JSON tampering.
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+import { JSON_CONTENT_TYPE } from './doorkeeper-errors.ts';
+import type { FaultEndpoint, FaultSpec } from './faults.ts';
+import type { EmulatorEnv, EmulatorState } from './state.ts';
+
+export type RouteHandler = (c: Context<EmulatorEnv>) => Response | Promise<Response>;
+
+export function withFaults(
+  state: EmulatorState,
+  endpoint: FaultEndpoint,
+  handler: RouteHandler,
+): RouteHandler {
+  return async (c) => {
+    const spec = state.faults.take(endpoint);
+    if (spec === undefined) return handler(c);
+    state.stats.faultInjected(endpoint);
+    if (spec.delayMs !== undefined && spec.delayMs > 0) await sleep(spec.delayMs);
+    if (spec.drop === 'before') return dropConnection(c);
+    if (spec.status !== undefined) return injectedStatus(spec);
+    const response = await handler(c);
+    // The grant (and its rotation) is committed and counted; the client never learns the result.
+    if (spec.drop === 'after-commit') return dropConnection(c);
+    if (spec.drop === 'mid-body') return dropMidBody(c, response);
+    if (spec.body !== undefined) return replaceBody(response, spec.body);
+    if (spec.response !== undefined) return tamperJson(response, spec.response);
+    return response;
+  };
+}
+
+/** Destroys the TCP connection: the client sees a network error (ECONNRESET / "socket hang up"). */
+function dropConnection(c: Context<EmulatorEnv>): Response {
+  c.env.incoming.socket.destroy();
+  // Tells @hono/node-server that nothing is left to write.
+  return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * Sends the status line, the headers and half the body, then resets the connection: the client has seen a
+ * 200 and must still treat the answer as lost (a proxy or network dying mid-transfer).
+ */
+async function dropMidBody(c: Context<EmulatorEnv>, response: Response): Promise<Response> {
+  const body = Buffer.from(await response.arrayBuffer());
+  const outgoing = c.env.outgoing;
+  const headers: Record<string, string> = Object.fromEntries(response.headers);
+  headers['content-length'] = String(body.length);
+  outgoing.writeHead(response.status, headers);
+  outgoing.write(body.subarray(0, body.length >> 1), () => {
+    c.env.incoming.socket.destroy();
+  });
+  return RESPONSE_ALREADY_SENT;
+}
+
+/** What a failing server or proxy in front of Doorkeeper answers. */
+function injectedStatus(spec: FaultSpec): Response {
+  const status = spec.status ?? 500;
+  const headers: Record<string, string> = {};
+  if (spec.retryAfter !== undefined) headers['Retry-After'] = String(spec.retryAfter);
+  switch (spec.body ?? 'html') {
+    case 'html':
+      return new Response(htmlErrorPage(status), {
+        status,
+        headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' },
+      });
+    case 'broken-json':
+      return new Response('{"error":"server_error","error_description":"The authorization server encou', {
+        status,
+        headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
+      });
+    case 'empty':
+      return new Response(null, { status, headers: { ...headers, 'Content-Length': '0' } });
+  }
+}
+
+/** The request was processed; its answer arrives mangled (status and headers kept). */
+async function replaceBody(response: Response, kind: NonNullable<FaultSpec['body']>): Promise<Response> {
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  const init = { status: response.status, headers };
+  switch (kind) {
+    case 'html':
+      headers.set('Content-Type', 'text/html; charset=utf-8');
+      return new Response(htmlErrorPage(response.status), init);
+    case 'broken-json': {
+      // A JSON body cut in half, as a truncated transfer would leave it.
+      const text = await response.text();
+      return new Response(text.length > 1 ? text.slice(0, Math.floor(text.length / 2)) : '{"', init);
+    }
+    case 'empty':
+      headers.set('Content-Length', '0');
+      return new Response(null, init);
+  }
+}
+
+/** Drops and sets keys of a successful JSON object body, keeping the other keys in their order. */
+async function tamperJson(response: Response, tamper: NonNullable<FaultSpec['response']>): Promise<Response> {
+  const type = response.headers.get('content-type') ?? '';
+  if (!response.ok || !type.startsWith('application/json')) return response;
+  const text = await response.text();
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  let body: unknown;
+  try {
+    body = JSON.parse(text) as unknown;
+  } catch {
+    return new Response(text, { status: response.status, headers });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return new Response(text, { status: response.status, headers });
+  }
+  const record = body as Record<string, unknown>;
+  for (const key of tamper.omit ?? []) delete record[key];
+  Object.assign(record, tamper.set ?? {});
+  return new Response(JSON.stringify(record), { status: response.status, headers });
+}
+
+function htmlErrorPage(status: number): string {
+  const title = `${status} ${STATUS_TEXT[status] ?? 'Error'}`;
+  return `<html>\n<head><title>${title}</title></head>\n<body>\n<center><h1>${title}</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n`;
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+};
+
+/** Unref'd: a pending injected delay must not keep a closed emulator's process alive. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,201 @@
+// Fault injection: what the next requests of an endpoint should suffer. Set through
+// `RunningEmulator.setFaults` or `PUT /__emulator/faults`; applied by fault-injection.ts.
+
+export type FaultEndpoint = 'token' | 'authorize' | 'revoke' | 'tokenInfo' | 'api';
+export const FAULT_ENDPOINTS: readonly FaultEndpoint[] = ['token', 'authorize', 'revoke', 'tokenInfo', 'api'];
+
+export interface FaultSpec {
+  /** Wait this long before processing the request. */
+  readonly delayMs?: number;
+  /** Answer this status without processing the request (as a failing proxy or server would). */
+  readonly status?: 500 | 502 | 503 | 429;
+  /**
+   * The body to send: with `status`, the body of that answer (default `html`); without `status`, the
+   * request is processed normally (a grant is committed) and its body is replaced.
+   */
+  readonly body?: 'html' | 'broken-json' | 'empty';
+  /**
+   * Close the socket without answering: `before` processing, or `after-commit` = process the request
+   * (rotation committed, stats counted) and then destroy the connection, so the answer is lost.
+   */
+  /** `mid-body`: the grant is committed, the headers and half the body are sent, then the connection is reset. */
+  readonly drop?: 'before' | 'after-commit' | 'mid-body';
+  /** Tamper with a successful JSON body: drop keys, then set keys (e.g. `{ "token_type": "mac" }`). */
+  readonly response?: { readonly omit?: readonly string[]; readonly set?: Readonly<Record<string, unknown>> };
+  /** Apply to the next N requests of the endpoint only; default: until cleared. */
+  readonly times?: number;
+  /** `Retry-After` header (seconds) on the `status` answer. */
+  readonly retryAfter?: number;
+}
+
+export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
+
+export const FAULT_STATUSES = [500, 502, 503, 429] as const;
+export const FAULT_BODIES = ['html', 'broken-json', 'empty'] as const;
+export const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
+
+export class FaultPlanError extends Error {
+  override readonly name = 'FaultPlanError';
+}
+
+/** Checks a plan that came from outside (JSON): unknown keys are refused, a typo must not pass silently. */
+export function parseFaultPlan(value: unknown): FaultPlan {
+  if (!isRecord(value)) {
+    throw new FaultPlanError(
+      'FaultPlan は JSON オブジェクトで指定してください (例: {"token":{"status":503}})。',
+    );
+  }
+  const plan: { [K in FaultEndpoint]?: FaultSpec } = {};
+  for (const [key, spec] of Object.entries(value)) {
+    if (!isFaultEndpoint(key)) {
+      throw new FaultPlanError(
+        `未知のエンドポイント "${key}" です。${FAULT_ENDPOINTS.join(' / ')} のいずれかを指定してください。`,
+      );
+    }
+    if (spec === null || spec === undefined) continue;
+    plan[key] = parseFaultSpec(key, spec);
+  }
+  return plan;
+}
+
+function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
+  const where = `faults.${endpoint}`;
+  if (!isRecord(value)) {
+    throw new FaultPlanError(`${where} はオブジェクトで指定してください (例: {"status":503})。`);
+  }
+  const known = ['delayMs', 'status', 'body', 'drop', 'response', 'times', 'retryAfter'];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new FaultPlanError(`${where}.${key} は未知の項目です (${known.join(', ')})。`);
+    }
+  }
+  const { delayMs, status, body, drop, response, times, retryAfter } = value;
+  const spec: {
+    -readonly [K in keyof FaultSpec]: FaultSpec[K];
+  } = {};
+  if (delayMs !== undefined) {
+    if (!isNonNegativeInteger(delayMs) || delayMs > 600_000) {
+      throw new FaultPlanError(`${where}.delayMs は 0〜600000 の整数 (ミリ秒) で指定してください。`);
+    }
+    spec.delayMs = delayMs;
+  }
+  if (status !== undefined) {
+    const s = FAULT_STATUSES.find((x) => x === status);
+    if (s === undefined) {
+      throw new FaultPlanError(`${where}.status は ${FAULT_STATUSES.join(' / ')} のいずれかです。`);
+    }
+    spec.status = s;
+  }
+  if (body !== undefined) {
+    const b = FAULT_BODIES.find((x) => x === body);
+    if (b === undefined) {
+      throw new FaultPlanError(`${where}.body は ${FAULT_BODIES.join(' / ')} のいずれかです。`);
+    }
+    spec.body = b;
+  }
+  if (drop !== undefined) {
+    const d = FAULT_DROPS.find((x) => x === drop);
+    if (d === undefined) {
+      throw new FaultPlanError(`${where}.drop は ${FAULT_DROPS.join(' / ')} のいずれかです。`);
+    }
+    spec.drop = d;
+  }
+  if (response !== undefined) spec.response = parseResponseTamper(where, response);
+  if (times !== undefined) {
+    if (!isNonNegativeInteger(times) || times === 0) {
+      throw new FaultPlanError(`${where}.times は 1 以上の整数です。`);
+    }
+    spec.times = times;
+  }
+  if (retryAfter !== undefined) {
+    if (!isNonNegativeInteger(retryAfter)) {
+      throw new FaultPlanError(`${where}.retryAfter は 0 以上の整数 (秒) です。`);
+    }
+    spec.retryAfter = retryAfter;
+  }
+  return spec;
+}
+
+function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSpec['response']> {
+  if (!isRecord(value)) {
+    throw new FaultPlanError(`${where}.response は {"omit":[…],"set":{…}} の形で指定してください。`);
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'omit' && key !== 'set') {
+      throw new FaultPlanError(`${where}.response.${key} は未知の項目です (omit, set)。`);
+    }
+  }
+  const { omit, set } = value;
+  if (omit !== undefined && !(Array.isArray(omit) && omit.every((k) => typeof k === 'string'))) {
+    throw new FaultPlanError(`${where}.response.omit はキー名の配列です (例: ["expires_in"])。`);
+  }
+  if (set !== undefined && !isRecord(set)) {
+    throw new FaultPlanError(`${where}.response.set はオブジェクトです (例: {"token_type":"mac"})。`);
+  }
+  return {
+    ...(omit === undefined ? {} : { omit: [...(omit as string[])] }),
+    ...(set === undefined ? {} : { set: { ...set } }),
+  };
+}
+
+/** The active plan, with the remaining `times` of each spec. */
+export class FaultController {
+  #plan = new Map<FaultEndpoint, FaultSpec>();
+  #remaining = new Map<FaultEndpoint, number>();
+
+  /** Replaces the whole plan (`{}` clears it). Validates it as if it came from JSON. */
+  set(plan: FaultPlan): void {
+    const parsed = parseFaultPlan(JSON.parse(JSON.stringify(plan)) as unknown);
+    this.#plan = new Map();
+    this.#remaining = new Map();
+    for (const endpoint of FAULT_ENDPOINTS) {
+      const spec = parsed[endpoint];
+      if (spec === undefined) continue;
+      this.#plan.set(endpoint, spec);
+      if (spec.times !== undefined) this.#remaining.set(endpoint, spec.times);
+    }
+  }
+
+  /** The spec that applies to this request of `endpoint`, consuming one of its `times`. */
+  take(endpoint: FaultEndpoint): FaultSpec | undefined {
+    const spec = this.#plan.get(endpoint);
+    if (spec === undefined) return undefined;
+    const left = this.#remaining.get(endpoint);
+    if (left !== undefined) {
+      if (left <= 1) {
+        this.#plan.delete(endpoint);
+        this.#remaining.delete(endpoint);
+      } else {
+        this.#remaining.set(endpoint, left - 1);
+      }
+    }
+    return spec;
+  }
+
+  /** The plan as it stands, `times` showing what is left. */
+  current(): FaultPlan {
+    const plan: { [K in FaultEndpoint]?: FaultSpec } = {};
+    for (const [endpoint, spec] of this.#plan) {
+      const left = this.#remaining.get(endpoint);
+      plan[endpoint] = left === undefined ? spec : { ...spec, times: left };
+    }
+    return plan;
+  }
+
+  clear(): void {
+    this.#plan.clear();
+    this.#remaining.clear();
+  }
+}
+
+function isFaultEndpoint(value: string): value is FaultEndpoint {
+  return (FAULT_ENDPOINTS as readonly string[]).includes(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}

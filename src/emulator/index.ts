@@ -1,0 +1,52 @@
+// Public entry of the local AlarmBox emulator (`alarmbox-auth/emulator`): a Doorkeeper-faithful OAuth 2.0
+// server plus the credit-check API, for trying the whole flow without an AlarmBox account.
+import { createEmulatorApp } from './app.ts';
+import type { FaultPlan } from './faults.ts';
+import { type EmulatorOptions, type ResolvedEmulatorOptions, resolveEmulatorOptions } from './options.ts';
+import { baseUrl, listen } from './server.ts';
+import { createEmulatorState, resetEmulatorState } from './state.ts';
+import type { EmulatorStats } from './stats.ts';
+
+export type { FaultEndpoint, FaultPlan, FaultSpec } from './faults.ts';
+export {
+  EMULATOR_DEFAULTS,
+  type EmulatorClient,
+  type EmulatorOptions,
+  OOB_REDIRECT_URI,
+  type ResolvedEmulatorOptions,
+  type RotationMode,
+} from './options.ts';
+export type { EmulatorStats, TokenGrantKey } from './stats.ts';
+
+export interface RunningEmulator {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:4010`. */
+  readonly url: string;
+  /** The options in force; `port` is the port actually bound. */
+  readonly options: Readonly<ResolvedEmulatorOptions>;
+  stats(): EmulatorStats;
+  /** Replaces the fault plan (`{}` clears it). Throws on an invalid plan. */
+  setFaults(faults: FaultPlan): void;
+  /** Shifts the emulator's clock by this many seconds from real time (absolute, not cumulative). */
+  setClockOffset(seconds: number): void;
+  /** Drops every grant, token, credit check, fault, counter and the clock offset; keeps the options. */
+  reset(): void;
+  /** Stops listening and closes every connection, keep-alive ones included. */
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const resolved = resolveEmulatorOptions(options);
+  const log = options.log ?? ((line: string) => process.stderr.write(`[alarmbox emulator] ${line}\n`));
+  const state = createEmulatorState(resolved, log);
+  const server = await listen(createEmulatorApp(state), resolved.host, resolved.port);
+  const bound: ResolvedEmulatorOptions = Object.freeze({ ...resolved, port: server.port });
+  return {
+    url: baseUrl(bound.host, bound.port),
+    options: bound,
+    stats: () => state.stats.snapshot(),
+    setFaults: (faults) => state.faults.set(faults),
+    setClockOffset: (seconds) => state.clock.setOffsetSeconds(seconds),
+    reset: () => resetEmulatorState(state),
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,43 @@
+// The HTTP server around the Hono app. Plain node:http, so that close() can also end keep-alive
+// connections (a test or the CLI must never hang on shutdown).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { EmulatorEnv } from './state.ts';
+
+export interface ListeningServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function listen(app: Hono<EmulatorEnv>, host: string, port: number): Promise<ListeningServer> {
+  // overrideGlobalObjects: false: the emulator often runs inside the client's own process (tests, `demo`);
+  // it must not replace that process's global Request / Response.
+  const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
+  // Bound the time a slow or silent client can hold a request open.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({ port: (server.address() as AddressInfo).port, close: () => closeServer(server) });
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // close() only stops accepting; idle and active keep-alive sockets must go too.
+    server.closeAllConnections();
+  });
+}
+
+/** The base URL clients use; a wildcard bind is reached through loopback. */
+export function baseUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}

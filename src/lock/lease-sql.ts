@@ -1,0 +1,130 @@
+import { dbNowMs, readDbNowMs } from '../db/clock.ts';
+import type { DatabaseHandle } from '../db/connection.ts';
+import { LOCKS_TABLE } from '../db/schema.ts';
+
+// The statements behind a lease, one per step, each atomic on its own. The row of a lease is identified by
+// name + owner + acquired_at_ms, so an owner that re-acquires after its own lease expired never confuses
+// the new lease with the old one.
+
+export interface LeaseRow {
+  readonly name: string;
+  readonly owner: string;
+  /** Database clock, epoch ms. */
+  readonly acquiredAtMs: number;
+  /** Database clock, epoch ms. */
+  readonly expiresAtMs: number;
+}
+
+/**
+ * One attempt: insert the row if there is none, or take it over when the current lease has expired by the
+ * database's clock. Returns the lease now held, or undefined when another owner holds a live one.
+ */
+export async function tryTakeLease(
+  handle: DatabaseHandle,
+  name: string,
+  owner: string,
+  leaseMs: number,
+): Promise<LeaseRow | undefined> {
+  // One clock reading serves the comparison and the new row, so the lease we report is exactly the stored one.
+  // Read before the write, it can only make us see an expiring lease as live a little longer: never the
+  // opposite.
+  const now = await readDbNowMs(handle);
+  const lease: LeaseRow = { name, owner, acquiredAtMs: now, expiresAtMs: now + leaseMs };
+  const values = { owner, acquired_at_ms: lease.acquiredAtMs, expires_at_ms: lease.expiresAtMs };
+
+  // Look before writing: while a live lease is held, waiters only read. On SQLite every write takes the
+  // one database-wide write lock, and a crowd of waiters writing to learn "still held" would queue behind
+  // each other in SQLite's busy handler, slowing the holder's own save too.
+  const current = await readLease(handle, name);
+  if (current !== undefined && current.expiresAtMs >= now) return undefined;
+  if (current === undefined) {
+    // Lost the race to insert: someone took it a moment ago, and it is live.
+    return (await insertIfAbsent(handle, { name, ...values })) ? lease : undefined;
+  }
+
+  // A single UPDATE … WHERE expired: the database's row lock lets exactly one of several racing takers win.
+  const taken = await handle.db
+    .updateTable(LOCKS_TABLE)
+    .set(values)
+    .where('name', '=', name)
+    .where('expires_at_ms', '<', now)
+    .executeTakeFirst();
+  return taken.numUpdatedRows > 0n ? lease : undefined;
+}
+
+async function insertIfAbsent(
+  handle: DatabaseHandle,
+  row: { name: string; owner: string; acquired_at_ms: number; expires_at_ms: number },
+): Promise<boolean> {
+  const insert = handle.db.insertInto(LOCKS_TABLE).values(row);
+  if (handle.dialect === 'mysql') {
+    // Not INSERT IGNORE: that would also turn other problems (a too-long owner) into silent warnings.
+    try {
+      await insert.execute();
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+  const result = await insert
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ER_DUP_ENTRY';
+}
+
+/**
+ * Deletes the lease if it is still ours and live. Returns false when it had expired (then anyone could
+ * have taken it) or belongs to someone else now; another owner's row is never touched.
+ */
+export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Promise<boolean> {
+  const live = await handle.db
+    .deleteFrom(LOCKS_TABLE)
+    .where('name', '=', lease.name)
+    .where('owner', '=', lease.owner)
+    .where('acquired_at_ms', '=', lease.acquiredAtMs)
+    .where('expires_at_ms', '>=', dbNowMs(handle.dialect))
+    .executeTakeFirst();
+  if (live.numDeletedRows > 0n) return true;
+  // Ours but expired and not taken over: tidy it up, and still report that we no longer held it.
+  await handle.db
+    .deleteFrom(LOCKS_TABLE)
+    .where('name', '=', lease.name)
+    .where('owner', '=', lease.owner)
+    .where('acquired_at_ms', '=', lease.acquiredAtMs)
+    .execute();
+  return false;
+}
+
+/** Whether this exact lease is still stored and not expired by the database's clock. */
+export async function isLeaseHeld(handle: DatabaseHandle, lease: LeaseRow): Promise<boolean> {
+  const row = await handle.db
+    .selectFrom(LOCKS_TABLE)
+    .select('name')
+    .where('name', '=', lease.name)
+    .where('owner', '=', lease.owner)
+    .where('acquired_at_ms', '=', lease.acquiredAtMs)
+    .where('expires_at_ms', '>=', dbNowMs(handle.dialect))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The stored lease of `name`, live or expired, if any (for status output and diagnostics). */
+export async function readLease(handle: DatabaseHandle, name: string): Promise<LeaseRow | undefined> {
+  const row = await handle.db
+    .selectFrom(LOCKS_TABLE)
+    .select(['name', 'owner', 'acquired_at_ms', 'expires_at_ms'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    name: row.name,
+    owner: row.owner,
+    acquiredAtMs: row.acquired_at_ms,
+    expiresAtMs: row.expires_at_ms,
+  };
+}

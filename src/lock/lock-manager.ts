@@ -1,0 +1,148 @@
+import type { DatabaseHandle } from '../db/connection.ts';
+import { toDatabaseError } from '../db/driver-errors.ts';
+import { Backoff, sleep } from './backoff.ts';
+import { LockWaitTimeoutError } from './errors.ts';
+import { isLeaseHeld, type LeaseRow, readLease, releaseLease, tryTakeLease } from './lease-sql.ts';
+import { defaultOwnerId, MAX_OWNER_LENGTH } from './owner-id.ts';
+
+/** A held lock. Times are epoch milliseconds on the database's clock. */
+export interface Lease {
+  readonly name: string;
+  readonly owner: string;
+  readonly acquiredAtMs: number;
+  readonly expiresAtMs: number;
+  /** Gives the lock back. False when it was no longer ours (expired, or taken over by another owner). */
+  release(): Promise<boolean>;
+  /** Whether this lease is still stored and not expired. */
+  isHeld(): Promise<boolean>;
+}
+
+export interface LockManagerOptions {
+  /** The lock's name, e.g. {@link LOCK_NAME_TOKEN_REFRESH}. At most 191 characters. */
+  readonly name: string;
+  /** How long a lease lasts unless released: the bound on how long a crashed holder blocks others. */
+  readonly leaseMs: number;
+  /** Who holds the lease, as stored in the table. Default `host:pid:random`, unique per LockManager. */
+  readonly ownerId?: string;
+  /** The longest pause between attempts while waiting (default 200 ms; the first pauses are ~20 ms). */
+  readonly pollMs?: number;
+}
+
+export interface AcquireOptions {
+  /** How long to keep trying before {@link LockWaitTimeoutError}. 0 = a single attempt. */
+  readonly waitMs: number;
+  readonly signal?: AbortSignal;
+}
+
+const MAX_NAME_LENGTH = 191;
+const FIRST_POLL_MS = 20;
+const DEFAULT_POLL_MS = 200;
+
+/**
+ * The guide's `LockManager(name, parallelism=1)`: a lease row in `alarmbox_locks` of the same database, so
+ * it excludes other threads, processes and hosts alike. Not re-entrant: a second acquire waits even with the
+ * same owner. A crashed holder's lease simply expires after `leaseMs`.
+ */
+export class LockManager {
+  readonly name: string;
+  readonly ownerId: string;
+  readonly leaseMs: number;
+  readonly #db: DatabaseHandle;
+  readonly #pollMs: number;
+
+  constructor(db: DatabaseHandle, options: LockManagerOptions) {
+    const { name, leaseMs, ownerId = defaultOwnerId(), pollMs = DEFAULT_POLL_MS } = options;
+    if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
+      throw new RangeError(`lock name must be 1..${MAX_NAME_LENGTH} characters`);
+    }
+    if (ownerId.length === 0 || ownerId.length > MAX_OWNER_LENGTH) {
+      throw new RangeError(`ownerId must be 1..${MAX_OWNER_LENGTH} characters`);
+    }
+    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
+      throw new RangeError('leaseMs must be a positive integer');
+    }
+    if (!(pollMs > 0)) throw new RangeError('pollMs must be positive');
+    this.#db = db;
+    this.name = name;
+    this.ownerId = ownerId;
+    this.leaseMs = leaseMs;
+    this.#pollMs = pollMs;
+  }
+
+  /**
+   * Takes the lock, polling with a jittered back-off until `waitMs` has passed.
+   * @throws LockWaitTimeoutError ('lock_timeout'), DatabaseUnavailableError, MigrationsPendingError, or the
+   *   signal's reason when aborted.
+   */
+  async acquire(options: AcquireOptions): Promise<Lease> {
+    const { waitMs, signal } = options;
+    if (!(waitMs >= 0) || !Number.isFinite(waitMs)) {
+      throw new RangeError('waitMs must be a finite number >= 0');
+    }
+    // Our own wait budget is measured on the local monotonic clock; only lease expiry needs the database's.
+    const deadline = performance.now() + waitMs;
+    const backoff = new Backoff(Math.min(FIRST_POLL_MS, this.#pollMs), this.#pollMs);
+    for (;;) {
+      signal?.throwIfAborted();
+      const row = await this.#attempt();
+      if (row !== undefined) return this.#toLease(row);
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs);
+      await sleep(Math.min(backoff.next(), remaining), signal);
+    }
+  }
+
+  /**
+   * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` did. A failed release is
+   * not reported: the lease expires on its own, and `fn`'s outcome (a saved token, say) stands.
+   */
+  async withLock<T>(fn: (lease: Lease) => Promise<T>, options: AcquireOptions): Promise<T> {
+    const lease = await this.acquire(options);
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release().catch(() => false);
+    }
+  }
+
+  /** The stored lease of this lock, whoever holds it, live or expired; undefined when free. */
+  async holder(): Promise<Omit<LeaseRow, 'name'> | undefined> {
+    try {
+      const row = await readLease(this.#db, this.name);
+      return row === undefined
+        ? undefined
+        : { owner: row.owner, acquiredAtMs: row.acquiredAtMs, expiresAtMs: row.expiresAtMs };
+    } catch (error) {
+      throw toDatabaseError(error, this.#db.target);
+    }
+  }
+
+  async #attempt(): Promise<LeaseRow | undefined> {
+    try {
+      return await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs);
+    } catch (error) {
+      throw toDatabaseError(error, this.#db.target);
+    }
+  }
+
+  #toLease(row: LeaseRow): Lease {
+    const db = this.#db;
+    return {
+      ...row,
+      async release() {
+        try {
+          return await releaseLease(db, row);
+        } catch (error) {
+          throw toDatabaseError(error, db.target);
+        }
+      },
+      async isHeld() {
+        try {
+          return await isLeaseHeld(db, row);
+        } catch (error) {
+          throw toDatabaseError(error, db.target);
+        }
+      },
+    };
+  }
+}

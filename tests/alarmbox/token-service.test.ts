@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import { AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from '../../src/alarmbox/errors.ts';
+import { TokenService } from '../../src/alarmbox/token-service.ts';
+import type { AlarmboxOptions } from '../../src/config/index.ts';
+import { generateKeySpec } from '../../src/crypto/index.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { LockManager } from '../../src/lock/index.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+import { alarmboxFor, registerToken } from '../support/alarmbox.ts';
+import { apiStatus } from '../support/authorize.ts';
+import { closedPort } from '../support/closed-port.ts';
+
+const rejection = async (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+
+describeEachDatabase('TokenService', (fixture) => {
+  let emulator: RunningEmulator;
+  let alarmbox: Alarmbox;
+  const keys = generateKeySpec('t1');
+
+  const open = (overrides: AlarmboxOptions = {}) =>
+    alarmboxFor(emulator, fixture.url, keys, { httpTimeoutMs: 2_000, ...overrides });
+
+  /** The raw row, as an attacker with a database dump would see it. */
+  const rawRow = async () =>
+    alarmbox.database.db
+      .selectFrom('hansha_alarmbox_tokens')
+      .selectAll()
+      .where('id', '=', 1)
+      .executeTakeFirst();
+
+  const register = () => registerToken(alarmbox, emulator);
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
+  });
+  afterAll(async () => {
+    await alarmbox?.close();
+    await emulator?.close();
+  });
+  beforeEach(async () => {
+    await alarmbox?.close();
+    emulator.reset();
+    alarmbox = open();
+    await migrateToLatest(alarmbox.database);
+    await alarmbox.database.db.deleteFrom('hansha_alarmbox_tokens').execute();
+    await alarmbox.database.db.deleteFrom('alarmbox_locks').execute();
+  });
+
+  it('nothing registered: AlarmboxTokenNotFoundError with the guide message, for reads and refreshes', async () => {
+    const e = await rejection(alarmbox.tokens.getValidAccessToken());
+    expect(e).toBeInstanceOf(AlarmboxTokenNotFoundError);
+    expect((e as AlarmboxTokenNotFoundError).reason).toBe('not_registered');
+    expect((e as Error).message).toContain('トークンが未設定です');
+    expect(await rejection(alarmbox.tokens.refresh({ force: true }))).toBeInstanceOf(
+      AlarmboxTokenNotFoundError,
+    );
+  });
+
+  it('stores the pair encrypted and returns it without calling AlarmBox while valid', async () => {
+    const { access, refresh } = await register();
+    const row = await rawRow();
+    expect(row).toBeDefined();
+    for (const value of Object.values(row ?? {})) {
+      expect(String(value)).not.toContain(access);
+      expect(String(value)).not.toContain(refresh);
+    }
+    expect(Number(row?.version)).toBe(1);
+    const before = emulator.stats().tokenRequests.refresh_token.ok ?? 0;
+    expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
+    expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(before);
+  });
+
+  it('an expired token is refreshed once, the rotated pair saved before it is returned', async () => {
+    const { access } = await register();
+    await alarmbox.store.markExpired();
+    const callers = await Promise.all(
+      Array.from({ length: 20 }, () => alarmbox.tokens.getValidAccessToken()),
+    );
+    const fresh = callers[0] ?? '';
+    expect(new Set(callers)).toEqual(new Set([fresh]));
+    expect(fresh).not.toBe(access);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(1);
+    const stored = await alarmbox.store.getInstance();
+    expect(stored.version).toBe(2);
+    expect(stored.getDecryptedAccessToken()).toBe(fresh);
+    expect(stored.lastRefreshOutcome).toBe('ok');
+    expect(stored.expiredAt?.getTime()).toBeGreaterThan(Date.now() + 86_000_000);
+    expect(await apiStatus(emulator, fresh)).toBe(200);
+    // the stored refresh token is the rotated one: refreshing again works after the old pair was revoked
+    const again = await alarmbox.tokens.refresh({ force: true });
+    expect(again.refreshed).toBe(true);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(2);
+  });
+
+  it('ifAccessTokenIs: refreshes only while the rejected token is still the stored one', async () => {
+    const { access } = await register();
+    const fresh = await alarmbox.tokens.refresh({ ifAccessTokenIs: access });
+    expect(fresh.refreshed).toBe(true);
+    expect(fresh.accessToken).not.toBe(access);
+    // a second caller that also saw the old token rejected gets the new one without another request
+    const peer = await alarmbox.tokens.refresh({ ifAccessTokenIs: access });
+    expect(peer).toMatchObject({ refreshed: false, accessToken: fresh.accessToken });
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(1);
+  });
+
+  it('onAttempt sees each attempt with its trigger and outcome, never a token', async () => {
+    const attempts: { trigger: string; outcome: string; message?: string | undefined; durationMs: number }[] =
+      [];
+    const observed = new TokenService({
+      store: alarmbox.store,
+      client: () => alarmbox.client,
+      lock: new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 10_000 }),
+      lockWaitMs: 5_000,
+      fallbackExpiresIn: 3600,
+      onAttempt: (a) => {
+        attempts.push(a);
+      },
+    });
+    const { access, refresh } = await register();
+    await observed.refresh({ force: true, trigger: 'batch' });
+    await observed.refresh({ trigger: 'manual' });
+    emulator.setFaults({ token: { status: 503 } });
+    await rejection(observed.refresh({ force: true, trigger: 'batch' }));
+    emulator.setFaults({});
+    expect(attempts.map((a) => [a.trigger, a.outcome])).toEqual([
+      ['batch', 'ok'],
+      ['manual', 'skipped'],
+      ['batch', 'temporary'],
+    ]);
+    expect(attempts[2]?.message).toContain('503');
+    for (const a of attempts) {
+      expect(a.durationMs).toBeGreaterThanOrEqual(0);
+      expect(JSON.stringify(a)).not.toContain(access);
+      expect(JSON.stringify(a)).not.toContain(refresh);
+    }
+  });
+
+  it('a forced refresh always spends the refresh token; --if-expiring style does not while valid', async () => {
+    await register();
+    const lazy = await alarmbox.tokens.refresh();
+    expect(lazy.refreshed).toBe(false);
+    const forced = await alarmbox.tokens.refresh({ force: true });
+    expect(forced.refreshed).toBe(true);
+    expect((await alarmbox.store.getInstance()).version).toBe(2);
+  });
+
+  it('a dead refresh token (revoked) means re-authorization, and the stored pair is kept', async () => {
+    const { refresh } = await register();
+    const revoke = await fetch(new URL('/oauth/revoke', emulator.url), {
+      method: 'POST',
+      body: new URLSearchParams({
+        token: refresh,
+        client_id: emulator.options.clientId,
+        client_secret: emulator.options.clientSecret,
+      }),
+    });
+    expect(revoke.status).toBe(200);
+    const before = await rawRow();
+    const e = await rejection(alarmbox.tokens.refresh({ force: true }));
+    expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
+    expect((e as AlarmboxTokenExpiredError).reason).toBe('reauthorization_required');
+    expect((e as AlarmboxTokenExpiredError).oauthError).toBe('invalid_grant');
+    expect((e as Error).message).toContain('トークンの更新に失敗しました');
+    expect((e as Error).message).toContain('alarmbox save-token');
+    const after = await rawRow();
+    expect(after?.access_token).toBe(before?.access_token);
+    expect(after?.refresh_token).toBe(before?.refresh_token);
+    expect(Number(after?.version)).toBe(Number(before?.version));
+    expect(after?.last_refresh_outcome).toBe('reauthorization_required');
+    expect(String(after?.last_error)).not.toContain(refresh);
+  });
+
+  it.each([
+    ['500', { status: 500 as const }],
+    ['HTML page', { status: 503 as const, body: 'html' as const }],
+    ['broken JSON on 200', { body: 'broken-json' as const }],
+    ['dropped connection', { drop: 'before' as const }],
+    ['no answer until the timeout', { delayMs: 3_000 }],
+  ])('token endpoint fault (%s): temporary, nothing stored changes', async (_name, fault) => {
+    await register();
+    const before = await rawRow();
+    emulator.setFaults({ token: fault });
+    const e = await rejection(alarmbox.tokens.refresh({ force: true }));
+    expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
+    expect((e as AlarmboxTokenExpiredError).reason).toBe('temporary');
+    expect((e as AlarmboxTokenExpiredError).temporary).toBe(true);
+    const after = await rawRow();
+    expect(after?.access_token).toBe(before?.access_token);
+    expect(after?.refresh_token).toBe(before?.refresh_token);
+    expect(Number(after?.version)).toBe(Number(before?.version));
+    emulator.setFaults({});
+  });
+
+  it('emulator down: temporary', async () => {
+    await register();
+    const down = open({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    try {
+      const e = await rejection(down.tokens.refresh({ force: true }));
+      expect((e as AlarmboxTokenExpiredError).reason).toBe('temporary');
+      expect((e as Error).message).toContain('接続エラー');
+    } finally {
+      await down.close();
+    }
+  });
+
+  it('wrong client secret: client configuration, not re-authorization', async () => {
+    await register();
+    const wrong = open({ clientSecret: 'not-the-secret' });
+    try {
+      const e = await rejection(wrong.tokens.refresh({ force: true }));
+      expect((e as AlarmboxTokenExpiredError).reason).toBe('client_configuration');
+      expect((e as AlarmboxTokenExpiredError).statusCode).toBe(401);
+      expect((e as Error).message).not.toContain('not-the-secret');
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  it('a row encrypted with a key no longer in the ring is a clear error', async () => {
+    await register();
+    const rotated = open({ encryptionKeys: generateKeySpec('t2') });
+    try {
+      const e = await rejection(rotated.tokens.getValidAccessToken());
+      expect(e).toMatchObject({ reason: 'stored_data_invalid' });
+      expect((e as Error).message).toContain('"t1"');
+    } finally {
+      await rotated.close();
+    }
+  });
+
+  it('a lock held elsewhere past the wait is temporary (lock_timeout), never re-authorization', async () => {
+    await register();
+    await alarmbox.store.markExpired();
+    const other = new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 10_000 });
+    const lease = await other.acquire({ waitMs: 1_000 });
+    const impatient = new TokenService({
+      store: alarmbox.store,
+      client: () => alarmbox.client,
+      lock: new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 10_000 }),
+      lockWaitMs: 300,
+      fallbackExpiresIn: 3600,
+    });
+    try {
+      const e = await rejection(impatient.getValidAccessToken());
+      expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
+      expect((e as AlarmboxTokenExpiredError).reason).toBe('lock_timeout');
+      expect((e as AlarmboxTokenExpiredError).reauthorizationRequired).toBe(false);
+      expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(0);
+    } finally {
+      await lease.release();
+    }
+  });
+});

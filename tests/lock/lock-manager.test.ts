@@ -1,0 +1,312 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  DatabaseUnavailableError,
+  MigrationsPendingError,
+  migrateToLatest,
+  openDatabase,
+  parseDatabaseUrl,
+  readDbNowMs,
+} from '../../src/db/index.ts';
+import {
+  type Lease,
+  LOCK_NAME_TOKEN_REFRESH,
+  LockManager,
+  LockWaitTimeoutError,
+} from '../../src/lock/index.ts';
+import { createTestDatabase, describeEachDatabase } from '../helpers/databases.ts';
+
+/** What `promise` rejected with (fails the test if it resolved). */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('LockManager options', () => {
+  const handle = openDatabase(parseDatabaseUrl('sqlite::memory:'));
+  it.each([
+    [{ name: '', leaseMs: 1000 }],
+    [{ name: 'x'.repeat(192), leaseMs: 1000 }],
+    [{ name: 'x', leaseMs: 0 }],
+    [{ name: 'x', leaseMs: 1.5 }],
+    [{ name: 'x', leaseMs: 1000, ownerId: '' }],
+    [{ name: 'x', leaseMs: 1000, ownerId: 'o'.repeat(192) }],
+    [{ name: 'x', leaseMs: 1000, pollMs: 0 }],
+  ])('refuses %j', (options) => {
+    expect(() => new LockManager(handle, options)).toThrow(RangeError);
+  });
+
+  it('defaults the owner to host:pid:random, different per manager', () => {
+    const a = new LockManager(handle, { name: 'x', leaseMs: 1000 });
+    const b = new LockManager(handle, { name: 'x', leaseMs: 1000 });
+    expect(a.ownerId).toMatch(new RegExp(`^.+:${process.pid}:[0-9a-f]{12}$`));
+    expect(a.ownerId).not.toBe(b.ownerId);
+  });
+});
+
+describe('LockManager without a reachable database', () => {
+  it('reports the database, not a lock timeout', async () => {
+    const handle = openDatabase(parseDatabaseUrl('postgres://app:pw-never-shown@127.0.0.1:1/app'));
+    try {
+      const error = await rejection(
+        new LockManager(handle, { name: 'x', leaseMs: 1000 }).acquire({ waitMs: 1000 }),
+      );
+      expect(error).toBeInstanceOf(DatabaseUnavailableError);
+      expect((error as DatabaseUnavailableError).reason).toBe('temporary');
+      expect((error as Error).message).not.toContain('pw-never-shown');
+    } finally {
+      await handle.close();
+    }
+  });
+});
+
+describeEachDatabase(
+  'LockManager',
+  (fixture) => {
+    let counter = 0;
+    /** A lock name of its own for each test, so leftovers of one test never affect another. */
+    const freshName = () => `test-lock-${++counter}`;
+    const manager = (name: string, leaseMs = 10_000, ownerId?: string) =>
+      new LockManager(fixture.handle, {
+        name,
+        leaseMs,
+        pollMs: 50,
+        ...(ownerId === undefined ? {} : { ownerId }),
+      });
+
+    beforeAll(async () => {
+      await migrateToLatest(fixture.handle);
+    });
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('before migrate, acquire says to run alarmbox migrate', async () => {
+      const database = await createTestDatabase(fixture.kind);
+      const handle = openDatabase(database.target);
+      try {
+        const error = await rejection(
+          new LockManager(handle, { name: 'x', leaseMs: 1000 }).acquire({ waitMs: 0 }),
+        );
+        expect(error).toBeInstanceOf(MigrationsPendingError);
+        expect((error as Error).message).toContain('alarmbox migrate');
+      } finally {
+        await handle.close();
+        await database.drop();
+      }
+    });
+
+    it('acquires a free lock, reports it, and releases it exactly once', async () => {
+      const name = freshName();
+      const a = manager(name, 5_000, 'owner-a');
+      const before = await readDbNowMs(fixture.handle);
+      const lease = await a.acquire({ waitMs: 0 });
+      const after = await readDbNowMs(fixture.handle);
+      expect(lease.name).toBe(name);
+      expect(lease.owner).toBe('owner-a');
+      expect(lease.acquiredAtMs).toBeGreaterThanOrEqual(before);
+      expect(lease.acquiredAtMs).toBeLessThanOrEqual(after);
+      expect(lease.expiresAtMs - lease.acquiredAtMs).toBe(5_000);
+      expect(await a.holder()).toEqual({
+        owner: 'owner-a',
+        acquiredAtMs: lease.acquiredAtMs,
+        expiresAtMs: lease.expiresAtMs,
+      });
+      expect(await lease.isHeld()).toBe(true);
+
+      expect(await lease.release()).toBe(true);
+      expect(await lease.isHeld()).toBe(false);
+      expect(await a.holder()).toBeUndefined();
+      expect(await lease.release()).toBe(false);
+    });
+
+    it('excludes a second owner while held, and is not re-entrant for the same owner', async () => {
+      const name = freshName();
+      const a = manager(name);
+      const lease = await a.acquire({ waitMs: 0 });
+      await expect(manager(name).acquire({ waitMs: 0 })).rejects.toBeInstanceOf(LockWaitTimeoutError);
+      await expect(a.acquire({ waitMs: 100 })).rejects.toBeInstanceOf(LockWaitTimeoutError);
+      expect((await a.holder())?.owner).toBe(a.ownerId);
+      expect(await lease.release()).toBe(true);
+      const next = await manager(name).acquire({ waitMs: 0 });
+      expect(await next.release()).toBe(true);
+    });
+
+    it('gives up after waitMs with LockWaitTimeoutError (lock_timeout), never suggesting re-authorization', async () => {
+      const holder = await manager(LOCK_NAME_TOKEN_REFRESH).acquire({ waitMs: 0 });
+      try {
+        const started = performance.now();
+        const error = await rejection(manager(LOCK_NAME_TOKEN_REFRESH).acquire({ waitMs: 400 }));
+        const elapsed = performance.now() - started;
+        expect(error).toBeInstanceOf(LockWaitTimeoutError);
+        const timeout = error as LockWaitTimeoutError;
+        expect(timeout.reason).toBe('lock_timeout');
+        expect(timeout.lockName).toBe(LOCK_NAME_TOKEN_REFRESH);
+        expect(timeout.message).toBe(
+          '他のプロセスがトークンを更新中のため、ロック "alarmbox-token-refresh" を 0.4 秒待っても取得できませんでした。しばらくしてから再実行してください。',
+        );
+        expect(timeout.message).not.toMatch(/再認証|認可|save-token|authorize/);
+        expect(elapsed).toBeGreaterThanOrEqual(395);
+        expect(elapsed).toBeLessThan(1_500);
+        expect(await holder.isHeld()).toBe(true);
+      } finally {
+        await holder.release();
+      }
+    });
+
+    it('names other locks neutrally and shows whole seconds', () => {
+      expect(new LockWaitTimeoutError('nightly-report', 30_000).message).toBe(
+        '他のプロセスがロックを保持しているため、ロック "nightly-report" を 30 秒待っても取得できませんでした。しばらくしてから再実行してください。',
+      );
+    });
+
+    it('a waiter gets the lock soon after the holder releases it', async () => {
+      const name = freshName();
+      const holder = await manager(name).acquire({ waitMs: 0 });
+      const waiting = manager(name).acquire({ waitMs: 5_000 });
+      await sleep(200);
+      const releasedAt = performance.now();
+      expect(await holder.release()).toBe(true);
+      const lease = await waiting;
+      // pollMs is 50: a few polls at most (generous for loaded machines), far from the 5 s waitMs.
+      expect(performance.now() - releasedAt).toBeLessThan(1_000);
+      expect(await lease.release()).toBe(true);
+    });
+
+    it('an expired lease is taken over, and its former holder can no longer release it', async () => {
+      const name = freshName();
+      const a = manager(name, 400, 'owner-a');
+      const b = manager(name, 10_000, 'owner-b');
+      const old = await a.acquire({ waitMs: 0 });
+      await expect(b.acquire({ waitMs: 0 })).rejects.toBeInstanceOf(LockWaitTimeoutError);
+
+      const taken = await b.acquire({ waitMs: 3_000 });
+      expect(taken.acquiredAtMs).toBeGreaterThan(old.expiresAtMs);
+      expect(taken.acquiredAtMs - old.expiresAtMs).toBeLessThan(1_000);
+
+      expect(await old.isHeld()).toBe(false);
+      expect(await old.release()).toBe(false);
+      expect(await taken.isHeld()).toBe(true);
+      expect(await b.holder()).toMatchObject({ owner: 'owner-b', acquiredAtMs: taken.acquiredAtMs });
+      expect(await taken.release()).toBe(true);
+    });
+
+    it('an old lease of the same owner id cannot release the owner’s newer lease', async () => {
+      const name = freshName();
+      const first = await manager(name, 300, 'same-owner').acquire({ waitMs: 0 });
+      const second = await manager(name, 10_000, 'same-owner').acquire({ waitMs: 3_000 });
+      expect(second.acquiredAtMs).toBeGreaterThan(first.expiresAtMs);
+      expect(await first.release()).toBe(false);
+      expect(await second.isHeld()).toBe(true);
+      expect(await second.release()).toBe(true);
+    });
+
+    it('a lease that expired untaken reports false on release and is cleaned up', async () => {
+      const name = freshName();
+      const a = manager(name, 200);
+      const lease = await a.acquire({ waitMs: 0 });
+      await sleep(300);
+      expect(await lease.isHeld()).toBe(false);
+      expect(await lease.release()).toBe(false);
+      expect(await a.holder()).toBeUndefined();
+    });
+
+    it('stops waiting when the signal aborts', async () => {
+      const name = freshName();
+      const holder = await manager(name).acquire({ waitMs: 0 });
+      try {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(new Error('cancelled by test')), 150);
+        const started = performance.now();
+        const error = await rejection(manager(name).acquire({ waitMs: 10_000, signal: controller.signal }));
+        expect((error as Error).message).toBe('cancelled by test');
+        expect(performance.now() - started).toBeLessThan(1_000);
+      } finally {
+        await holder.release();
+      }
+    });
+
+    it('withLock runs the function under the lock and releases afterwards, also on failure', async () => {
+      const name = freshName();
+      const m = manager(name);
+      const seen: Lease[] = [];
+      const value = await m.withLock(
+        async (lease) => {
+          seen.push(lease);
+          expect(await lease.isHeld()).toBe(true);
+          await expect(manager(name).acquire({ waitMs: 0 })).rejects.toBeInstanceOf(LockWaitTimeoutError);
+          return 42;
+        },
+        { waitMs: 0 },
+      );
+      expect(value).toBe(42);
+      expect(seen).toHaveLength(1);
+      expect(await m.holder()).toBeUndefined();
+
+      await expect(
+        m.withLock(
+          async () => {
+            throw new Error('refresh failed');
+          },
+          { waitMs: 0 },
+        ),
+      ).rejects.toThrow('refresh failed');
+      expect(await m.holder()).toBeUndefined();
+    });
+
+    it('serializes concurrent callers in one process', async () => {
+      const name = freshName();
+      let inside = 0;
+      let maxInside = 0;
+      let done = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          manager(name).withLock(
+            async () => {
+              inside++;
+              maxInside = Math.max(maxInside, inside);
+              await sleep(10);
+              inside--;
+              done++;
+            },
+            { waitMs: 10_000 },
+          ),
+        ),
+      );
+      expect(done).toBe(8);
+      expect(maxInside).toBe(1);
+    });
+  },
+  { concurrentKinds: true },
+);
+
+// Apart from the rest: it skews this process's Date.now, which must not leak into tests running alongside.
+describeEachDatabase('LockManager under a skewed host clock', (fixture) => {
+  beforeAll(async () => {
+    await migrateToLatest(fixture.handle);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('takes lease times from the database clock even when the host clock is skewed', async () => {
+    for (const skew of [3_600_000, -3_600_000]) {
+      const name = `skew-${skew}`;
+      const realNow = Date.now.bind(Date);
+      const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+      const lease = await new LockManager(fixture.handle, { name, leaseMs: 2_000 }).acquire({ waitMs: 0 });
+      const dbNow = await readDbNowMs(fixture.handle);
+      spy.mockRestore();
+      expect(Math.abs(dbNow - lease.acquiredAtMs)).toBeLessThan(1_000);
+      expect(lease.expiresAtMs - lease.acquiredAtMs).toBe(2_000);
+      await expect(
+        new LockManager(fixture.handle, { name, leaseMs: 1_000 }).acquire({ waitMs: 0 }),
+      ).rejects.toBeInstanceOf(LockWaitTimeoutError);
+      expect(await lease.release()).toBe(true);
+    }
+  });
+});
