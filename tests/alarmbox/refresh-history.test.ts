@@ -1,0 +1,67 @@
+// The refresh history on every database: bounded to the newest N rows, newest first, no secret kept, and
+// the failure streak that `status` and monitoring read.
+import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { RefreshHistory } from '../../src/alarmbox/refresh-history.ts';
+import type { RefreshAttempt } from '../../src/alarmbox/token-service.ts';
+import { migrateToLatest } from '../../src/db/migrate.ts';
+import { REFRESH_HISTORY_TABLE } from '../../src/db/schema.ts';
+import { describeEachDatabase } from '../helpers/databases.ts';
+
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 9, minute));
+const attempt = (
+  minute: number,
+  outcome: RefreshAttempt['outcome'],
+  trigger: RefreshAttempt['trigger'] = 'online',
+  message?: string,
+): RefreshAttempt => ({ trigger, startedAt: at(minute), durationMs: 12.6, outcome, message });
+
+describeEachDatabase('refresh history', (fixture) => {
+  beforeAll(async () => {
+    await migrateToLatest(fixture.handle);
+  });
+  beforeEach(async () => {
+    await fixture.handle.db.deleteFrom(REFRESH_HISTORY_TABLE).execute();
+  });
+
+  it('keeps only the newest `size` attempts, newest first', async () => {
+    const history = new RefreshHistory(fixture.handle, { size: 3 });
+    for (let minute = 1; minute <= 7; minute++) await history.record(attempt(minute, 'ok'));
+    const recent = await history.recent(10);
+    expect(recent.map((entry) => entry.attemptedAt.toISOString())).toEqual([
+      at(7).toISOString(),
+      at(6).toISOString(),
+      at(5).toISOString(),
+    ]);
+    expect(recent[0]).toMatchObject({ trigger: 'online', outcome: 'ok', durationMs: 13, message: null });
+    const rows = await fixture.handle.db.selectFrom(REFRESH_HISTORY_TABLE).select('id').execute();
+    expect(rows).toHaveLength(3);
+  });
+
+  it('counts failures since the last success; skipped attempts neither count nor reset', async () => {
+    const history = new RefreshHistory(fixture.handle);
+    await history.record(attempt(1, 'ok', 'batch'));
+    await history.record(attempt(2, 'ok', 'online'));
+    await history.record(attempt(3, 'temporary', 'batch', 'AlarmBox が一時的に応答できません (503)'));
+    await history.record(attempt(4, 'skipped', 'online'));
+    await history.record(attempt(5, 'reauthorization_required', 'batch', 'invalid_grant'));
+    const summary = await history.summary(2);
+    expect(summary.consecutiveFailures).toBe(2);
+    expect(summary.lastSuccessAt?.toISOString()).toBe(at(2).toISOString());
+    expect(summary.lastBatchSuccessAt?.toISOString()).toBe(at(1).toISOString());
+    expect(summary.recent.map((entry) => entry.outcome)).toEqual(['reauthorization_required', 'skipped']);
+  });
+
+  it('redacts secrets from the stored message and bounds its length', async () => {
+    const history = new RefreshHistory(fixture.handle);
+    const secret = 'Abcdefghij_klmnopqrstuvwxyz-0123456789ABCD'; // 43 chars, like an AlarmBox token
+    await history.record(attempt(1, 'unexpected', 'manual', `refresh_token=${secret} ${'あ'.repeat(3000)}`));
+    const [entry] = await history.recent(1);
+    expect(entry?.message).not.toContain(secret);
+    expect(entry?.message?.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('refuses a size that is not a positive integer', () => {
+    expect(() => new RefreshHistory(fixture.handle, { size: 0 })).toThrow(RangeError);
+    expect(() => new RefreshHistory(fixture.handle, { size: 1.5 })).toThrow(RangeError);
+  });
+});
