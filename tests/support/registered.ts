@@ -1,9 +1,10 @@
 // A database with the tables migrated and (on request) a token pair registered through the emulator, plus
 // the set of secret values that must never appear in any output of the tests that use it.
-import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
+import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { toDbTime } from '../../src/db/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
+import { alarmboxFor, emulatorEnv } from './alarmbox.ts';
 import { obtainCode } from './authorize.ts';
 
 export interface Registered {
@@ -27,24 +28,8 @@ export async function openRegistered(
   keys: string,
   extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<Registered> {
-  const env = {
-    DATABASE_URL: databaseUrl,
-    ALARMBOX_ENV: 'dev',
-    ALARMBOX_ENCRYPTION_KEYS: keys,
-    ALARMBOX_BASE_URL: emulator.url,
-    ALARMBOX_CLIENT_ID: emulator.options.clientId,
-    ALARMBOX_CLIENT_SECRET: emulator.options.clientSecret,
-    ALARMBOX_HTTP_TIMEOUT_MS: '5000',
-    ...extraEnv,
-  };
-  const alarmbox = createAlarmbox({
-    env: 'dev',
-    databaseUrl,
-    encryptionKeys: keys,
-    baseUrl: emulator.url,
-    clientId: emulator.options.clientId,
-    clientSecret: emulator.options.clientSecret,
-  });
+  const env = emulatorEnv(emulator, databaseUrl, keys, { ALARMBOX_HTTP_TIMEOUT_MS: '5000', ...extraEnv });
+  const alarmbox = alarmboxFor(emulator, databaseUrl, keys);
   await migrateToLatest(alarmbox.database);
   const secrets = new Set<string>([emulator.options.clientSecret]);
   const collect = async () => {

@@ -7,6 +7,7 @@ import {
   type RotationMode,
 } from '../../emulator/options.ts';
 import type { FailureReason, ReasonedError } from '../../failure-reason.ts';
+import { waitForStopSignal } from '../stop-signal.ts';
 
 /** What commander hands the action: every value still a raw string. */
 interface RawEmulatorOptions {
@@ -202,18 +203,6 @@ function printStartup(emulator: RunningEmulator, raw: RawEmulatorOptions): void 
     'Ctrl+C で停止します。',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-function waitForStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 function isLoopbackHost(host: string): boolean {

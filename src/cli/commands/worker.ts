@@ -3,6 +3,7 @@ import { parseDuration } from '../../jobs/duration.ts';
 import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
 import { withAlarmbox } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { waitForStopSignal } from '../stop-signal.ts';
 
 interface WorkerCliOptions {
   readonly jobs?: string;
@@ -106,16 +107,4 @@ export function registerWorkerCommand(program: Command): void {
 
 function nonBlank(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function waitForStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
