@@ -56,6 +56,10 @@ export class RefreshHistory {
    * A failed write is dropped (the history is a record, not a dependency of the refresh).
    */
   readonly recorder = (attempt: RefreshAttempt): void => {
+    // An online caller that found a peer's fresh pair did nothing worth keeping. With many instances at
+    // expiry there is one such row per instance and rotation: they would crowd the attempts that matter out
+    // of the bounded history, and on SQLite each is one more writer queueing behind the refresh's save.
+    if (attempt.outcome === 'skipped' && attempt.trigger === 'online') return;
     const write = this.record(attempt).catch(() => undefined);
     this.#pending.add(write);
     void write.finally(() => this.#pending.delete(write));

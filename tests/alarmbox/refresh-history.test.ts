@@ -51,6 +51,18 @@ describeEachDatabase('refresh history', (fixture) => {
     expect(summary.recent.map((entry) => entry.outcome)).toEqual(['reauthorization_required', 'skipped']);
   });
 
+  it('the recorder keeps what an operator needs, not the online callers that found a fresh pair', async () => {
+    const history = new RefreshHistory(fixture.handle);
+    history.recorder(attempt(1, 'skipped', 'online'));
+    history.recorder(attempt(2, 'skipped', 'batch'));
+    history.recorder(attempt(3, 'temporary', 'online', '503'));
+    history.recorder(attempt(4, 'ok', 'online'));
+    await history.flush();
+    // The writes run side by side on a pool: their order in the table is not the order of the calls.
+    const kept = (await history.recent(10)).map((entry) => `${entry.trigger} ${entry.outcome}`).sort();
+    expect(kept).toEqual(['batch skipped', 'online ok', 'online temporary']);
+  });
+
   it('redacts secrets from the stored message and bounds its length', async () => {
     const history = new RefreshHistory(fixture.handle);
     const secret = 'Abcdefghij_klmnopqrstuvwxyz-0123456789ABCD'; // 43 chars, like an AlarmBox token
