@@ -15,7 +15,12 @@ export {
   type RefreshHistorySummary,
 } from './alarmbox/refresh-history.ts';
 export { envelopeKeyId, type RekeyResult, rekeyStoredToken } from './alarmbox/rekey.ts';
-export { type InitialTokens, type RefreshResult, TokenService } from './alarmbox/token-service.ts';
+export {
+  type InitialTokens,
+  type RefreshResult,
+  TokenService,
+  type ValidAccessToken,
+} from './alarmbox/token-service.ts';
 export { AlarmboxToken, AlarmboxTokenStore, TOKEN_TABLE } from './alarmbox/token-store.ts';
 export type {
   AuthorizationCodeRequest,
@@ -23,6 +28,50 @@ export type {
   RefreshTokenRequest,
   TokenResponse,
 } from './alarmbox/types.ts';
+export {
+  type AccessTokens,
+  AlarmboxApi,
+  AlarmboxApiBadRequestError,
+  AlarmboxApiCallError,
+  type AlarmboxApiClientOptions,
+  AlarmboxApiForbiddenError,
+  AlarmboxApiInputError,
+  AlarmboxApiNotFoundError,
+  type AlarmboxApiOptions,
+  AlarmboxApiOutcomeUnknownError,
+  AlarmboxApiResponseError,
+  type AlarmboxApiSettings,
+  AlarmboxApiUnauthorizedError,
+  AlarmboxApiUnavailableError,
+  type ApiErrorDetail,
+  type CallEndpointOptions,
+  type CallOptions,
+  type CreateCreditCheckParams,
+  type CreditCheck,
+  type CreditCheckDetail,
+  type CreditCheckEnvelope,
+  type CreditCheckId,
+  type CreditCheckInfo,
+  type CreditCheckResult,
+  type CreditChecksApi,
+  type CreditCheckTag,
+  createAlarmboxApi,
+  DEFAULT_ENDPOINTS,
+  DEFAULT_RETRY_POLICY,
+  DEFAULT_REVALIDATE_MS,
+  type Deal,
+  decodeCreditCheckPdf,
+  type EndpointOverrides,
+  type EndpointSpec,
+  type EndpointTable,
+  type GetCreditCheckOptions,
+  type HttpMethod,
+  type PurchaseReason,
+  type RequestOptions,
+  type RetryEvent,
+  type RetryPolicy,
+  type TokenCacheOptions,
+} from './api/index.ts';
 export { type AlarmboxConfig, type AlarmboxOptions, ConfigError, loadConfig } from './config/index.ts';
 export { DecryptionError, KeyRingFormatError } from './crypto/index.ts';
 export { migrateToLatest } from './db/migrate.ts';

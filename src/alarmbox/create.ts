@@ -1,3 +1,4 @@
+import { type AlarmboxApi, createAlarmboxApi } from '../api/index.ts';
 import { type AlarmboxConfig, type AlarmboxOptions, loadConfig } from '../config/index.ts';
 import { type DatabaseHandle, openDatabase } from '../db/connection.ts';
 import { LockManager } from '../lock/index.ts';
@@ -12,6 +13,11 @@ export interface Alarmbox {
   readonly tokens: TokenService;
   /** The token endpoint client; created on first access, which needs the client credentials. */
   readonly client: AlarmboxClient;
+  /**
+   * The typed AlarmBox API client (`api.creditChecks.create/get`, `api.request`), with the token cache on;
+   * created on first access. For other settings use `createAlarmboxApi({ alarmbox, ... })`.
+   */
+  readonly api: AlarmboxApi;
   readonly store: AlarmboxTokenStore;
   /** Every refresh attempt of this process, recorded in `alarmbox_refresh_history` (no secrets). */
   readonly history: RefreshHistory;
@@ -54,11 +60,16 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     fallbackExpiresIn: config.fallbackExpiresIn,
     onAttempt: history.recorder,
   });
+  let api: AlarmboxApi | undefined;
   return {
     config,
     tokens,
     get client() {
       return getClient();
+    },
+    get api() {
+      api ??= createAlarmboxApi({ alarmbox: { tokens, config } });
+      return api;
     },
     store,
     history,

@@ -61,6 +61,21 @@ export interface RefreshResult {
   readonly expiredAt: Date;
   /** False when no request was made: the token was still valid, or a peer had just refreshed it. */
   readonly refreshed: boolean;
+  /** When the pair was stored (null if unknown): with `expiredAt` it gives the lifetime, hence the margin. */
+  readonly issuedAt?: Date | null | undefined;
+  /** The scope stored with the pair, when known. */
+  readonly scope?: string | null | undefined;
+}
+
+/**
+ * A valid access token with what a caller needs to keep it for a while (the API client's in-process cache):
+ * its expiry, when it was stored (the margin depends on the lifetime, expiry.ts) and its scope.
+ */
+export interface ValidAccessToken {
+  readonly accessToken: string;
+  readonly expiredAt: Date | null;
+  readonly issuedAt: Date | null;
+  readonly scope: string | null;
 }
 
 export interface InitialTokens {
@@ -92,10 +107,28 @@ export class TokenService {
    * @throws AlarmboxTokenExpiredError トークン更新に失敗 (`reason` で再認可が必要か一時的かを区別)
    */
   async getValidAccessToken(): Promise<string> {
+    return (await this.getValidToken()).accessToken;
+  }
+
+  /** {@link getValidAccessToken} with the token's expiry, issue time and scope (for callers that cache it). */
+  async getValidToken(): Promise<ValidAccessToken> {
     const token = await this.#o.store.getInstance();
     if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
-    if (!isExpiring(token.expiredAt, token.updatedAt)) return token.getDecryptedAccessToken();
-    return (await this.refresh({ trigger: 'online' })).accessToken;
+    if (!isExpiring(token.expiredAt, token.updatedAt)) {
+      return {
+        accessToken: token.getDecryptedAccessToken(),
+        expiredAt: token.expiredAt,
+        issuedAt: token.updatedAt,
+        scope: token.scope,
+      };
+    }
+    const r = await this.refresh({ trigger: 'online' });
+    return {
+      accessToken: r.accessToken,
+      expiredAt: r.expiredAt,
+      issuedAt: r.issuedAt ?? null,
+      scope: r.scope ?? null,
+    };
   }
 
   /**
@@ -251,8 +284,9 @@ export class TokenService {
       scope: r.scope ?? current.scope ?? undefined,
     };
     let saved: boolean;
+    const savedAt = new Date();
     try {
-      saved = await store.saveRefreshed(pair, current.version);
+      saved = await store.saveRefreshed(pair, current.version, savedAt);
     } catch (error) {
       const failure =
         error instanceof EnvelopeTooLongError
@@ -278,7 +312,13 @@ export class TokenService {
       if (!after.isRegistered) throw new AlarmboxTokenNotFoundError();
       return unchanged(after);
     }
-    return { accessToken: pair.accessToken, expiredAt: pair.expiredAt, refreshed: true };
+    return {
+      accessToken: pair.accessToken,
+      expiredAt: pair.expiredAt,
+      refreshed: true,
+      issuedAt: savedAt,
+      scope: pair.scope ?? null,
+    };
   }
 }
 
@@ -287,5 +327,7 @@ function unchanged(token: AlarmboxToken): RefreshResult {
     accessToken: token.getDecryptedAccessToken(),
     expiredAt: token.expiredAt ?? new Date(0),
     refreshed: false,
+    issuedAt: token.updatedAt,
+    scope: token.scope,
   };
 }

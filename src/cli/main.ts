@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { isReasonedError } from '../failure-reason.ts';
 import { registerAccessTokenCommand } from './commands/access-token.ts';
 import { registerAuthorizeUrlCommand } from './commands/authorize-url.ts';
+import { registerConsoleCommand } from './commands/console.ts';
+import { registerCreditCheckCommand } from './commands/credit-check.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDeployManifestCommand } from './commands/deploy-manifest.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
   registerRefreshTokenCommand(program);
   registerStatusCommand(program);
   registerAccessTokenCommand(program);
+  registerCreditCheckCommand(program);
   registerExpireTokenCommand(program);
   registerWorkerCommand(program);
   registerDeployManifestCommand(program);
@@ -37,6 +40,7 @@ export function buildProgram(): Command {
   registerRekeyCommand(program);
   registerEmulatorCommand(program);
   registerDemoCommand(program);
+  registerConsoleCommand(program);
   return program;
 }
 

@@ -3,7 +3,7 @@
 // → body replacement / JSON tampering.
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import { JSON_CONTENT_TYPE } from './doorkeeper-errors.ts';
+import { INVALID_TOKEN_DESCRIPTIONS, JSON_CONTENT_TYPE, wwwAuthenticate } from './doorkeeper-errors.ts';
 import type { FaultEndpoint, FaultSpec } from './faults.ts';
 import type { EmulatorEnv, EmulatorState } from './state.ts';
 
@@ -57,6 +57,17 @@ async function dropMidBody(c: Context<EmulatorEnv>, response: Response): Promise
 /** What a failing server or proxy in front of Doorkeeper answers. */
 function injectedStatus(spec: FaultSpec): Response {
   const status = spec.status ?? 500;
+  if (status === 401) {
+    // api-auth.ts's answer to a rejected token: no body, the RFC 6750 §3.1 challenge.
+    return new Response(null, {
+      status,
+      headers: {
+        'Cache-Control': 'no-store',
+        'Content-Length': '0',
+        'WWW-Authenticate': wwwAuthenticate('invalid_token', INVALID_TOKEN_DESCRIPTIONS.revoked),
+      },
+    });
+  }
   const headers: Record<string, string> = {};
   if (spec.retryAfter !== undefined) headers['Retry-After'] = String(spec.retryAfter);
   switch (spec.body ?? 'html') {
@@ -114,7 +125,7 @@ async function tamperJson(response: Response, tamper: NonNullable<FaultSpec['res
   const record = body as Record<string, unknown>;
   for (const key of tamper.omit ?? []) delete record[key];
   Object.assign(record, tamper.set ?? {});
-  return new Response(JSON.stringify(record), { status: response.status, headers });
+  return new Response(JSON.stringify(record), { status: tamper.status ?? response.status, headers });
 }
 
 function htmlErrorPage(status: number): string {

@@ -7,8 +7,12 @@ export const FAULT_ENDPOINTS: readonly FaultEndpoint[] = ['token', 'authorize', 
 export interface FaultSpec {
   /** Wait this long before processing the request. */
   readonly delayMs?: number;
-  /** Answer this status without processing the request (as a failing proxy or server would). */
-  readonly status?: 500 | 502 | 503 | 429;
+  /**
+   * Answer this status without processing the request (as a failing proxy or server would). 401 answers as
+   * Doorkeeper does for a rejected token (empty body, `WWW-Authenticate: … error="invalid_token"`), whatever
+   * the token: a token AlarmBox revoked on its side, which no refresh brings back.
+   */
+  readonly status?: 500 | 502 | 503 | 429 | 401;
   /**
    * The body to send: with `status`, the body of that answer (default `html`); without `status`, the
    * request is processed normally (a grant is committed) and its body is replaced.
@@ -20,8 +24,15 @@ export interface FaultSpec {
    */
   /** `mid-body`: the grant is committed, the headers and half the body are sent, then the connection is reset. */
   readonly drop?: 'before' | 'after-commit' | 'mid-body';
-  /** Tamper with a successful JSON body: drop keys, then set keys (e.g. `{ "token_type": "mac" }`). */
-  readonly response?: { readonly omit?: readonly string[]; readonly set?: Readonly<Record<string, unknown>> };
+  /**
+   * Tamper with a successful JSON body: drop keys, then set keys (e.g. `{ "token_type": "mac" }`); `status`
+   * replaces the 2xx status (an older AlarmBox document says 201 for a created credit check).
+   */
+  readonly response?: {
+    readonly omit?: readonly string[];
+    readonly set?: Readonly<Record<string, unknown>>;
+    readonly status?: 200 | 201;
+  };
   /** Apply to the next N requests of the endpoint only; default: until cleared. */
   readonly times?: number;
   /** `Retry-After` header (seconds) on the `status` answer. */
@@ -30,7 +41,7 @@ export interface FaultSpec {
 
 export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
-export const FAULT_STATUSES = [500, 502, 503, 429] as const;
+export const FAULT_STATUSES = [500, 502, 503, 429, 401] as const;
 export const FAULT_BODIES = ['html', 'broken-json', 'empty'] as const;
 export const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
 
@@ -121,11 +132,14 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
     throw new FaultPlanError(`${where}.response は {"omit":[…],"set":{…}} の形で指定してください。`);
   }
   for (const key of Object.keys(value)) {
-    if (key !== 'omit' && key !== 'set') {
-      throw new FaultPlanError(`${where}.response.${key} は未知の項目です (omit, set)。`);
+    if (key !== 'omit' && key !== 'set' && key !== 'status') {
+      throw new FaultPlanError(`${where}.response.${key} は未知の項目です (omit, set, status)。`);
     }
   }
-  const { omit, set } = value;
+  const { omit, set, status } = value;
+  if (status !== undefined && status !== 200 && status !== 201) {
+    throw new FaultPlanError(`${where}.response.status は 200 か 201 です。`);
+  }
   if (omit !== undefined && !(Array.isArray(omit) && omit.every((k) => typeof k === 'string'))) {
     throw new FaultPlanError(`${where}.response.omit はキー名の配列です (例: ["expires_in"])。`);
   }
@@ -135,6 +149,7 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
   return {
     ...(omit === undefined ? {} : { omit: [...(omit as string[])] }),
     ...(set === undefined ? {} : { set: { ...set } }),
+    ...(status === undefined ? {} : { status }),
   };
 }
 

@@ -3,15 +3,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import type { Hono } from 'hono';
-import type { EmulatorEnv } from './state.ts';
+import type { Env, Hono } from 'hono';
 
 export interface ListeningServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export function listen(app: Hono<EmulatorEnv>, host: string, port: number): Promise<ListeningServer> {
+/** Serves `app` (the emulator's, or the console's) on `host:port`; port 0 picks a free one. */
+export function listen<E extends Env>(app: Hono<E>, host: string, port: number): Promise<ListeningServer> {
   // overrideGlobalObjects: false: the emulator often runs inside the client's own process (tests, `demo`);
   // it must not replace that process's global Request / Response.
   const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));

@@ -1,16 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildAuthorizeUrl } from '../../alarmbox/authorize-url.ts';
-import { type Alarmbox, createAlarmbox } from '../../alarmbox/create.ts';
+import type { Alarmbox } from '../../alarmbox/create.ts';
 import { maskToken } from '../../alarmbox/redact.ts';
-import { DEFAULT_SCOPE, OOB_REDIRECT_URI } from '../../config/index.ts';
-import { generateKeySpec } from '../../crypto/index.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { formatRemaining, formatTime, say } from '../output.ts';
+import { openSandbox } from '../sandbox.ts';
 
 /** A check of the demo: it either holds, or the demo ends with exit code 1. */
 class DemoCheckFailed extends Error {
@@ -35,21 +31,8 @@ export function registerDemoCommand(program: Command): void {
 
 /** The guide's step 8, end to end, against an embedded emulator. Resolves to the exit code. */
 export async function runDemo(): Promise<number> {
-  const dir = await mkdtemp(join(tmpdir(), 'alarmbox-demo-'));
-  // Loaded here, not at start-up: every other command runs without the emulator's modules.
-  const { startEmulator } = await import('../../emulator/index.ts');
-  const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
-  const alarmbox = createAlarmbox({
-    env: 'local',
-    databaseUrl: `sqlite:${join(dir, 'alarmbox.db')}`,
-    encryptionKeys: generateKeySpec('demo'),
-    baseUrl: emulator.url,
-    clientId: emulator.options.clientId,
-    clientSecret: emulator.options.clientSecret,
-    redirectUri: OOB_REDIRECT_URI,
-    scope: DEFAULT_SCOPE,
-    dataDir: dir,
-  });
+  const sandbox = await openSandbox({ prefix: 'alarmbox-demo-', emulator: { autoApprove: true } });
+  const { alarmbox, emulator } = sandbox;
   try {
     await steps(alarmbox, emulator);
     say('');
@@ -63,9 +46,7 @@ export async function runDemo(): Promise<number> {
     say('デモの確認に失敗しました。');
     return ExitCode.unexpected;
   } finally {
-    await alarmbox.close();
-    await emulator.close();
-    await rm(dir, { recursive: true, force: true });
+    await sandbox.close();
   }
 }
 

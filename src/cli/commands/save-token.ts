@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import type { Alarmbox } from '../../alarmbox/create.ts';
 import { AlarmboxTokenError } from '../../alarmbox/errors.ts';
+import type { AlarmboxToken } from '../../alarmbox/token-store.ts';
 import { loadConfig } from '../../config/index.ts';
 import { isReasonedError } from '../../failure-reason.ts';
 import { withAlarmbox } from '../context.ts';
@@ -47,20 +49,30 @@ export function registerSaveTokenCommand(program: Command): void {
       const redirectUri = loadConfig(
         opts.redirectUri === undefined ? {} : { redirectUri: opts.redirectUri },
       ).redirectUri;
-      await withAlarmbox(async ({ client, tokens }) => {
+      await withAlarmbox(async (alarmbox) => {
         say('認可コードからトークンを取得中...');
-        const received = await client.getTokenByCode(code, redirectUri);
-        const saved = await tokens
-          .saveInitialToken(tokens.initialTokensFrom(received))
-          .catch((error: unknown) => {
-            // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
-            throw new AlarmboxTokenError(
-              `トークンを取得しましたが保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
-                '認可コードは使用済みになったため、原因を取り除いてから alarmbox authorize-url で認可コードを取り直してください。',
-              { reason: isReasonedError(error) ? error.reason : 'unexpected', cause: error },
-            );
-          });
+        const saved = await saveTokenFromCode(alarmbox, code, redirectUri);
         say(`トークンを保存しました (有効期限: ${formatTime(saved.expiredAt)})`);
       });
     });
+}
+
+/**
+ * The guide's step 6: exchanges a (validated) code and stores the pair encrypted. Shared by `save-token` and
+ * the web console, so that both tell a person the same thing when it fails.
+ */
+export async function saveTokenFromCode(
+  { client, tokens }: Pick<Alarmbox, 'client' | 'tokens'>,
+  code: string,
+  redirectUri: string,
+): Promise<AlarmboxToken> {
+  const received = await client.getTokenByCode(code, redirectUri);
+  return tokens.saveInitialToken(tokens.initialTokensFrom(received)).catch((error: unknown) => {
+    // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
+    throw new AlarmboxTokenError(
+      `トークンを取得しましたが保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
+        '認可コードは使用済みになったため、原因を取り除いてから alarmbox authorize-url で認可コードを取り直してください。',
+      { reason: isReasonedError(error) ? error.reason : 'unexpected', cause: error },
+    );
+  });
 }

@@ -1,0 +1,451 @@
+// AlarmboxApi: typed calls to the AlarmBox API with the token handled for the caller.
+//
+// Rules (alarmbox-provider.md §2 "Protected API" and §3, issue 6):
+// - Every call takes its token from TokenService, through the in-process cache (token-cache.ts).
+// - 401 with `error="invalid_token"` (RFC 6750 §3.1): if the stored token already differs from the one that
+//   failed, a peer rotated it: retry with the stored one. Otherwise force one refresh through the lock, which
+//   re-checks under the lock that the stored token is still the failed one, and retry once. A second 401 is
+//   an error for a person: never a loop.
+// - 429 / 5xx: bounded retries with backoff and jitter, for GET only (retry.ts). A POST (a purchase) is sent
+//   at most once per call whatever happens, except for the one 401 retry above.
+// - A timeout on every request (http.ts); empty and non-JSON bodies are tolerated (response-body.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TokenService } from '../alarmbox/token-service.ts';
+import { isInvalidTokenChallenge, parseBearerChallenge } from './bearer-challenge.ts';
+import {
+  checkCreateParams,
+  checkCreditCheckId,
+  parseCreditCheck,
+  parseCreditCheckDetail,
+} from './credit-checks.ts';
+import {
+  type EndpointOverrides,
+  type EndpointTable,
+  expandPath,
+  type HttpMethod,
+  isRelativePath,
+  resolveEndpoints,
+  scopeForPath,
+} from './endpoints.ts';
+import {
+  AlarmboxApiBadRequestError,
+  AlarmboxApiCallError,
+  AlarmboxApiForbiddenError,
+  AlarmboxApiInputError,
+  AlarmboxApiNotFoundError,
+  AlarmboxApiOutcomeUnknownError,
+  AlarmboxApiResponseError,
+  AlarmboxApiUnauthorizedError,
+  AlarmboxApiUnavailableError,
+  describeCall,
+  MESSAGES,
+} from './errors.ts';
+import { type Exchange, exchange } from './http.ts';
+import { errorDetails, type ReadBody, summariseBody } from './response-body.ts';
+import { decideRetry, parseRetryAfterMs, type RetryPolicy, resolveRetryPolicy } from './retry.ts';
+import {
+  AccessTokenCache,
+  type AccessTokenSource,
+  type AccessTokens,
+  type TokenCacheOptions,
+  UncachedAccessTokens,
+} from './token-cache.ts';
+import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditCheckId } from './types.ts';
+
+/** What the client needs of TokenService. */
+export type ApiTokenService = AccessTokenSource & Pick<TokenService, 'refresh'>;
+
+export interface AlarmboxApiSettings {
+  /** Per request (connect, headers and body). Default: the toolkit's HTTP timeout (ALARMBOX_HTTP_TIMEOUT_MS). */
+  readonly timeoutMs?: number | undefined;
+  /** Corrections of the default paths and rows for other endpoints (endpoints.ts). */
+  readonly endpoints?: EndpointOverrides | undefined;
+  /** Retries of GET on 429 / 5xx. `{ maxAttempts: 1 }` turns them off. */
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  /** The in-process token cache: on by default; `false` reads the store on every call. */
+  readonly tokenCache?: boolean | TokenCacheOptions | undefined;
+  /** Told before each automatic retry (for logs and metrics). Never given a token. */
+  readonly onRetry?: ((event: RetryEvent) => void) | undefined;
+  readonly userAgent?: string | undefined;
+}
+
+export interface AlarmboxApiClientOptions extends AlarmboxApiSettings {
+  readonly tokens: ApiTokenService;
+  /** e.g. `https://api.alarmbox.jp` (no trailing slash needed). */
+  readonly baseUrl: string;
+}
+
+export interface RetryEvent {
+  /** Why the request is sent again: an HTTP status, or `invalid_token` for the 401 rule. */
+  readonly cause: number | 'invalid_token';
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** The request that failed (1 = the first). */
+  readonly attempt: number;
+  readonly delayMs: number;
+  /** For `invalid_token`: whether a refresh was needed (false: another process had already rotated it). */
+  readonly refreshed?: boolean | undefined;
+}
+
+export interface CallOptions {
+  /** Cancels the call (in addition to the timeout). A POST cancelled in flight reports an unknown outcome. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface RequestOptions<T> extends CallOptions {
+  /** Checks and converts the parsed JSON body (recommended: the other endpoints' shapes are undocumented). */
+  readonly parse?: ((body: unknown) => T) | undefined;
+}
+
+export interface CallEndpointOptions<T> extends RequestOptions<T> {
+  /** Values of the path's `{name}` placeholders. */
+  readonly params?: Readonly<Record<string, string | number>> | undefined;
+  readonly query?: Readonly<Record<string, string | number | boolean>> | undefined;
+  readonly body?: unknown;
+}
+
+export interface GetCreditCheckOptions extends CallOptions {
+  /** Ask for the report PDF too (`with_pdf=true`): `pdf_file_data`, base64. */
+  readonly withPdf?: boolean | undefined;
+}
+
+export interface CreditChecksApi {
+  /** 信用チェックを購入する (費用が発生します。自動では再送しません). AlarmBox answers 200 (older docs: 201). */
+  create(params: CreateCreditCheckParams, options?: CallOptions): Promise<CreditCheck>;
+  /** 購入済みの信用チェックを取得する. */
+  get(id: CreditCheckId, options?: GetCreditCheckOptions): Promise<CreditCheckDetail>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_USER_AGENT = 'alarmbox-auth';
+
+interface CallTarget {
+  readonly method: HttpMethod;
+  /** Path with its query, relative to the base URL. */
+  readonly path: string;
+  /** From the endpoint table, for the 403 message. */
+  readonly scope: string | undefined;
+}
+
+export class AlarmboxApi {
+  readonly creditChecks: CreditChecksApi;
+  /** The endpoint table in force (defaults merged with the corrections given). */
+  readonly endpoints: EndpointTable;
+  /** The tokens calls use: `getValidAccessToken()` answers from memory while the cached token is fresh. */
+  readonly tokens: AccessTokens;
+  readonly #source: ApiTokenService;
+  readonly #base: URL;
+  readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #onRetry: ((event: RetryEvent) => void) | undefined;
+  readonly #userAgent: string;
+
+  constructor(options: AlarmboxApiClientOptions) {
+    this.#source = options.tokens;
+    this.#base = new URL(options.baseUrl.replace(/\/+$/, ''));
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
+      throw new RangeError('timeoutMs は正のミリ秒で指定してください (例: 30000)。');
+    }
+    this.#retry = resolveRetryPolicy(options.retry);
+    this.#onRetry = options.onRetry;
+    this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.endpoints = resolveEndpoints(options.endpoints);
+    const cache = options.tokenCache ?? true;
+    this.tokens =
+      cache === false
+        ? new UncachedAccessTokens(options.tokens)
+        : new AccessTokenCache(options.tokens, cache === true ? {} : cache);
+    this.creditChecks = {
+      create: (params, callOptions) => this.#createCreditCheck(params, callOptions),
+      get: (id, getOptions) => this.#getCreditCheck(id, getOptions),
+    };
+  }
+
+  /**
+   * Any AlarmBox API call: `path` is relative to the base URL (query allowed). The parsed JSON body is
+   * returned (null for an empty one) as `T`, checked by `options.parse` when given.
+   */
+  async request<T = unknown>(
+    method: HttpMethod,
+    path: string,
+    body?: unknown,
+    options: RequestOptions<T> = {},
+  ): Promise<T> {
+    const target = { method, path, scope: scopeForPath(this.endpoints, method, path) };
+    return this.#json(target, body, options);
+  }
+
+  /** A call by the name of a row of the endpoint table (`call('getCreditCheck', { params: { id } })`). */
+  async call<T = unknown>(name: string, options: CallEndpointOptions<T> = {}): Promise<T> {
+    const spec = this.endpoints[name];
+    if (spec === undefined) {
+      throw new AlarmboxApiInputError(
+        `エンドポイント "${name.slice(0, 64)}" は表にありません。createAlarmboxApi の endpoints に { method, path, scope } を追加してください。`,
+      );
+    }
+    let path: string;
+    try {
+      path = expandPath(spec.path, options.params) + queryString(options.query);
+    } catch (error) {
+      throw new AlarmboxApiInputError(error instanceof Error ? error.message : String(error));
+    }
+    return this.#json({ method: spec.method, path, scope: spec.scope }, options.body, options);
+  }
+
+  async #createCreditCheck(params: CreateCreditCheckParams, options: CallOptions = {}): Promise<CreditCheck> {
+    const body = checkCreateParams(params);
+    const spec = this.endpoints.createCreditCheck;
+    const target = { method: spec.method, path: expandPath(spec.path), scope: spec.scope };
+    const res = await this.#send(target, body, options);
+    // 200 today; an older AlarmBox document says 201 Created. Both mean the purchase was made.
+    if (res.status !== 200 && res.status !== 201) throw await this.#statusError(target, res);
+    const parsed = res.body.kind === 'json' ? parseCreditCheck(res.body.json) : undefined;
+    if (parsed?.ok !== true) throw unreadable(target, res, parsed?.problem);
+    return parsed.value;
+  }
+
+  async #getCreditCheck(id: CreditCheckId, options: GetCreditCheckOptions = {}): Promise<CreditCheckDetail> {
+    const spec = this.endpoints.getCreditCheck;
+    const path =
+      expandPath(spec.path, { id: checkCreditCheckId(id) }) +
+      (options.withPdf === true ? queryString({ with_pdf: true }) : '');
+    const target = { method: spec.method, path, scope: spec.scope };
+    const res = await this.#send(target, undefined, options);
+    if (res.status !== 200) throw await this.#statusError(target, res);
+    const parsed = res.body.kind === 'json' ? parseCreditCheckDetail(res.body.json) : undefined;
+    if (parsed?.ok !== true) throw unreadable(target, res, parsed?.problem);
+    return parsed.value;
+  }
+
+  async #json<T>(target: CallTarget, body: unknown, options: RequestOptions<T>): Promise<T> {
+    const res = await this.#send(target, body, options);
+    if (res.status < 200 || res.status > 299) throw await this.#statusError(target, res);
+    if (res.body.kind === 'empty') return (options.parse ?? identity<T>)(null);
+    if (res.body.kind !== 'json') throw unreadable(target, res, undefined);
+    if (options.parse === undefined) return res.body.json as T;
+    try {
+      return options.parse(res.body.json);
+    } catch (error) {
+      throw unreadable(target, res, error instanceof Error ? error.message : undefined);
+    }
+  }
+
+  /** Sends one call: the token, the 401 rule and (GET only) the retries. Answers any status it ends with. */
+  async #send(
+    target: CallTarget,
+    body: unknown,
+    options: CallOptions,
+  ): Promise<Exchange & { attempts: number }> {
+    if (!isRelativePath(target.path)) {
+      throw new AlarmboxApiInputError(
+        `パスは / で始めてください (例: /ps/v1/credit_checks)。別のホストには送信しません。指定値: ${target.path.slice(0, 64)}`,
+      );
+    }
+    const url = new URL(this.#base.href.replace(/\/+$/, '') + target.path);
+    // The token goes to the configured AlarmBox only (RFC 6750 §5.3), whatever the path contains.
+    if (url.origin !== this.#base.origin) {
+      throw new AlarmboxApiInputError('パスが ALARMBOX_BASE_URL 以外の場所を指しています。送信しません。');
+    }
+    const call = describeCall(target.method, target.path);
+    const bare = target.path.split(/[?#]/, 1)[0] ?? target.path;
+    let accessToken = await this.tokens.getValidAccessToken();
+    let renewedAfter401 = false;
+    for (let attempt = 1; ; ) {
+      const res = await exchange({
+        method: target.method,
+        url,
+        call,
+        path: bare,
+        accessToken,
+        body,
+        timeoutMs: this.#timeoutMs,
+        signal: options.signal,
+        userAgent: this.#userAgent,
+        attempt,
+      });
+
+      if (res.status === 401) {
+        const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
+        if (!isInvalidTokenChallenge(challenge)) {
+          throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(call, challenge?.error), {
+            method: target.method,
+            path: bare,
+            statusCode: 401,
+            responseBody: res.body.text,
+            reason: 'unexpected',
+          });
+        }
+        if (renewedAfter401) {
+          throw new AlarmboxApiUnauthorizedError(
+            MESSAGES.unauthorizedAgain(call, challenge?.errorDescription),
+            {
+              method: target.method,
+              path: bare,
+              statusCode: 401,
+              oauthError: 'invalid_token',
+              reason: 'reauthorization_required',
+            },
+          );
+        }
+        // A 401 comes from Doorkeeper's before_action, before the controller runs: the request did nothing at
+        // AlarmBox, so sending it once more — even a POST, even a purchase — cannot do anything twice.
+        renewedAfter401 = true;
+        const renewed = await this.#renewAfterInvalidToken(accessToken);
+        this.#onRetry?.({
+          cause: 'invalid_token',
+          method: target.method,
+          path: bare,
+          attempt,
+          delayMs: 0,
+          refreshed: renewed.refreshed,
+        });
+        accessToken = renewed.accessToken;
+        continue;
+      }
+
+      // RFC 9110 §9.2.2: only GET is repeated. A POST that got 429 / 5xx is reported, never resent.
+      if (target.method === 'GET') {
+        const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'));
+        const decision = decideRetry(attempt, res.status, retryAfterMs, this.#retry);
+        if (decision.retry) {
+          this.#onRetry?.({
+            cause: res.status,
+            method: target.method,
+            path: bare,
+            attempt,
+            delayMs: decision.delayMs,
+          });
+          await sleep(
+            decision.delayMs,
+            undefined,
+            options.signal === undefined ? {} : { signal: options.signal },
+          );
+          attempt++;
+          // Cheap with the cache; and if another process rotated the token meanwhile, the new one is used.
+          accessToken = await this.tokens.getValidAccessToken();
+          continue;
+        }
+      }
+      return { ...res, attempts: attempt };
+    }
+  }
+
+  /**
+   * The 401 rule. The cached token is dropped and the store read again: a different token there means another
+   * process (or this one) already rotated it, and it is the answer. Otherwise one forced refresh, which
+   * TokenService performs under the lock only if the stored token is still the one that failed — so N
+   * processes hitting the same 401 spend the refresh token once.
+   */
+  async #renewAfterInvalidToken(failed: string): Promise<{ accessToken: string; refreshed: boolean }> {
+    this.tokens.invalidate(failed);
+    // Straight from the store: the cache must not take the failed token back while we decide.
+    const stored = await this.#source.getValidToken();
+    if (stored.accessToken !== failed) return { accessToken: stored.accessToken, refreshed: false };
+    const result = await this.#source.refresh({ force: true, ifAccessTokenIs: failed, trigger: 'online' });
+    // A concurrent call of this process may have cached the failed token meanwhile (the store still held it).
+    this.tokens.invalidate(failed);
+    return { accessToken: result.accessToken, refreshed: result.refreshed };
+  }
+
+  async #statusError(
+    target: CallTarget,
+    res: Exchange & { attempts: number },
+  ): Promise<AlarmboxApiCallError> {
+    const call = describeCall(target.method, target.path);
+    const path = target.path.split(/[?#]/, 1)[0] ?? target.path;
+    const summary = summariseBody(res.body);
+    const base = { method: target.method, path, statusCode: res.status, responseBody: res.body.text };
+    const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'));
+    const retryAfter =
+      retryAfterMs === undefined ? '' : `、Retry-After: ${Math.ceil(retryAfterMs / 1000)} 秒`;
+    const status = res.status;
+    if (status === 400) {
+      return new AlarmboxApiBadRequestError(MESSAGES.badRequest(call, summary), {
+        ...base,
+        reason: 'usage',
+        details: errorDetails(res.body),
+      });
+    }
+    if (status === 403) {
+      // Doorkeeper answers a token without the scope with 403 and an empty body (alarmbox-provider.md §2).
+      const granted = await this.#source
+        .getValidToken()
+        .then((t) => t.scope ?? undefined)
+        .catch(() => undefined);
+      const grantedList = granted?.split(/\s+/) ?? [];
+      const missing = target.scope === undefined || !grantedList.includes(target.scope);
+      return new AlarmboxApiForbiddenError(MESSAGES.forbidden(call, target.scope, granted, summary), {
+        ...base,
+        // A missing scope needs a new authorization; a viewing period that ended does not.
+        reason: missing ? 'reauthorization_required' : 'unexpected',
+        requiredScope: target.scope,
+        grantedScope: granted,
+      });
+    }
+    if (status === 404)
+      return new AlarmboxApiNotFoundError(MESSAGES.notFound(call, summary), { ...base, reason: 'usage' });
+    if (status === 429 || status >= 500) {
+      if (target.method === 'GET' || status === 429) {
+        // 429 means the request was refused before being processed (RFC 6585 §4), even for a POST.
+        const message =
+          target.method === 'GET'
+            ? MESSAGES.unavailable(call, status, res.attempts, summary, retryAfter)
+            : MESSAGES.rejectedPost(call, status, summary, retryAfter);
+        return new AlarmboxApiUnavailableError(message, { ...base, attempts: res.attempts, retryAfterMs });
+      }
+      // A 5xx to a POST: the server (or a proxy) failed somewhere, possibly after the purchase was recorded.
+      return new AlarmboxApiOutcomeUnknownError(
+        MESSAGES.postUnknown(`APIエラー: ${status} (${call}): AlarmBox がエラーを返しました (${summary})`),
+        base,
+      );
+    }
+    const redirect =
+      status >= 300 && status < 400
+        ? 'リダイレクトは追跡しません (トークンを設定外の場所に送らないため)。ALARMBOX_BASE_URL を確認してください。'
+        : '';
+    return new AlarmboxApiCallError(MESSAGES.otherStatus(call, status, summary) + redirect, {
+      ...base,
+      reason: 'unexpected',
+    });
+  }
+}
+
+/** A 2xx whose body is not what the endpoint returns. For a POST the action has nevertheless happened. */
+function unreadable(
+  target: CallTarget,
+  res: Exchange,
+  problem: string | undefined,
+): AlarmboxApiResponseError {
+  const call = describeCall(target.method, target.path);
+  const what = problem ?? summariseBody(res.body);
+  const path = target.path.split(/[?#]/, 1)[0] ?? target.path;
+  const post = target.method !== 'GET';
+  return new AlarmboxApiResponseError(
+    MESSAGES.unreadable(call, res.status, what) +
+      (post
+        ? 'AlarmBox は成功を返しているため、処理 (購入) は完了しています。再実行せずに AlarmBox の管理画面で結果を確認してください。'
+        : 'しばらくしてから再実行してください。解決しない場合は ALARMBOX_BASE_URL とエンドポイント表のパスを確認してください。'),
+    {
+      method: target.method,
+      path,
+      statusCode: res.status,
+      responseBody: res.body.text,
+      // A GET can simply be read again; a POST that succeeded must not be repeated.
+      reason: post ? 'unexpected' : 'temporary',
+      mayHaveBeenProcessed: post,
+    },
+  );
+}
+
+function queryString(query: Readonly<Record<string, string | number | boolean>> | undefined): string {
+  if (query === undefined) return '';
+  const entries = Object.entries(query).map(([k, v]) => [k, String(v)] as [string, string]);
+  return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
+}
+
+function identity<T>(value: unknown): T {
+  return value as T;
+}
+
+export type { ReadBody };

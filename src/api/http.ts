@@ -1,0 +1,124 @@
+// One HTTP exchange with the AlarmBox API: Node's fetch under a timeout that covers the headers and the whole
+// body, no redirects followed, and transport failures turned into typed errors that say whether a POST may
+// have reached AlarmBox.
+
+import type { HttpMethod } from './endpoints.ts';
+import {
+  type AlarmboxApiCallError,
+  AlarmboxApiOutcomeUnknownError,
+  AlarmboxApiUnavailableError,
+  MESSAGES,
+} from './errors.ts';
+import { classifyBody, type ReadBody } from './response-body.ts';
+
+export interface Exchange {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: ReadBody;
+}
+
+export interface ExchangeRequest {
+  readonly method: HttpMethod;
+  readonly url: URL;
+  /** For messages: `POST /ps/v1/credit_checks`. */
+  readonly call: string;
+  readonly path: string;
+  readonly accessToken: string;
+  readonly body: unknown;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly userAgent: string;
+  /** Requests sent for this call so far, this one included (for messages). */
+  readonly attempt: number;
+}
+
+/**
+ * Errors that prove the request never left this machine (no connection was made), so even a POST is known
+ * not to have been carried out.
+ */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export async function exchange(req: ExchangeRequest): Promise<Exchange> {
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal === undefined ? timeout : AbortSignal.any([timeout, req.signal]);
+  const headers: Record<string, string> = {
+    // RFC 6750 §2.1: the token in the Authorization header only, never in the URL (it would end up in logs).
+    Authorization: `Bearer ${req.accessToken}`,
+    Accept: 'application/json',
+    'User-Agent': req.userAgent,
+  };
+  if (req.body !== undefined) headers['Content-Type'] = 'application/json';
+  let sentHeaders = false;
+  try {
+    const response = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      signal,
+      // A redirect would replay the request (and the token) somewhere we were not configured to call.
+      redirect: 'manual',
+    });
+    sentHeaders = true;
+    // Read under the same signal: a server that sends headers and then stalls must time out too.
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: classifyBody(text, response.headers.get('content-type')),
+    };
+  } catch (error) {
+    if (req.signal?.aborted === true && !timeout.aborted) {
+      // The caller gave up. A GET simply ends; a POST may already be at AlarmBox, so it says so.
+      if (req.method === 'GET') throw req.signal.reason;
+      throw new AlarmboxApiOutcomeUnknownError(
+        MESSAGES.postUnknown(`中断 (${req.call}): 呼び出し元がリクエストを中断しました`),
+        {
+          method: req.method,
+          path: req.path,
+          cause: error,
+        },
+      );
+    }
+    throw transportError(error, req, timeout.aborted, sentHeaders);
+  }
+}
+
+function transportError(
+  error: unknown,
+  req: ExchangeRequest,
+  timedOut: boolean,
+  answered: boolean,
+): AlarmboxApiCallError {
+  const code = timedOut ? undefined : systemErrorCode(error);
+  const what = timedOut
+    ? MESSAGES.timeout(req.call, req.timeoutMs)
+    : MESSAGES.network(req.call, code ?? 'ネットワークエラー');
+  const base = { method: req.method, path: req.path, cause: error };
+  const neverSent = !timedOut && !answered && code !== undefined && NOT_SENT.has(code);
+  if (req.method !== 'GET' && !neverSent) {
+    // The request may have reached AlarmBox (timeout, reset, answer cut off): a purchase may have happened.
+    return new AlarmboxApiOutcomeUnknownError(MESSAGES.postUnknown(what), base);
+  }
+  return new AlarmboxApiUnavailableError(
+    `${what}。${neverSent && req.method !== 'GET' ? '接続できなかったため、購入は行われていません。' : ''}${MESSAGES.networkHint}`,
+    { ...base, attempts: req.attempt },
+  );
+}
+
+/** undici reports refused / reset / DNS failures as `TypeError: fetch failed` with the system error as cause. */
+function systemErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,124 @@
+// The in-process cache of the decrypted access token. Without it every API call reads row 1 and decrypts it
+// (TokenService.getValidAccessToken); with it a call costs a field read and a clock comparison.
+//
+// A cached token can be stale in two ways, and both are bounded:
+// - by time: it is kept only until the moment TokenService itself would start refreshing it (expiry minus
+//   the margin of expiry.ts) and at most `revalidateMs`, so a rotation by another process is picked up
+//   within that interval even if no call fails;
+// - by the 401 rule: a call that gets 401 invalid_token drops the token (`invalidate`) and reads the store
+//   again before anything else, so a stale token costs at most one rejected request.
+import { expiryMarginMs } from '../alarmbox/expiry.ts';
+import type { ValidAccessToken } from '../alarmbox/token-service.ts';
+
+/** Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). */
+export interface AccessTokenSource {
+  getValidToken(): Promise<ValidAccessToken>;
+}
+
+export interface TokenCacheOptions {
+  /** Read the store again at least this often, in milliseconds. Default 30 000. */
+  readonly revalidateMs?: number | undefined;
+  /** Milliseconds since the epoch; replaceable so tests can move time instead of waiting. */
+  readonly now?: (() => number) | undefined;
+}
+
+export const DEFAULT_REVALIDATE_MS = 30_000;
+
+/** What the API client asks for tokens; implemented with and without a cache. */
+export interface AccessTokens {
+  /** Whether tokens are kept in memory between calls. */
+  readonly cached: boolean;
+  /** A valid access token: from memory while fresh, else from the source. */
+  getValidAccessToken(): Promise<string>;
+  /** Forgets the cached token if it is `token` (or whatever is cached, without an argument). */
+  invalidate(token?: string): void;
+}
+
+interface Entry {
+  readonly token: string;
+  /** Settled once and handed out as is: the hot path allocates nothing. */
+  readonly promise: Promise<string>;
+  readonly freshUntil: number;
+}
+
+export class AccessTokenCache implements AccessTokens {
+  readonly cached = true;
+  readonly #source: AccessTokenSource;
+  readonly #revalidateMs: number;
+  readonly #now: () => number;
+  #entry: Entry | undefined;
+  /** Bumped by every invalidation: a load that began before it must not store what it read. */
+  #generation = 0;
+  #loading: { readonly generation: number; readonly promise: Promise<ValidAccessToken> } | undefined;
+
+  constructor(source: AccessTokenSource, options: TokenCacheOptions = {}) {
+    const revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
+    if (!Number.isFinite(revalidateMs) || revalidateMs < 0) {
+      throw new RangeError(
+        `tokenCache.revalidateMs は 0 以上のミリ秒で指定してください (例: ${DEFAULT_REVALIDATE_MS})。`,
+      );
+    }
+    this.#source = source;
+    this.#revalidateMs = revalidateMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  getValidAccessToken(): Promise<string> {
+    const entry = this.#entry;
+    if (entry !== undefined && this.#now() < entry.freshUntil) return entry.promise;
+    return this.#load().then((t) => t.accessToken);
+  }
+
+  invalidate(token?: string): void {
+    if (token !== undefined && this.#entry !== undefined && this.#entry.token !== token) return;
+    this.#entry = undefined;
+    this.#generation++;
+  }
+
+  /** Concurrent misses share one read of the store; a read from before an invalidation is not shared. */
+  #load(): Promise<ValidAccessToken> {
+    const generation = this.#generation;
+    if (this.#loading?.generation === generation) return this.#loading.promise;
+    const promise = this.#source.getValidToken().then((token) => {
+      if (generation === this.#generation) this.#remember(token);
+      return token;
+    });
+    const loading = { generation, promise };
+    this.#loading = loading;
+    const done = () => {
+      if (this.#loading === loading) this.#loading = undefined;
+    };
+    promise.then(done, done);
+    return promise;
+  }
+
+  #remember(token: ValidAccessToken): void {
+    // Never past the point where TokenService would refresh it (same margin: expiry.ts).
+    if (token.expiredAt === null) return;
+    const refreshFrom = token.expiredAt.getTime() - expiryMarginMs(token.expiredAt, token.issuedAt);
+    const now = this.#now();
+    const freshUntil = Math.min(now + this.#revalidateMs, refreshFrom);
+    if (freshUntil <= now) return;
+    this.#entry = {
+      token: token.accessToken,
+      promise: Promise.resolve(token.accessToken),
+      freshUntil,
+    };
+  }
+}
+
+/** `tokenCache: false`: every call asks the source (one SELECT and one decrypt). */
+export class UncachedAccessTokens implements AccessTokens {
+  readonly cached = false;
+  readonly #source: AccessTokenSource;
+
+  constructor(source: AccessTokenSource) {
+    this.#source = source;
+  }
+
+  async getValidAccessToken(): Promise<string> {
+    return (await this.#source.getValidToken()).accessToken;
+  }
+
+  invalidate(): void {}
+}
