@@ -1,20 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import type { FailureReason, ReasonedError } from '../../failure-reason.ts';
 import { say } from '../output.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
+import { CommandError } from '../usage-error.ts';
 
 const DEFAULT_PORT = 8976;
-
-class ConsoleCommandError extends Error implements ReasonedError {
-  override readonly name = 'ConsoleCommandError';
-  readonly reason: FailureReason;
-
-  constructor(message: string, reason: FailureReason) {
-    super(message);
-    this.reason = reason;
-  }
-}
 
 /** `alarmbox console`: the local web console, on 127.0.0.1 only, until Ctrl+C or SIGTERM. */
 export function registerConsoleCommand(program: Command): void {
@@ -73,7 +63,7 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_PORT;
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) {
-    throw new ConsoleCommandError(
+    throw new CommandError(
       `--port には 0〜65535 の整数を指定してください (例: --port ${DEFAULT_PORT})。指定値: ${raw.slice(0, 16)}`,
       'usage',
     );
@@ -84,13 +74,13 @@ function parsePort(raw: string | undefined): number {
 function listenError(error: unknown, port: number): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
-    return new ConsoleCommandError(
+    return new CommandError(
       `127.0.0.1:${port} は既に使用されています。--port で別のポートを指定してください (例: --port 8977、0 で空いているポート)。`,
       'configuration',
     );
   }
   if (code === 'EACCES') {
-    return new ConsoleCommandError(
+    return new CommandError(
       `127.0.0.1:${port} で待ち受けできません (${code})。1024 以上のポートを --port で指定してください。`,
       'configuration',
     );

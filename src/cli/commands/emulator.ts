@@ -6,8 +6,8 @@ import {
   OOB_REDIRECT_URI,
   type RotationMode,
 } from '../../emulator/options.ts';
-import type { FailureReason, ReasonedError } from '../../failure-reason.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
+import { CommandError } from '../usage-error.ts';
 
 /** What commander hands the action: every value still a raw string. */
 interface RawEmulatorOptions {
@@ -20,16 +20,6 @@ interface RawEmulatorOptions {
   readonly autoApprove?: boolean;
   readonly scopes?: string;
   readonly quiet?: boolean;
-}
-
-class EmulatorCommandError extends Error implements ReasonedError {
-  override readonly name = 'EmulatorCommandError';
-  readonly reason: FailureReason;
-
-  constructor(message: string, reason: FailureReason) {
-    super(message);
-    this.reason = reason;
-  }
 }
 
 /** `alarmbox emulator`: runs the local AlarmBox (Doorkeeper-faithful OAuth server + credit-check API) until Ctrl+C. */
@@ -154,13 +144,13 @@ async function start(options: EmulatorOptions): Promise<RunningEmulator> {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     const where = `${options.host ?? EMULATOR_DEFAULTS.host}:${options.port ?? EMULATOR_DEFAULTS.port}`;
     if (code === 'EADDRINUSE') {
-      throw new EmulatorCommandError(
+      throw new CommandError(
         `${where} は既に使用されています。--port で別のポートを指定してください (例: --port 4011、0 で空いているポート)。`,
         'configuration',
       );
     }
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') {
-      throw new EmulatorCommandError(
+      throw new CommandError(
         `${where} で待ち受けできません (${code})。--host / --port を確認してください (例: --host 127.0.0.1)。`,
         'configuration',
       );
@@ -209,6 +199,6 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
-function usage(message: string): EmulatorCommandError {
-  return new EmulatorCommandError(message, 'usage');
+function usage(message: string): CommandError {
+  return new CommandError(message, 'usage');
 }
