@@ -96,6 +96,8 @@ export class TokenService {
   readonly #o: TokenServiceOptions;
   /** One refresh at a time per process: concurrent callers share it instead of queueing on the lock. */
   #inflight: Promise<RefreshResult> | undefined;
+  /** The read of row 1 under way, shared by the callers that arrive meanwhile. */
+  #reading: Promise<ValidAccessToken | undefined> | undefined;
 
   constructor(options: TokenServiceOptions) {
     this.#o = options;
@@ -112,22 +114,34 @@ export class TokenService {
 
   /** {@link getValidAccessToken} with the token's expiry, issue time and scope (for callers that cache it). */
   async getValidToken(): Promise<ValidAccessToken> {
-    const token = await this.#o.store.getInstance();
-    if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
-    if (!isExpiring(token.expiredAt, token.updatedAt)) {
-      return {
-        accessToken: token.getDecryptedAccessToken(),
-        expiredAt: token.expiredAt,
-        issuedAt: token.updatedAt,
-        scope: token.scope,
-      };
-    }
+    // Callers arriving while row 1 is being read share that read and its decryption: a burst of requests
+    // (an app at start-up, a page firing many calls) costs one query, not one each. The read began before
+    // they called, which is no staler than a read that had finished just before: a token taken from it is
+    // as good as any (and a 401 afterwards is the API client's rule to handle).
+    this.#reading ??= this.#readValid().finally(() => {
+      this.#reading = undefined;
+    });
+    const valid = await this.#reading;
+    if (valid !== undefined) return valid;
     const r = await this.refresh({ trigger: 'online' });
     return {
       accessToken: r.accessToken,
       expiredAt: r.expiredAt,
       issuedAt: r.issuedAt ?? null,
       scope: r.scope ?? null,
+    };
+  }
+
+  /** Row 1 decrypted when it is not expiring; undefined when it is (a refresh is due). */
+  async #readValid(): Promise<ValidAccessToken | undefined> {
+    const token = await this.#o.store.getInstance();
+    if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
+    if (isExpiring(token.expiredAt, token.updatedAt)) return undefined;
+    return {
+      accessToken: token.getDecryptedAccessToken(),
+      expiredAt: token.expiredAt,
+      issuedAt: token.updatedAt,
+      scope: token.scope,
     };
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import { AlarmboxTokenStore } from '../../src/alarmbox/token-store.ts';
 import type { AlarmboxOptions } from '../../src/config/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
@@ -77,6 +78,37 @@ describeEachDatabase('TokenService', (fixture) => {
     expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
     expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
     expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(before);
+  });
+
+  it('callers arriving during a read of row 1 share it; later callers read again and see a new pair', async () => {
+    const { access } = await register();
+    // The real store over the real database, counting its reads (nothing is faked: each read is a query).
+    let reads = 0;
+    const counting = new (class extends AlarmboxTokenStore {
+      override getInstance() {
+        reads++;
+        return super.getInstance();
+      }
+    })(alarmbox.database, alarmbox.config.keyRing);
+    const service = new TokenService({
+      store: counting,
+      client: () => alarmbox.client,
+      lock: new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 10_000 }),
+      lockWaitMs: 5_000,
+      fallbackExpiresIn: 3600,
+    });
+    const burst = await Promise.all(Array.from({ length: 25 }, () => service.getValidAccessToken()));
+    expect(new Set(burst)).toEqual(new Set([access]));
+    expect(reads).toBe(1);
+    // Nothing is kept once the read is over: a pair stored meanwhile is seen by the next caller.
+    const rotated = await alarmbox.tokens.refresh({ force: true });
+    expect(await service.getValidAccessToken()).toBe(rotated.accessToken);
+    expect(reads).toBe(2);
+    // A failed read fails the callers that shared it, and only them.
+    await alarmbox.database.db.deleteFrom('hansha_alarmbox_tokens').execute();
+    const failed = await Promise.all([1, 2, 3].map(() => rejection(service.getValidAccessToken())));
+    for (const e of failed) expect(e).toBeInstanceOf(AlarmboxTokenNotFoundError);
+    expect(reads).toBe(3);
   });
 
   it('an expired token is refreshed once, the rotated pair saved before it is returned', async () => {
