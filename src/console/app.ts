@@ -1,7 +1,6 @@
 // The console's Hono app: a few server-rendered pages and POST forms. Every response: loopback Host only,
 // security headers with a per-response CSP nonce, no caching; every POST: Origin + CSRF token.
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { NONCE, secureHeaders } from 'hono/secure-headers';
 import { assertMigrated } from '../db/migrate.ts';
 import { describeTarget } from '../db/url.ts';
@@ -27,10 +26,17 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const csrf = new CsrfGuard();
   const app = new Hono<ConsoleEnv>();
   const nonceOf = (c: Context<ConsoleEnv>) => c.get('secureHeadersNonce') ?? '';
-  const render = (c: Context<ConsoleEnv>, body: Html, status: 200 | 400 | 403 | 404 | 413 | 500 = 200) =>
-    c.html(body.toString(), status);
-  const refuse = (c: Context<ConsoleEnv>, status: 400 | 403 | 404 | 413, title: string, message: string) =>
-    render(c, messagePage(nonceOf(c), title, message), status);
+  const render = (
+    c: Context<ConsoleEnv>,
+    body: Html,
+    status: 200 | 400 | 403 | 404 | 411 | 413 | 500 = 200,
+  ) => c.html(body.toString(), status);
+  const refuse = (
+    c: Context<ConsoleEnv>,
+    status: 400 | 403 | 404 | 411 | 413,
+    title: string,
+    message: string,
+  ) => render(c, messagePage(nonceOf(c), title, message), status);
   /** Post/redirect/get: the notice is shown once by the page at `path`. */
   const redirectWith = (c: Context<ConsoleEnv>, path: string, notice: Notice) =>
     c.redirect(`${path}?notice=${notices.post(notice)}`, 303);
@@ -71,13 +77,25 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
     // Pages show live state and carry CSRF tokens: never from a cache, never into one.
     c.header('Cache-Control', 'no-store');
   });
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        refuse(c, 413, '送信内容が大きすぎます', '入力内容を確認して、もう一度送信してください。'),
-    }),
-  );
+  // Not hono/body-limit: for a body without Content-Length it re-wraps the request in a `Request`, which
+  // @hono/node-server's request object cannot be (a TypeError, answered 500). The console's forms are small
+  // and browsers always send Content-Length, so a POST without one is refused before anything is read.
+  app.use(async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const length = Number(c.req.header('content-length') ?? Number.NaN);
+    if (!Number.isSafeInteger(length) || length < 0) {
+      return refuse(
+        c,
+        411,
+        '送信内容の長さが分かりません',
+        'Content-Length のないリクエストは受け付けません。ブラウザのフォームから送信してください。',
+      );
+    }
+    if (length > MAX_BODY_BYTES) {
+      return refuse(c, 413, '送信内容が大きすぎます', '入力内容を確認して、もう一度送信してください。');
+    }
+    return next();
+  });
   app.use(csrf.middleware((c, message) => refuse(c, 403, '操作を受け付けませんでした', message)));
 
   const plan = (): { plan: ConnectPlan | undefined; problem: string | undefined } => {

@@ -1,4 +1,5 @@
 // The console over plain HTTP: a real server on 127.0.0.1:0 with its embedded emulator, driven with fetch.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCode } from '../../src/cli/commands/save-token.ts';
 import { CSRF_ORIGIN_MESSAGE, CSRF_TOKEN_MESSAGE } from '../../src/console/csrf.ts';
@@ -280,6 +281,38 @@ describe('console over HTTP', () => {
     const big = await browser.post('/connect/code', { code: 'x'.repeat(20_000) });
     expect(big.status).toBe(413);
     expect(textOf(big.body)).toContain('送信内容が大きすぎます');
+  });
+
+  it('a POST without Content-Length (a chunked body, or none at all) is refused with 411, nothing read or changed', async () => {
+    const before = await snapshot();
+    const url = new URL('/refresh', running.url);
+    // Raw HTTP, as curl -X POST or a chunked client sends it: fetch would always add a length.
+    const send = (head: string, body: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.end(
+            `POST /refresh HTTP/1.1\r\nHost: ${url.host}\r\nOrigin: ${url.origin}\r\nConnection: close\r\n${head}\r\n${body}`,
+          );
+        });
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          answer += chunk;
+        });
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const chunked = await send(
+      'Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n',
+      '7\r\n_csrf=x\r\n0\r\n\r\n',
+    );
+    const none = await send('', '');
+    for (const answer of [chunked, none]) {
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 411 Length Required');
+      expect(textOf(answer)).toContain('送信内容の長さが分かりません');
+    }
+    expect(await snapshot()).toEqual(before);
+    expect((await browser.get('/')).status).toBe(200);
   });
 
   it('no response carried a token, a code or the client secret', async () => {
