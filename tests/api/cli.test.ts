@@ -3,9 +3,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from '../support/cli.ts';
-import { type ApiFixture, apiArrivals, openApiFixture } from './helpers.ts';
+import { type ApiFixture, apiArrivals, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 let dir: string;
@@ -16,16 +16,11 @@ async function cli(args: string[]): Promise<CliResult> {
   return r;
 }
 
+useApiFixture((fixture) => {
+  f = fixture;
+});
 beforeAll(async () => {
-  f = await openApiFixture();
   dir = await mkdtemp(join(tmpdir(), 'alarmbox-credit-check-'));
-});
-afterAll(async () => {
-  await f?.scan();
-  await f?.close();
-});
-beforeEach(async () => {
-  await f.fresh();
 });
 
 describe('alarmbox credit-check', () => {

@@ -1,6 +1,6 @@
 // The typed API against the emulator over real HTTP: credit checks, the endpoint table, request(), and the
 // errors of 400 / 403 / 404.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AlarmboxApiBadRequestError,
   AlarmboxApiForbiddenError,
@@ -10,19 +10,12 @@ import {
   createAlarmboxApi,
   decodeCreditCheckPdf,
 } from '../../src/api/index.ts';
-import { type ApiFixture, apiArrivals, openApiFixture } from './helpers.ts';
+import { type ApiFixture, apiArrivals, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 
-beforeAll(async () => {
-  f = await openApiFixture();
-});
-afterAll(async () => {
-  await f?.scan();
-  await f?.close();
-});
-beforeEach(async () => {
-  await f.fresh();
+useApiFixture((fixture) => {
+  f = fixture;
 });
 
 describe('creditChecks', () => {

@@ -1,5 +1,6 @@
 // What the API client tests share: an emulator on 127.0.0.1, a real SQLite file with a registered token,
 // and a record of every message the client produced, scanned for secrets when the file ends.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import type { AlarmboxApi, AlarmboxApiSettings, RetryEvent } from '../../src/api/index.ts';
 import { createAlarmboxApi } from '../../src/api/index.ts';
@@ -25,6 +26,25 @@ export interface ApiFixture {
   /** Adds the stored tokens to the secrets, then scans every output. */
   scan(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The lifecycle every API test file shares: opens the fixture before its tests (handing it to `set`), gives
+ * each test a fresh emulator and token, and at the end scans every output for secrets and closes.
+ */
+export function useApiFixture(set: (fixture: ApiFixture) => void, options: EmulatorOptions = {}): void {
+  let fixture: ApiFixture | undefined;
+  beforeAll(async () => {
+    fixture = await openApiFixture(options);
+    set(fixture);
+  });
+  afterAll(async () => {
+    await fixture?.scan();
+    await fixture?.close();
+  });
+  beforeEach(async () => {
+    await fixture?.fresh();
+  });
 }
 
 export const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20 } as const;

@@ -1,10 +1,10 @@
 // The 401 rule (alarmbox-provider.md §3) with real processes: another process rotates the token while this
 // one holds the old one in its cache; two processes hit the same 401 at once; a 401 that persists.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { AlarmboxApiCallError, AlarmboxApiUnauthorizedError, type RetryEvent } from '../../src/api/index.ts';
 import { NodeScript } from '../helpers/node-scripts.ts';
-import { type ApiFixture, openApiFixture } from './helpers.ts';
+import { type ApiFixture, useApiFixture } from './helpers.ts';
 
 interface ChildResult {
   readonly ok: boolean;
@@ -27,15 +27,8 @@ async function inChild(command: 'call' | 'refresh', round: number): Promise<Chil
 
 const refreshes = () => f.emulator.stats().tokenRequests.refresh_token.ok ?? 0;
 
-beforeAll(async () => {
-  f = await openApiFixture();
-});
-afterAll(async () => {
-  await f?.scan();
-  await f?.close();
-});
-beforeEach(async () => {
-  await f.fresh();
+useApiFixture((fixture) => {
+  f = fixture;
 });
 afterEach(async () => {
   child?.send('exit');

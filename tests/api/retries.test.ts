@@ -1,6 +1,6 @@
 // 429 / 5xx / timeouts / lost connections, counted at the emulator: GET is retried a bounded number of times
 // with backoff and jitter; a POST (a purchase) reaches AlarmBox exactly once whatever happens.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type AlarmboxApi,
   AlarmboxApiOutcomeUnknownError,
@@ -9,21 +9,16 @@ import {
 } from '../../src/api/index.ts';
 import type { FaultSpec } from '../../src/emulator/index.ts';
 import { closedPort } from '../support/closed-port.ts';
-import { type ApiFixture, apiArrivals, eventually, openApiFixture } from './helpers.ts';
+import { type ApiFixture, apiArrivals, eventually, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 /** A credit check that exists, so a GET that gets through answers 200. */
 let id: number | string;
 
-beforeAll(async () => {
-  f = await openApiFixture();
-});
-afterAll(async () => {
-  await f?.scan();
-  await f?.close();
+useApiFixture((fixture) => {
+  f = fixture;
 });
 beforeEach(async () => {
-  await f.fresh();
   id = (await f.api().creditChecks.create({ corporation_number: '0000000000001' })).credit_check_id;
   f.emulator.setFaults({});
 });

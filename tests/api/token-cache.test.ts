@@ -1,10 +1,10 @@
 // The in-process token cache: bounded by the revalidation interval and by the token's expiry (minus the
 // margin TokenService uses), dropped by the 401 rule, off on request. Time is moved, never waited for.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ValidAccessToken } from '../../src/alarmbox/token-service.ts';
 import { createAlarmboxApi } from '../../src/api/index.ts';
 import { AccessTokenCache, type AccessTokenSource, UncachedAccessTokens } from '../../src/api/token-cache.ts';
-import { type ApiFixture, openApiFixture } from './helpers.ts';
+import { type ApiFixture, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 
@@ -36,14 +36,8 @@ function fixed(token: ValidAccessToken): AccessTokenSource & { reads: number } {
 const TOKEN_A = 'AAAAbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q';
 const TOKEN_B = 'BBBBbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q';
 
-beforeAll(async () => {
-  f = await openApiFixture();
-});
-afterAll(async () => {
-  await f?.close();
-});
-beforeEach(async () => {
-  await f.fresh();
+useApiFixture((fixture) => {
+  f = fixture;
 });
 
 describe('AccessTokenCache', () => {
