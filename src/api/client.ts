@@ -339,7 +339,9 @@ export class AlarmboxApi {
    */
   async #renewAfterInvalidToken(failed: string): Promise<{ accessToken: string; refreshed: boolean }> {
     this.tokens.invalidate(failed);
-    // Straight from the store: the cache must not take the failed token back while we decide.
+    // From the store, past the cache, which must not hand the failed token back while we decide. TokenService
+    // may answer from a read of row 1 already under way, which can still show the failed token: then the
+    // forced refresh below reads row 1 anew and returns a peer's newer token without the lock or a request.
     const stored = await this.#source.getValidToken();
     if (stored.accessToken !== failed) return { accessToken: stored.accessToken, refreshed: false };
     const result = await this.#source.refresh({ force: true, ifAccessTokenIs: failed, trigger: 'online' });

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { CommandError } from '../command-error.ts';
 import { say } from '../output.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
-import { CommandError } from '../usage-error.ts';
 
 const DEFAULT_PORT = 8976;
 

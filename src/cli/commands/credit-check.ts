@@ -17,9 +17,9 @@ import {
   PURCHASE_REASONS,
   type PurchaseReason,
 } from '../../api/types.ts';
+import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
 import { note, say } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
 
 interface CreditCheckOptions {
   readonly corporationNumber?: string;

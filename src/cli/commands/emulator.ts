@@ -6,8 +6,8 @@ import {
   OOB_REDIRECT_URI,
   type RotationMode,
 } from '../../emulator/options.ts';
+import { CommandError } from '../command-error.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
-import { CommandError } from '../usage-error.ts';
 
 /** What commander hands the action: every value still a raw string. */
 interface RawEmulatorOptions {

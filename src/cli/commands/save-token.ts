@@ -4,9 +4,9 @@ import { AlarmboxTokenError } from '../../alarmbox/errors.ts';
 import type { AlarmboxToken } from '../../alarmbox/token-store.ts';
 import { loadConfig } from '../../config/index.ts';
 import { isReasonedError } from '../../failure-reason.ts';
+import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
 import { formatTime, say } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
 
 // Doorkeeper codes are 43 url-safe characters; AlarmBox's exact format is not documented, so accept any
 // visible ASCII but never anything a copy-and-paste slip would add.
