@@ -60,7 +60,11 @@ export class RefreshHistory {
     // expiry there is one such row per instance and rotation: they would crowd the attempts that matter out
     // of the bounded history, and on SQLite each is one more writer queueing behind the refresh's save.
     if (attempt.outcome === 'skipped' && attempt.trigger === 'online') return;
-    const write = this.record(attempt).catch(() => undefined);
+    // After the callers waiting for this refresh have their token: on SQLite the insert (and its commit)
+    // would otherwise run synchronously ahead of them, in the same chain of promises.
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.record(attempt))
+      .catch(() => undefined);
     this.#pending.add(write);
     void write.finally(() => this.#pending.delete(write));
   };

@@ -1,8 +1,9 @@
 // The guide's TokenService (lib/alarmbox/token_service.py), following DESIGN.md "The refresh, precisely".
-import { setTimeout as delay } from 'node:timers/promises';
 import { EnvelopeTooLongError } from '../crypto/index.ts';
+import type { CommitWatch } from '../db/commit-watch.ts';
 import { type FailureReason, isReasonedError } from '../failure-reason.ts';
-import type { Lease, LockManager } from '../lock/index.ts';
+import { Backoff } from '../lock/backoff.ts';
+import { type Lease, type LockManager, LockWaitTimeoutError } from '../lock/index.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
@@ -11,8 +12,9 @@ import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store
 import type { ReceivedTokens } from './types.ts';
 
 /**
- * How often a process waiting for the refresh lease looks at row 1 for a peer's new pair: often at first (a
- * refresh usually takes milliseconds), then less, so a slow AlarmBox is not answered by a stampede of reads.
+ * How often a process waiting for the refresh lease looks at row 1 for a peer's new pair (and tries the lease
+ * again) when no commit can wake it: often at first (a refresh usually takes milliseconds), then less, so a
+ * slow AlarmBox is not answered by a stampede of reads.
  */
 const PEER_WATCH_FIRST_MS = 5;
 const PEER_WATCH_MAX_MS = 50;
@@ -97,7 +99,7 @@ export class TokenService {
   /** One refresh at a time per process: concurrent callers share it instead of queueing on the lock. */
   #inflight: Promise<RefreshResult> | undefined;
   /** The read of row 1 under way, shared by the callers that arrive meanwhile. */
-  #reading: Promise<ValidAccessToken | undefined> | undefined;
+  #reading: Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> | undefined;
 
   constructor(options: TokenServiceOptions) {
     this.#o = options;
@@ -121,9 +123,10 @@ export class TokenService {
     this.#reading ??= this.#readValid().finally(() => {
       this.#reading = undefined;
     });
-    const valid = await this.#reading;
-    if (valid !== undefined) return valid;
-    const r = await this.refresh({ trigger: 'online' });
+    const read = await this.#reading;
+    if ('valid' in read) return read.valid;
+    // The expiring row just read is where the refresh starts: no second read before the lease.
+    const r = await this.#refreshShared({ trigger: 'online' }, read.expiring);
     return {
       accessToken: r.accessToken,
       expiredAt: r.expiredAt,
@@ -132,16 +135,18 @@ export class TokenService {
     };
   }
 
-  /** Row 1 decrypted when it is not expiring; undefined when it is (a refresh is due). */
-  async #readValid(): Promise<ValidAccessToken | undefined> {
+  /** Row 1 decrypted when it is not expiring; the row itself when it is (a refresh is due). */
+  async #readValid(): Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> {
     const token = await this.#o.store.getInstance();
     if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
-    if (isExpiring(token.expiredAt, token.updatedAt)) return undefined;
+    if (isExpiring(token.expiredAt, token.updatedAt)) return { expiring: token };
     return {
-      accessToken: token.getDecryptedAccessToken(),
-      expiredAt: token.expiredAt,
-      issuedAt: token.updatedAt,
-      scope: token.scope,
+      valid: {
+        accessToken: token.getDecryptedAccessToken(),
+        expiredAt: token.expiredAt,
+        issuedAt: token.updatedAt,
+        scope: token.scope,
+      },
     };
   }
 
@@ -150,13 +155,18 @@ export class TokenService {
    * the refresh token is used even if the access token is still valid, unless a peer just did so.
    */
   refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
-    this.#inflight ??= this.#attempt(options).finally(() => {
+    return this.#refreshShared(options, undefined);
+  }
+
+  /** `seen`: row 1 as the caller has just read it, if it has. */
+  #refreshShared(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
+    this.#inflight ??= this.#attempt(options, seen).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
   }
 
-  async #attempt(options: RefreshOptions): Promise<RefreshResult> {
+  async #attempt(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
     const startedAt = new Date();
     const report = (outcome: RefreshAttempt['outcome'], message?: string) => {
       const attempt = {
@@ -171,7 +181,7 @@ export class TokenService {
         .catch(() => undefined);
     };
     try {
-      const result = await this.#refreshOnce(options.force ?? false, options.ifAccessTokenIs);
+      const result = await this.#refreshOnce(options.force ?? false, options.ifAccessTokenIs, seen);
       await report(result.refreshed ? 'ok' : 'skipped');
       return result;
     } catch (error) {
@@ -209,8 +219,12 @@ export class TokenService {
     };
   }
 
-  async #refreshOnce(force: boolean, ifAccessTokenIs: string | undefined): Promise<RefreshResult> {
-    const seen = await this.#o.store.getInstance();
+  async #refreshOnce(
+    force: boolean,
+    ifAccessTokenIs: string | undefined,
+    seenByCaller: AlarmboxToken | undefined,
+  ): Promise<RefreshResult> {
+    const seen = seenByCaller ?? (await this.#o.store.getInstance());
     if (!seen.isRegistered) throw new AlarmboxTokenNotFoundError();
     /** Whether `current` already answers this request, so that no refresh token needs to be spent. */
     const answered = (current: AlarmboxToken): boolean => {
@@ -235,41 +249,39 @@ export class TokenService {
   }
 
   /**
-   * Waits for the lease while watching row 1: when a peer stores the pair we were about to fetch, its token
-   * is the answer and the wait ends at once, instead of every waiting process taking the lock in turn only
-   * to find the work done.
+   * Takes the lease, or learns that a peer has stored the pair we were about to fetch, whichever comes first.
+   * One loop does both and looks at row 1 before each new try for the lease: a waiter woken by the peer's save
+   * finds the pair there and ends at once, instead of every waiting process taking the lease in turn, after
+   * the peer released it, only to find the work done.
    */
   async #leaseOrPeer(
     answered: (current: AlarmboxToken) => boolean,
   ): Promise<{ lease: Lease } | { peer: AlarmboxToken }> {
-    const stop = new AbortController();
-    const leased = this.#o.lock.acquire({ waitMs: this.#o.lockWaitMs, signal: stop.signal }).then(
-      (lease) => ({ lease }),
-      (error: unknown) => {
-        if (stop.signal.aborted) return new Promise<never>(() => {});
-        throw AlarmboxTokenExpiredError.fromRefreshFailure(error);
-      },
-    );
-    const watched = this.#watchRow(answered, stop.signal).then((peer) => ({ peer }));
+    const { lock, store, lockWaitMs } = this.#o;
+    // Our own wait budget is measured on the local monotonic clock, as LockManager.acquire does.
+    const deadline = performance.now() + lockWaitMs;
+    const backoff = new Backoff(PEER_WATCH_FIRST_MS, PEER_WATCH_MAX_MS);
+    let commits: CommitWatch | undefined;
     try {
-      const first = await Promise.race([leased, watched]);
-      // Both may have settled in the same turn: a lease taken in vain is handed back at once.
-      if ('peer' in first) void leased.then(({ lease }) => lease.release()).catch(() => false);
-      return first;
+      for (;;) {
+        const lease = await lock.tryAcquire().catch((error: unknown) => {
+          throw AlarmboxTokenExpiredError.fromRefreshFailure(error);
+        });
+        if (lease !== undefined) return { lease };
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) {
+          throw AlarmboxTokenExpiredError.fromRefreshFailure(new LockWaitTimeoutError(lock.name, lockWaitMs));
+        }
+        // On SQLite the peer's save (or its release) wakes us at once, and the poll is only a safety net:
+        // polling often there would take CPU from the very process doing the refresh. Elsewhere the poll is
+        // all we have: often at first (a refresh usually takes milliseconds), then less.
+        commits ??= store.watchCommits();
+        await commits.wait(Math.min(commits.live ? PEER_WATCH_MAX_MS : backoff.next(), remaining));
+        const current = await store.getInstance().catch(() => undefined);
+        if (current?.isRegistered === true && answered(current)) return { peer: current };
+      }
     } finally {
-      stop.abort();
-    }
-  }
-
-  async #watchRow(
-    answered: (current: AlarmboxToken) => boolean,
-    signal: AbortSignal,
-  ): Promise<AlarmboxToken> {
-    for (let wait = PEER_WATCH_FIRST_MS; ; wait = Math.min(PEER_WATCH_MAX_MS, wait * 1.5)) {
-      await delay(wait, undefined, { signal });
-      const current = await this.#o.store.getInstance().catch(() => undefined);
-      if (signal.aborted) return new Promise<never>(() => {});
-      if (current?.isRegistered === true && answered(current)) return current;
+      commits?.close();
     }
   }
 

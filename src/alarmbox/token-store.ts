@@ -1,5 +1,6 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
+import { announceCommit, type CommitWatch, watchCommits } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
@@ -115,6 +116,15 @@ export class AlarmboxTokenStore {
     this.#selectRow = handle.db.selectFrom(TOKEN_TABLE).selectAll().where('id', '=', ROW_ID).compile();
   }
 
+  /**
+   * Wakes a waiter when a process has stored a pair or released a lease in this database: on SQLite at once
+   * (db/commit-watch.ts), elsewhere never (the waiter's own poll schedule applies). For waiting on a peer's
+   * refresh.
+   */
+  watchCommits(signal?: AbortSignal): CommitWatch {
+    return watchCommits(this.#handle.target, signal);
+  }
+
   /** 唯一の 1 レコードを取得 (no row yet: an empty, unregistered snapshot with version 0). */
   async getInstance(): Promise<AlarmboxToken> {
     const { rows } = await this.#run(() => this.#handle.db.executeQuery(this.#selectRow));
@@ -160,6 +170,7 @@ export class AlarmboxTokenStore {
           .execute();
       }
     });
+    announceCommit(this.#handle.target);
     return this.getInstance();
   }
 
@@ -177,7 +188,9 @@ export class AlarmboxTokenStore {
         .where('version', '=', expectedVersion)
         .executeTakeFirst(),
     );
-    return Number(result.numUpdatedRows) === 1;
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    announceCommit(this.#handle.target);
+    return true;
   }
 
   /** Records a failed attempt (no secrets: the message is redacted) without touching the pair or its version. */

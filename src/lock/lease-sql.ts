@@ -1,4 +1,5 @@
 import { dbNowMs, readDbNowMs } from '../db/clock.ts';
+import { announceCommit } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
 
@@ -89,7 +90,10 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
     .where('acquired_at_ms', '=', lease.acquiredAtMs)
     .where('expires_at_ms', '>=', dbNowMs(handle.dialect))
     .executeTakeFirst();
-  if (live.numDeletedRows > 0n) return true;
+  if (live.numDeletedRows > 0n) {
+    announceCommit(handle.target);
+    return true;
+  }
   // Ours but expired and not taken over: tidy it up, and still report that we no longer held it.
   await handle.db
     .deleteFrom(LOCKS_TABLE)

@@ -1,6 +1,7 @@
+import { type CommitWatch, watchCommits } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/driver-errors.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff } from './backoff.ts';
 import { LockWaitTimeoutError } from './errors.ts';
 import { isLeaseHeld, type LeaseRow, readLease, releaseLease, tryTakeLease } from './lease-sql.ts';
 import { defaultOwnerId, MAX_OWNER_LENGTH } from './owner-id.ts';
@@ -70,7 +71,8 @@ export class LockManager {
   }
 
   /**
-   * Takes the lock, polling with a jittered back-off until `waitMs` has passed.
+   * Takes the lock, polling with a jittered back-off until `waitMs` has passed (on SQLite, a release by
+   * another process also ends the wait at once).
    * @throws LockWaitTimeoutError ('lock_timeout'), DatabaseUnavailableError, MigrationsPendingError, or the
    *   signal's reason when aborted.
    */
@@ -82,14 +84,37 @@ export class LockManager {
     // Our own wait budget is measured on the local monotonic clock; only lease expiry needs the database's.
     const deadline = performance.now() + waitMs;
     const backoff = new Backoff(Math.min(FIRST_POLL_MS, this.#pollMs), this.#pollMs);
-    for (;;) {
-      signal?.throwIfAborted();
-      const row = await this.#attempt();
-      if (row !== undefined) return this.#toLease(row);
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs);
-      await sleep(Math.min(backoff.next(), remaining), signal);
+    let commits: CommitWatch | undefined;
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const lease = await this.tryAcquire();
+        if (lease !== undefined) return lease;
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs);
+        // On SQLite a release is announced and ends the wait, not the next poll. An expiry is not, so taking
+        // over a crashed holder's lease still waits for the poll.
+        commits ??= watchCommits(this.#db.target, signal);
+        await commits.wait(Math.min(backoff.next(), remaining));
+      }
+    } finally {
+      commits?.close();
     }
+  }
+
+  /**
+   * One attempt, no waiting: the lease, or undefined while another owner holds a live one. For callers that
+   * wait in their own way (TokenService also watches the token row meanwhile).
+   * @throws DatabaseUnavailableError, MigrationsPendingError
+   */
+  async tryAcquire(): Promise<Lease | undefined> {
+    let row: LeaseRow | undefined;
+    try {
+      row = await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs);
+    } catch (error) {
+      throw toDatabaseError(error, this.#db.target);
+    }
+    return row === undefined ? undefined : this.#toLease(row);
   }
 
   /**
@@ -112,14 +137,6 @@ export class LockManager {
       return row === undefined
         ? undefined
         : { owner: row.owner, acquiredAtMs: row.acquiredAtMs, expiresAtMs: row.expiresAtMs };
-    } catch (error) {
-      throw toDatabaseError(error, this.#db.target);
-    }
-  }
-
-  async #attempt(): Promise<LeaseRow | undefined> {
-    try {
-      return await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs);
     } catch (error) {
       throw toDatabaseError(error, this.#db.target);
     }

@@ -79,6 +79,25 @@ describeEachDatabase('refresh under contention', (fixture) => {
         ).toBe(200);
       });
 
+      it("a waiting process hears of a peer's new pair at once on SQLite (the save is announced), by polling elsewhere", async () => {
+        const watch = alarmbox.store.watchCommits();
+        try {
+          expect(watch.live).toBe(fixture.kind === 'sqlite');
+          if (!watch.live) return;
+          const version = (await alarmbox.store.getInstance()).version;
+          const start = performance.now();
+          // 30 s: nothing but the peer's announcement ends this wait within the test's time.
+          const woken = watch.wait(30_000).then(() => performance.now() - start);
+          const [peer] = callers;
+          peer?.send('force announce');
+          await peer?.waitForLine('result:announce ', 30_000);
+          expect(await woken).toBeLessThan(10_000);
+          expect((await alarmbox.store.getInstance()).version).toBe(version + 1);
+        } finally {
+          watch.close();
+        }
+      });
+
       it('the forced batch refresh racing online refreshes: one rotation at a time, no invalid_grant, newest pair stored', async () => {
         await alarmbox.store.markExpired();
         const batch = Array.from({ length: 3 }, () => runCli(['refresh-token'], env));

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { watchCommits } from '../../src/db/commit-watch.ts';
 import { migrateToLatest } from '../../src/db/index.ts';
 import { LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
@@ -145,6 +146,28 @@ describeEachDatabase(
       });
       expect(waited).toBeLessThan(leaseMs + 2_000);
       for (const lease of leases) expect(await lease.release()).toBe(true);
+    });
+
+    it('a release by another process is announced on SQLite, so waiters need not wait for their next poll', async () => {
+      const watch = watchCommits(fixture.target);
+      const waiter = new NodeScript('lock-waiter.ts', [fixture.url, 'announced-release']);
+      try {
+        expect(watch.live).toBe(fixture.kind === 'sqlite');
+        await waiter.waitForLine('ready', 30_000);
+        const start = performance.now();
+        // 30 s: taking the lease is not announced, so nothing but the release ends this wait in time.
+        const woken = watch.wait(30_000).then(() => performance.now() - start);
+        waiter.send('go 1');
+        await waiter.waitForLine('acquired:1 ', 30_000);
+        if (watch.live) expect(await woken).toBeLessThan(10_000);
+      } finally {
+        watch.close();
+        waiter.send('exit');
+        await waiter.exited();
+      }
+      expect(
+        await new LockManager(fixture.handle, { name: 'announced-release', leaseMs: 1 }).holder(),
+      ).toBeUndefined();
     });
   },
   { concurrentKinds: false },
