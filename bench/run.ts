@@ -16,7 +16,7 @@ for (const file of files) {
     const limit = r.limit === undefined ? '' : ` (limit ${r.limit})`;
     const verdict = r.limit === undefined ? '' : r.ratio <= r.limit ? ' ok' : ' OVER LIMIT';
     console.log(
-      `${r.name.padEnd(24)} ${r.value.toFixed(3)} ${r.unit} vs baseline ${r.baseline.toFixed(3)} ${r.unit}` +
+      `${r.name.padEnd(28)} ${r.value.toFixed(3)} ${r.unit} vs baseline ${r.baseline.toFixed(3)} ${r.unit}` +
         `  ratio ${r.ratio.toFixed(2)}${limit}${verdict}${r.note ? `  — ${r.note}` : ''}`,
     );
   }

@@ -1,8 +1,5 @@
 // hot-path-*: `getValidAccessToken()` with a valid token (one SELECT of row 1 + one AES-256-GCM decrypt),
 // against the floor measured in the same run: the raw driver's select of row 1 + the same decrypt.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -11,9 +8,8 @@ import { generateKeySpec, openField, parseKeyRing } from '../../src/crypto/index
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import type { BenchCase, BenchResult } from '../case.ts';
 import { median } from '../case.ts';
+import { withBenchDatabase } from '../databases.ts';
 
-const MYSQL_ADMIN = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
-const POSTGRES_ADMIN = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SELECT_ROW = 'select * from hansha_alarmbox_tokens where id = 1';
 const at = { table: 'hansha_alarmbox_tokens', column: 'access_token', rowId: 1 } as const;
 
@@ -45,36 +41,6 @@ async function compare(
   return { name, value, unit: 'µs/call', baseline, ratio: value / baseline, limit };
 }
 
-async function withServerDatabase(
-  admin: string,
-  dialect: 'mysql' | 'postgres',
-  run: (url: string) => Promise<BenchResult>,
-) {
-  const name = `alarmbox_bench_${process.pid}`;
-  const url = new URL(admin);
-  if (dialect === 'mysql') {
-    const conn = await mysql.createConnection(admin);
-    await conn.query(`create database ${name}`);
-    try {
-      url.pathname = `/${name}`;
-      return await run(url.href);
-    } finally {
-      await conn.query(`drop database ${name}`);
-      await conn.end();
-    }
-  }
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  try {
-    url.pathname = `/${name}`;
-    return await run(url.href);
-  } finally {
-    await client.query(`drop database ${name} with (force)`);
-    await client.end();
-  }
-}
-
 async function prepare(databaseUrl: string, keys: string) {
   const alarmbox = createAlarmbox({
     env: 'local',
@@ -99,29 +65,28 @@ const hotPath: BenchCase = {
     const ring = parseKeyRing(keys, 'bench');
     const results: BenchResult[] = [];
 
-    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-bench-'));
-    try {
-      const file = join(dir, 'bench.db');
-      const alarmbox = await prepare(`sqlite:${file}`, keys);
-      const raw = new BetterSqlite3(file);
-      const select = raw.prepare(SELECT_ROW);
-      results.push(
-        await compare(
-          'hot-path-sqlite',
-          2.0,
-          5_000,
-          () => openField(ring, (select.get() as { access_token: string }).access_token, at),
-          () => alarmbox.tokens.getValidAccessToken(),
-        ),
-      );
-      raw.close();
-      await alarmbox.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    results.push(
+      await withBenchDatabase('sqlite', async (url) => {
+        const alarmbox = await prepare(url, keys);
+        const raw = new BetterSqlite3(url.slice('sqlite:'.length));
+        const select = raw.prepare(SELECT_ROW);
+        try {
+          return await compare(
+            'hot-path-sqlite',
+            2.0,
+            5_000,
+            () => openField(ring, (select.get() as { access_token: string }).access_token, at),
+            () => alarmbox.tokens.getValidAccessToken(),
+          );
+        } finally {
+          raw.close();
+          await alarmbox.close();
+        }
+      }),
+    );
 
     results.push(
-      await withServerDatabase(MYSQL_ADMIN, 'mysql', async (url) => {
+      await withBenchDatabase('mysql', async (url) => {
         const alarmbox = await prepare(url, keys);
         const pool = mysql.createPool({ uri: url, connectionLimit: 1 });
         try {
@@ -143,7 +108,7 @@ const hotPath: BenchCase = {
     );
 
     results.push(
-      await withServerDatabase(POSTGRES_ADMIN, 'postgres', async (url) => {
+      await withBenchDatabase('postgres', async (url) => {
         const alarmbox = await prepare(url, keys);
         const pool = new pg.Pool({ connectionString: url, max: 1 });
         try {

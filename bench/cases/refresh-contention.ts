@@ -3,7 +3,6 @@
 // lock-handoff: how long the next process waits for the lease after the holder releases it, against one
 // uncontended acquire + release.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +14,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
 import { type BenchCase, type BenchResult, median } from '../case.ts';
+import { type BenchDatabaseKind, withBenchDatabase } from '../databases.ts';
 
 const PROCESSES = 8;
 const CALLERS = 25;
@@ -54,119 +54,144 @@ function child(script: string, args: string[], env: Record<string, string>) {
 const contention: BenchCase = {
   name: 'refresh-contention',
   async run() {
-    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-bench-'));
-    const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
-    const env = {
-      DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
-      ALARMBOX_ENV: 'dev',
-      ALARMBOX_ENCRYPTION_KEYS: generateKeySpec('b1'),
-      ALARMBOX_BASE_URL: emulator.url,
-      ALARMBOX_CLIENT_ID: emulator.options.clientId,
-      ALARMBOX_CLIENT_SECRET: emulator.options.clientSecret,
-    };
-    const alarmbox = createAlarmbox({
-      env: 'dev',
-      databaseUrl: env.DATABASE_URL,
-      encryptionKeys: env.ALARMBOX_ENCRYPTION_KEYS,
-      baseUrl: emulator.url,
-      clientId: emulator.options.clientId,
-      clientSecret: emulator.options.clientSecret,
-    });
-    const children: ReturnType<typeof child>[] = [];
-    try {
-      await migrateToLatest(alarmbox.database);
-      await alarmbox.tokens.saveInitialToken({
-        accessToken: 'seed',
-        refreshToken: await seedRefreshToken(),
-        expiresIn: 86_400,
-      });
-
-      const crowd = Array.from({ length: PROCESSES }, () => child('token-caller.ts', [String(CALLERS)], env));
-      children.push(...crowd);
-      await Promise.all(crowd.map((c) => c.line('ready')));
-      // Equal warmth: V8 compiles a path only after it has run a few times, and a process's first refreshes
-      // (undici, oauth4webapi, the save) are several times slower than later ones. Measured here, a process
-      // that had refreshed once took ~25 ms for an uncontended refresh and one that had refreshed ten times
-      // ~5 ms; the waiting side (lease attempt, commit watch, peer's row) only settled after ~20 contended
-      // rounds. So every process refreshes WARM_REFRESHES times alone, then takes part in WARM_ROUNDS
-      // contended rounds, before anything is timed: the ratio measures contention, not the JIT.
-      for (let k = 0; k < WARM_REFRESHES; k++) {
-        for (const [i, c] of crowd.entries()) {
-          const done = c.line(`result:warm${i}.${k} `);
-          c.send(`force warm${i}.${k}`);
-          await done;
-        }
-      }
-      for (let r = 0; r < WARM_ROUNDS; r++) {
-        await alarmbox.store.markExpired();
-        await round(crowd, `warm${r}`);
-      }
-
-      // Each timed round in turn, so that a noisy moment on the machine falls on all three alike:
-      // - solo: one uncontended refresh by one of the same processes (its 25 callers at expiry, the others
-      //   idle): the baseline;
-      // - valid: all 8 processes with a valid token (no refresh, no lock), for reading the ratio: what
-      //   waking 8 processes and serving 200 callers costs on this machine before any lock or HTTP;
-      // - contended: all 8 at expiry.
-      const single: number[] = [];
-      const idle: number[] = [];
-      const walls: number[] = [];
-      const requests: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        await alarmbox.store.markExpired();
-        single.push(await round([crowd[r % PROCESSES] as (typeof crowd)[number]], `solo${r}`));
-        idle.push(await round(crowd, `valid${r}`));
-        await alarmbox.store.markExpired();
-        const before = emulator.stats().tokenRequests.refresh_token.ok ?? 0;
-        walls.push(await round(crowd, `r${r}`));
-        requests.push((emulator.stats().tokenRequests.refresh_token.ok ?? 0) - before);
-      }
-      const baseline = median(single);
-      if (process.env.BENCH_DEBUG) {
-        const fmt = (xs: number[]) =>
-          [...xs]
-            .sort((a, b) => a - b)
-            .map((x) => x.toFixed(1))
-            .join(' ');
-        console.log(`solo ${fmt(single)}\nvalid ${fmt(idle)}\ncontended ${fmt(walls)}`);
-      }
-      const value = median(walls);
-      const maxRequests = Math.max(...requests);
-      const result: BenchResult = {
-        name: 'refresh-contention',
-        value,
-        unit: 'ms',
-        baseline,
-        ratio: value / baseline,
-        limit: 2.0,
-        note:
-          `${PROCESSES}×${CALLERS} callers (SQLite), token requests per rotation: ${requests.join(',')}` +
-          `${maxRequests === 1 ? '' : ' ≠ 1!'}; the same round with a valid token: ${median(idle).toFixed(1)} ms`,
-      };
-      if (maxRequests !== 1) return { ...result, ratio: Number.POSITIVE_INFINITY };
-      return [result, await lockHandoff(alarmbox.database, env.DATABASE_URL)];
-    } finally {
-      for (const c of children) c.send('exit');
-      await alarmbox.close();
-      await emulator.close();
-      await rm(dir, { recursive: true, force: true });
+    const results: BenchResult[] = [];
+    for (const kind of ['sqlite', 'mysql', 'postgres'] as const) {
+      results.push(...(await withBenchDatabase(kind, (url) => contentionOn(kind, url))));
     }
-
-    async function seedRefreshToken(): Promise<string> {
-      const authorize = new URL('/oauth/authorize', emulator.url);
-      authorize.search = new URLSearchParams({
-        client_id: emulator.options.clientId,
-        redirect_uri: 'urn:ietf:wg:oauth:2.0:oob',
-        response_type: 'code',
-        scope: 'read credit_check:create',
-      }).toString();
-      const location = (await fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '';
-      const code = new URL(location, emulator.url).searchParams.get('code') ?? '';
-      const received = await alarmbox.client.getTokenByCode(code);
-      return received.response.refresh_token ?? '';
-    }
+    return results;
   },
 };
+
+/**
+ * The issue's limit (2.0) is SQLite's, where a peer's save wakes the waiting processes at once. On MariaDB and
+ * PostgreSQL they poll row 1 (5 ms, growing to 50 ms): measured for reading, with no limit.
+ */
+const LIMIT: Record<BenchDatabaseKind, number | undefined> = {
+  sqlite: 2.0,
+  mysql: undefined,
+  postgres: undefined,
+};
+const LABEL: Record<BenchDatabaseKind, string> = {
+  sqlite: 'SQLite',
+  mysql: 'MariaDB',
+  postgres: 'PostgreSQL',
+};
+const suffixed = (name: string, kind: BenchDatabaseKind) => (kind === 'sqlite' ? name : `${name}-${kind}`);
+
+async function contentionOn(kind: BenchDatabaseKind, databaseUrl: string): Promise<BenchResult[]> {
+  const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
+  const env = {
+    DATABASE_URL: databaseUrl,
+    ALARMBOX_ENV: 'dev',
+    ALARMBOX_ENCRYPTION_KEYS: generateKeySpec('b1'),
+    ALARMBOX_BASE_URL: emulator.url,
+    ALARMBOX_CLIENT_ID: emulator.options.clientId,
+    ALARMBOX_CLIENT_SECRET: emulator.options.clientSecret,
+  };
+  const alarmbox = createAlarmbox({
+    env: 'dev',
+    databaseUrl: env.DATABASE_URL,
+    encryptionKeys: env.ALARMBOX_ENCRYPTION_KEYS,
+    baseUrl: emulator.url,
+    clientId: emulator.options.clientId,
+    clientSecret: emulator.options.clientSecret,
+  });
+  const children: ReturnType<typeof child>[] = [];
+  try {
+    await migrateToLatest(alarmbox.database);
+    await alarmbox.tokens.saveInitialToken({
+      accessToken: 'seed',
+      refreshToken: await seedRefreshToken(),
+      expiresIn: 86_400,
+    });
+
+    const crowd = Array.from({ length: PROCESSES }, () => child('token-caller.ts', [String(CALLERS)], env));
+    children.push(...crowd);
+    await Promise.all(crowd.map((c) => c.line('ready')));
+    // Equal warmth: V8 compiles a path only after it has run a few times, and a process's first refreshes
+    // (undici, oauth4webapi, the save) are several times slower than later ones. Measured here, a process
+    // that had refreshed once took ~25 ms for an uncontended refresh and one that had refreshed ten times
+    // ~5 ms; the waiting side (lease attempt, commit watch, peer's row) only settled after ~20 contended
+    // rounds. So every process refreshes WARM_REFRESHES times alone, then takes part in WARM_ROUNDS
+    // contended rounds, before anything is timed: the ratio measures contention, not the JIT.
+    for (let k = 0; k < WARM_REFRESHES; k++) {
+      for (const [i, c] of crowd.entries()) {
+        const done = c.line(`result:warm${i}.${k} `);
+        c.send(`force warm${i}.${k}`);
+        await done;
+      }
+    }
+    for (let r = 0; r < WARM_ROUNDS; r++) {
+      await alarmbox.store.markExpired();
+      await round(crowd, `warm${r}`);
+    }
+
+    // Each timed round in turn, so that a noisy moment on the machine falls on all three alike:
+    // - solo: one uncontended refresh by one of the same processes (its 25 callers at expiry, the others
+    //   idle): the baseline;
+    // - valid: all 8 processes with a valid token (no refresh, no lock), for reading the ratio: what
+    //   waking 8 processes and serving 200 callers costs on this machine before any lock or HTTP;
+    // - contended: all 8 at expiry.
+    const single: number[] = [];
+    const idle: number[] = [];
+    const walls: number[] = [];
+    const requests: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      await alarmbox.store.markExpired();
+      single.push(await round([crowd[r % PROCESSES] as (typeof crowd)[number]], `solo${r}`));
+      idle.push(await round(crowd, `valid${r}`));
+      await alarmbox.store.markExpired();
+      const before = emulator.stats().tokenRequests.refresh_token.ok ?? 0;
+      walls.push(await round(crowd, `r${r}`));
+      requests.push((emulator.stats().tokenRequests.refresh_token.ok ?? 0) - before);
+    }
+    const baseline = median(single);
+    if (process.env.BENCH_DEBUG) {
+      const fmt = (xs: number[]) =>
+        [...xs]
+          .sort((a, b) => a - b)
+          .map((x) => x.toFixed(1))
+          .join(' ');
+      console.log(`solo ${fmt(single)}\nvalid ${fmt(idle)}\ncontended ${fmt(walls)}`);
+    }
+    const value = median(walls);
+    if (requests.some((n) => n !== 1)) {
+      throw new Error(
+        `${suffixed('refresh-contention', kind)}: token requests per rotation ${requests.join(',')}; every rotation must make exactly 1`,
+      );
+    }
+    const contended: BenchResult = {
+      name: suffixed('refresh-contention', kind),
+      value,
+      unit: 'ms',
+      baseline,
+      ratio: value / baseline,
+      ...(LIMIT[kind] === undefined ? {} : { limit: LIMIT[kind] }),
+      note:
+        `${PROCESSES}×${CALLERS} callers (${LABEL[kind]}), 1 token request in each of ${ROUNDS} rotations; ` +
+        `the same round with a valid token: ${median(idle).toFixed(1)} ms`,
+    };
+    return [contended, await lockHandoff(kind, alarmbox.database, databaseUrl)];
+  } finally {
+    for (const c of children) c.send('exit');
+    await alarmbox.close();
+    await emulator.close();
+  }
+
+  async function seedRefreshToken(): Promise<string> {
+    const authorize = new URL('/oauth/authorize', emulator.url);
+    authorize.search = new URLSearchParams({
+      client_id: emulator.options.clientId,
+      redirect_uri: 'urn:ietf:wg:oauth:2.0:oob',
+      response_type: 'code',
+      scope: 'read credit_check:create',
+    }).toString();
+    const location = (await fetch(authorize, { redirect: 'manual' })).headers.get('location') ?? '';
+    const code = new URL(location, emulator.url).searchParams.get('code') ?? '';
+    const received = await alarmbox.client.getTokenByCode(code);
+    return received.response.refresh_token ?? '';
+  }
+}
 
 /**
  * One round: every child starts its callers at the same instant (a barrier a little ahead, as app instances
@@ -201,7 +226,11 @@ async function round(children: ReturnType<typeof child>[], name: string): Promis
 }
 
 /** The holder (this process) releases; a waiter in another process reports when it got the lease. */
-async function lockHandoff(database: DatabaseHandle, url: string): Promise<BenchResult> {
+async function lockHandoff(
+  kind: BenchDatabaseKind,
+  database: DatabaseHandle,
+  url: string,
+): Promise<BenchResult> {
   const name = 'bench-handoff';
   const lock = new LockManager(database, { name, leaseMs: 30_000, pollMs: 50 });
   const solo: number[] = [];
@@ -231,12 +260,15 @@ async function lockHandoff(database: DatabaseHandle, url: string): Promise<Bench
   const value = median(handoffs);
   const baseline = median(solo);
   return {
-    name: 'lock-handoff',
+    name: suffixed('lock-handoff', kind),
     value,
     unit: 'ms',
     baseline,
     ratio: value / baseline,
-    note: 'SQLite: the release is announced (db/commit-watch.ts); the lease poll (≤ 50 ms) is the fallback',
+    note:
+      kind === 'sqlite'
+        ? 'SQLite: the release is announced (db/commit-watch.ts); the lease poll (≤ 50 ms) is the fallback'
+        : `${LABEL[kind]}: the lease poll (5 ms, growing to 50 ms)`,
   };
 }
 
