@@ -1,9 +1,8 @@
 // The guide's TokenService (lib/alarmbox/token_service.py), following DESIGN.md "The refresh, precisely".
 import { EnvelopeTooLongError } from '../crypto/index.ts';
-import type { CommitWatch } from '../db/commit-watch.ts';
 import { type FailureReason, isReasonedError } from '../failure-reason.ts';
 import { Backoff } from '../lock/backoff.ts';
-import { type Lease, type LockManager, LockWaitTimeoutError } from '../lock/index.ts';
+import { type HolderWatch, type Lease, type LockManager, LockWaitTimeoutError } from '../lock/index.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
@@ -261,7 +260,7 @@ export class TokenService {
     // Our own wait budget is measured on the local monotonic clock, as LockManager.acquire does.
     const deadline = performance.now() + lockWaitMs;
     const backoff = new Backoff(PEER_WATCH_FIRST_MS, PEER_WATCH_MAX_MS);
-    let commits: CommitWatch | undefined;
+    let holder: HolderWatch | undefined;
     try {
       for (;;) {
         const lease = await lock.tryAcquire().catch((error: unknown) => {
@@ -272,16 +271,17 @@ export class TokenService {
         if (remaining <= 0) {
           throw AlarmboxTokenExpiredError.fromRefreshFailure(new LockWaitTimeoutError(lock.name, lockWaitMs));
         }
-        // On SQLite the peer's save (or its release) wakes us at once, and the poll is only a safety net:
-        // polling often there would take CPU from the very process doing the refresh. Elsewhere the poll is
-        // all we have: often at first (a refresh usually takes milliseconds), then less.
-        commits ??= store.watchCommits();
-        await commits.wait(Math.min(commits.live ? PEER_WATCH_MAX_MS : backoff.next(), remaining));
+        // The holder's save or release wakes us (SQLite: its announcement; MariaDB / PostgreSQL: its wake
+        // row), and the poll is only a safety net: polling often would take CPU from the very process doing
+        // the refresh. Where nothing can wake us, the poll is all we have: often at first (a refresh usually
+        // takes milliseconds), then less.
+        holder ??= lock.watchHolder();
+        await holder.wait(backoff.next(), remaining);
         const current = await store.getInstance().catch(() => undefined);
         if (current?.isRegistered === true && answered(current)) return { peer: current };
       }
     } finally {
-      commits?.close();
+      holder?.close();
     }
   }
 

@@ -1,6 +1,6 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
-import { announceCommit, type CommitWatch, watchCommits } from '../db/commit-watch.ts';
+import { announceCommit } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
@@ -114,15 +114,6 @@ export class AlarmboxTokenStore {
     this.#handle = handle;
     this.#ring = ring;
     this.#selectRow = handle.db.selectFrom(TOKEN_TABLE).selectAll().where('id', '=', ROW_ID).compile();
-  }
-
-  /**
-   * Wakes a waiter when a process has stored a pair or released a lease in this database: on SQLite at once
-   * (db/commit-watch.ts), elsewhere never (the waiter's own poll schedule applies). For waiting on a peer's
-   * refresh.
-   */
-  watchCommits(signal?: AbortSignal): CommitWatch {
-    return watchCommits(this.#handle.target, signal);
   }
 
   /** 唯一の 1 レコードを取得 (no row yet: an empty, unregistered snapshot with version 0). */

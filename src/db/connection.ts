@@ -25,6 +25,8 @@ export interface DatabaseHandle {
   readonly db: Kysely<AlarmboxSchema>;
   readonly dialect: DatabaseDialect;
   readonly target: DatabaseTarget;
+  /** Connections the pool may open (SQLite: 1, the file's one connection). */
+  readonly poolSize: number;
   /** Runs `select 1`. @throws DatabaseUnavailableError (never a bare driver error). */
   ping(): Promise<void>;
   /** Closes the pool (or the SQLite file). Safe to call more than once. */
@@ -54,6 +56,7 @@ export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOption
     db,
     dialect: target.dialect,
     target,
+    poolSize: target.dialect === 'sqlite' ? 1 : poolSize,
     async ping() {
       try {
         await sql`select 1`.execute(db);

@@ -1,4 +1,5 @@
-import { dbNowMs, readDbNowMs } from '../db/clock.ts';
+import { sql } from 'kysely';
+import { dbNowMs } from '../db/clock.ts';
 import { announceCommit } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
@@ -26,17 +27,17 @@ export async function tryTakeLease(
   owner: string,
   leaseMs: number,
 ): Promise<LeaseRow | undefined> {
-  // One clock reading serves the comparison and the new row, so the lease we report is exactly the stored one.
-  // Read before the write, it can only make us see an expiring lease as live a little longer: never the
-  // opposite.
-  const now = await readDbNowMs(handle);
+  // One statement reads the database's clock and the current lease: one round trip for every waiter's look,
+  // however many are looking. That one clock reading serves the comparison and the new row, so the lease we
+  // report is exactly the stored one. Read before the write, it can only make us see an expiring lease as live
+  // a little longer: never the opposite.
+  const { now, current } = await readNowAndLease(handle, name);
   const lease: LeaseRow = { name, owner, acquiredAtMs: now, expiresAtMs: now + leaseMs };
   const values = { owner, acquired_at_ms: lease.acquiredAtMs, expires_at_ms: lease.expiresAtMs };
 
   // Look before writing: while a live lease is held, waiters only read. On SQLite every write takes the
   // one database-wide write lock, and a crowd of waiters writing to learn "still held" would queue behind
   // each other in SQLite's busy handler, slowing the holder's own save too.
-  const current = await readLease(handle, name);
   if (current !== undefined && current.expiresAtMs >= now) return undefined;
   if (current === undefined) {
     // Lost the race to insert: someone took it a moment ago, and it is live.
@@ -102,6 +103,34 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
     .where('acquired_at_ms', '=', lease.acquiredAtMs)
     .execute();
   return false;
+}
+
+/** The database's clock and the stored lease of `name` (if any), in one statement. */
+async function readNowAndLease(
+  handle: DatabaseHandle,
+  name: string,
+): Promise<{ now: number; current: LeaseRow | undefined }> {
+  const { rows } = await sql<{
+    now_ms: number;
+    owner: string | null;
+    acquired_at_ms: number | null;
+    expires_at_ms: number | null;
+  }>`select ${dbNowMs(handle.dialect)} as now_ms, l.owner, l.acquired_at_ms, l.expires_at_ms
+     from (select 1 as one) as clock left join ${sql.table(LOCKS_TABLE)} as l on l.name = ${name}`.execute(
+    handle.db,
+  );
+  const row = rows[0];
+  const now = row?.now_ms;
+  if (typeof now !== 'number' || !Number.isSafeInteger(now)) {
+    throw new TypeError(`database clock returned ${typeof now}`);
+  }
+  if (row?.owner == null || row.acquired_at_ms == null || row.expires_at_ms == null) {
+    return { now, current: undefined };
+  }
+  return {
+    now,
+    current: { name, owner: row.owner, acquiredAtMs: row.acquired_at_ms, expiresAtMs: row.expires_at_ms },
+  };
 }
 
 /** Whether this exact lease is still stored and not expired by the database's clock. */

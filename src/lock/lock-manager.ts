@@ -1,10 +1,11 @@
-import { type CommitWatch, watchCommits } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/driver-errors.ts';
 import { Backoff } from './backoff.ts';
 import { LockWaitTimeoutError } from './errors.ts';
+import { type HolderWatch, watchHolder } from './holder-watch.ts';
 import { isLeaseHeld, type LeaseRow, readLease, releaseLease, tryTakeLease } from './lease-sql.ts';
 import { defaultOwnerId, MAX_OWNER_LENGTH } from './owner-id.ts';
+import { canUseWakeLock, holdWakeLock, prepareWakeLock, type WakeHold } from './wake-lock.ts';
 
 /** A held lock. Times are epoch milliseconds on the database's clock. */
 export interface Lease {
@@ -50,6 +51,8 @@ export class LockManager {
   readonly leaseMs: number;
   readonly #db: DatabaseHandle;
   readonly #pollMs: number;
+  /** The wake lock is ready (MariaDB: its row exists): prepared by this process's first lease. */
+  #wakeLockReady: Promise<void> | undefined;
 
   constructor(db: DatabaseHandle, options: LockManagerOptions) {
     const { name, leaseMs, ownerId = defaultOwnerId(), pollMs = DEFAULT_POLL_MS } = options;
@@ -71,8 +74,8 @@ export class LockManager {
   }
 
   /**
-   * Takes the lock, polling with a jittered back-off until `waitMs` has passed (on SQLite, a release by
-   * another process also ends the wait at once).
+   * Takes the lock, polling with a jittered back-off until `waitMs` has passed. A release by another process
+   * ends the wait at once (see {@link watchHolder}); a crashed holder's lease expiring is seen at the next poll.
    * @throws LockWaitTimeoutError ('lock_timeout'), DatabaseUnavailableError, MigrationsPendingError, or the
    *   signal's reason when aborted.
    */
@@ -84,7 +87,7 @@ export class LockManager {
     // Our own wait budget is measured on the local monotonic clock; only lease expiry needs the database's.
     const deadline = performance.now() + waitMs;
     const backoff = new Backoff(Math.min(FIRST_POLL_MS, this.#pollMs), this.#pollMs);
-    let commits: CommitWatch | undefined;
+    let holder: HolderWatch | undefined;
     try {
       for (;;) {
         signal?.throwIfAborted();
@@ -92,14 +95,20 @@ export class LockManager {
         if (lease !== undefined) return lease;
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs);
-        // On SQLite a release is announced and ends the wait, not the next poll. An expiry is not, so taking
-        // over a crashed holder's lease still waits for the poll.
-        commits ??= watchCommits(this.#db.target, signal);
-        await commits.wait(Math.min(backoff.next(), remaining));
+        holder ??= this.watchHolder(signal);
+        await holder.wait(backoff.next(), remaining);
       }
     } finally {
-      commits?.close();
+      holder?.close();
     }
+  }
+
+  /**
+   * Wakes a waiter when this lock's holder, in any process, may be done: for callers that wait in their own
+   * way between {@link tryAcquire} attempts (TokenService also looks at the token row).
+   */
+  watchHolder(signal?: AbortSignal): HolderWatch {
+    return watchHolder(this.#db, this.name, signal);
   }
 
   /**
@@ -114,7 +123,17 @@ export class LockManager {
     } catch (error) {
       throw toDatabaseError(error, this.#db.target);
     }
-    return row === undefined ? undefined : this.#toLease(row);
+    return row === undefined ? undefined : this.#toLease(row, this.#holdWakeLock());
+  }
+
+  /**
+   * Takes the wake lock for as long as the lease is held, so that waiters on other hosts wake when it is
+   * released. In the background: the lease is ours already, and its holder need not wait for a hint to others.
+   */
+  #holdWakeLock(): Promise<WakeHold | undefined> | undefined {
+    if (!canUseWakeLock(this.#db)) return undefined;
+    this.#wakeLockReady ??= prepareWakeLock(this.#db, this.name);
+    return this.#wakeLockReady.then(() => holdWakeLock(this.#db, this.name, this.leaseMs));
   }
 
   /**
@@ -142,8 +161,13 @@ export class LockManager {
     }
   }
 
-  #toLease(row: LeaseRow): Lease {
+  #toLease(row: LeaseRow, wake: Promise<WakeHold | undefined> | undefined): Lease {
     const db = this.#db;
+    /** The hold once taken: undefined while it is being taken (or when there is none), null if it failed. */
+    let wakeHeld: WakeHold | null | undefined;
+    void wake?.then((hold) => {
+      wakeHeld = hold ?? null;
+    });
     return {
       ...row,
       async release() {
@@ -151,6 +175,13 @@ export class LockManager {
           return await releaseLease(db, row);
         } catch (error) {
           throw toDatabaseError(error, db.target);
+        } finally {
+          // After the lease row is gone, so that a waiter that wakes finds the lock free. A hold still being
+          // taken (a lease given back at once) is ended when it is taken, without making the release wait.
+          if (wake !== undefined) {
+            if (wakeHeld === undefined) void wake.then((hold) => hold?.end());
+            else await wakeHeld?.end();
+          }
         }
       },
       async isHeld() {

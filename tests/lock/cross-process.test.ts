@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { watchCommits } from '../../src/db/commit-watch.ts';
 import { migrateToLatest } from '../../src/db/index.ts';
 import { LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
+import { WAKE_BLOCK_MS, waitOnWakeLock } from '../../src/lock/wake-lock.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { NodeScript, type ScriptResult, startTogether } from '../helpers/node-scripts.ts';
 
@@ -148,27 +148,55 @@ describeEachDatabase(
       for (const lease of leases) expect(await lease.release()).toBe(true);
     });
 
-    it('a release by another process is announced on SQLite, so waiters need not wait for their next poll', async () => {
-      const watch = watchCommits(fixture.target);
-      const waiter = new NodeScript('lock-waiter.ts', [fixture.url, 'announced-release']);
+    it('a release by another process wakes a waiter at once, not at its next poll', async () => {
+      const name = 'woken-by-release';
+      const lock = new LockManager(fixture.handle, { name, leaseMs: 30_000 });
+      const holder = new NodeScript('lock-waiter.ts', [fixture.url, name]);
+      const watch = lock.watchHolder();
       try {
-        expect(watch.live).toBe(fixture.kind === 'sqlite');
-        await waiter.waitForLine('ready', 30_000);
+        await holder.waitForLine('ready', 30_000);
+        holder.send('go 1 400');
+        await holder.waitForLine('acquired:1 ', 30_000);
+        // The holder takes its wake lock in the background (MariaDB / PostgreSQL): give it a moment.
+        await new Promise((r) => setTimeout(r, 100));
         const start = performance.now();
-        // 30 s: taking the lease is not announced, so nothing but the release ends this wait in time.
-        const woken = watch.wait(30_000).then(() => performance.now() - start);
-        waiter.send('go 1');
-        await waiter.waitForLine('acquired:1 ', 30_000);
-        if (watch.live) expect(await woken).toBeLessThan(10_000);
+        // A 30 s poll: only the release (SQLite: its announcement; a server: the commit that ends its wake lock) ends this
+        // wait soon. A server's block ends by itself after WAKE_BLOCK_MS, and the release comes well before.
+        await watch.wait(30_000, 30_000);
+        const waited = performance.now() - start;
+        expect(await lock.holder()).toBeUndefined();
+        expect(waited).toBeLessThan(WAKE_BLOCK_MS - 100);
       } finally {
         watch.close();
-        waiter.send('exit');
-        await waiter.exited();
+        holder.send('exit');
+        await holder.exited();
       }
-      expect(
-        await new LockManager(fixture.handle, { name: 'announced-release', leaseMs: 1 }).holder(),
-      ).toBeUndefined();
     });
+
+    // MariaDB / PostgreSQL only: SQLite has no wake lock (its waiters are woken by announcements).
+    if (fixture.kind !== 'sqlite') {
+      it('a waiter blocks on a held wake lock for WAKE_BLOCK_MS at most, and not at all when nobody holds it', async () => {
+        const name = 'wake-row-bounds';
+        const lock = new LockManager(fixture.handle, { name, leaseMs: 30_000 });
+        const timed = async (ms: number) => {
+          const start = performance.now();
+          const found = await waitOnWakeLock(fixture.handle, name, ms);
+          return { found, ms: performance.now() - start };
+        };
+        const free = await timed(WAKE_BLOCK_MS);
+        expect(free.found).toBe('free');
+        expect(free.ms).toBeLessThan(500);
+        const lease = await lock.acquire({ waitMs: 1_000 });
+        // The hold is taken in the background: wait until it is.
+        for (let i = 0; i < 100 && (await timed(WAKE_BLOCK_MS)).found === 'free'; i++);
+        const held = await timed(WAKE_BLOCK_MS);
+        expect(held.found).toBe('timeout');
+        expect(held.ms).toBeGreaterThanOrEqual(WAKE_BLOCK_MS - 50);
+        expect(held.ms).toBeLessThan(WAKE_BLOCK_MS + 1_500);
+        expect(await lease.release()).toBe(true);
+        expect((await timed(WAKE_BLOCK_MS)).found).toBe('free');
+      });
+    }
   },
   { concurrentKinds: false },
 );
