@@ -20,7 +20,14 @@ async function perCall(n: number, fn: () => unknown): Promise<number> {
   return ((performance.now() - start) * 1000) / n;
 }
 
-/** Alternates floor and subject for several rounds so that machine noise hits both alike; medians of rounds. */
+/**
+ * Rounds of floor and subject, alternating so that machine noise hits both alike; medians of rounds. 15 rather
+ * than 7 for a steadier median: on this shared 2-core machine the SQLite ratio was seen anywhere from 1.4 to 2.5
+ * from one run to the next with 7 (and still up to 2.1 with 15; it is usually 1.7 to 1.8).
+ */
+const ROUNDS = 15;
+
+/** Alternates floor and subject for ROUNDS rounds; medians of rounds. */
 async function compare(
   name: string,
   limit: number,
@@ -32,7 +39,7 @@ async function compare(
   await perCall(n, subject);
   const floors: number[] = [];
   const subjects: number[] = [];
-  for (let round = 0; round < 7; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     floors.push(await perCall(n, floor));
     subjects.push(await perCall(n, subject));
   }

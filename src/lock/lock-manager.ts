@@ -127,13 +127,19 @@ export class LockManager {
   }
 
   /**
-   * Takes the wake lock for as long as the lease is held, so that waiters on other hosts wake when it is
-   * released. In the background: the lease is ours already, and its holder need not wait for a hint to others.
+   * Takes the wake lock for as long as the lease is held, so that waiters in other processes and on other
+   * hosts wake when it is released. In the background: the lease is ours already, and its holder need not wait for a hint to others.
    */
   #holdWakeLock(): Promise<WakeHold | undefined> | undefined {
     if (!canUseWakeLock(this.#db)) return undefined;
     this.#wakeLockReady ??= prepareWakeLock(this.#db, this.name);
-    return this.#wakeLockReady.then(() => holdWakeLock(this.#db, this.name, this.leaseMs));
+    return this.#wakeLockReady
+      .then(() => holdWakeLock(this.#db, this.name, this.leaseMs))
+      .then((hold) => {
+        // Not had (its row deleted by hand, a lost connection): prepare again next time.
+        if (hold === undefined) this.#wakeLockReady = undefined;
+        return hold;
+      });
   }
 
   /**
