@@ -128,7 +128,8 @@ export class LockManager {
 
   /**
    * Takes the wake lock for as long as the lease is held, so that waiters in other processes and on other
-   * hosts wake when it is released. In the background: the lease is ours already, and its holder need not wait for a hint to others.
+   * hosts wake when it is released. In the background: the lease is ours already, and its holder need not
+   * wait for what is only a hint to others.
    */
   #holdWakeLock(): Promise<WakeHold | undefined> | undefined {
     if (!canUseWakeLock(this.#db)) return undefined;

@@ -35,6 +35,24 @@ export const WAKE_BLOCK_MS = 1_000;
  */
 export const WAKE_MIN_POOL_SIZE = 3;
 
+/**
+ * Connections of each pool that wake locks keep busy now (holds, and blocked waits). They never take the
+ * last one: a process holding more leases at once than its pool can spare goes on without wake locks for the
+ * rest, instead of leaving its own queries no connection to finish the work and release.
+ */
+const pinnedConnections = new WeakMap<DatabaseHandle, number>();
+
+function pin(handle: DatabaseHandle): boolean {
+  const pinned = pinnedConnections.get(handle) ?? 0;
+  if (pinned >= handle.poolSize - 1) return false;
+  pinnedConnections.set(handle, pinned + 1);
+  return true;
+}
+
+function unpin(handle: DatabaseHandle): void {
+  pinnedConnections.set(handle, Math.max(0, (pinnedConnections.get(handle) ?? 0) - 1));
+}
+
 /** Whether `handle` can wake waiters this way (a server database with a pool large enough to pin). */
 export function canUseWakeLock(handle: DatabaseHandle): boolean {
   return handle.dialect !== 'sqlite' && handle.poolSize >= WAKE_MIN_POOL_SIZE;
@@ -45,9 +63,12 @@ export function wakeRowName(lockName: string): string {
   return `wake:${lockName}`;
 }
 
-/** PostgreSQL's advisory key of `lockName`: two int4 hashes (this toolkit's, the name's), 64 bits in all. */
+/** The first half of PostgreSQL's advisory keys, this toolkit's: no collision with other users of advisory locks. */
+const ADVISORY_CLASS = 'alarmbox-auth:wake';
+
+/** PostgreSQL's advisory key of `lockName`: two int4 hashes (the toolkit's, the name's), 64 bits in all. */
 function advisoryKey(lockName: string) {
-  return sql`hashtext('alarmbox-auth:wake'), hashtext(${lockName})`;
+  return sql`hashtext(${ADVISORY_CLASS}), hashtext(${lockName})`;
 }
 
 /**
@@ -75,18 +96,20 @@ export interface WakeHold {
 /**
  * Takes the wake lock of `lockName` for the holder of its lease, until `end()` or, at the latest, after
  * `maxMs` (the lease's length: after that the lease means nothing, and the transaction must not outlive it).
- * Undefined when it cannot be had within {@link WAKE_BLOCK_MS} (a frozen former holder still keeps it) or at
- * all: the lease is held all the same, and its waiters poll.
+ * Undefined when it cannot be had within {@link WAKE_BLOCK_MS} (a frozen former holder still keeps it), when
+ * the pool has no connection to spare for it, or at all: the lease is held all the same, and its waiters poll.
  */
 export async function holdWakeLock(
   handle: DatabaseHandle,
   lockName: string,
   maxMs: number,
 ): Promise<WakeHold | undefined> {
+  if (!pin(handle)) return undefined;
   let trx: ControlledTransaction<AlarmboxSchema>;
   try {
     trx = await handle.db.startTransaction().execute();
   } catch {
+    unpin(handle);
     return undefined;
   }
   try {
@@ -105,6 +128,7 @@ export async function holdWakeLock(
       .rollback()
       .execute()
       .catch(() => undefined);
+    unpin(handle);
     return undefined;
   }
   let ending: Promise<void> | undefined;
@@ -118,6 +142,7 @@ export async function holdWakeLock(
         .execute()
         .catch(() => trx.rollback().execute())
         .catch(() => undefined);
+      unpin(handle);
     })();
     return ending;
   };
@@ -143,48 +168,60 @@ export async function waitOnWakeLock(
   lockName: string,
   blockMs: number,
 ): Promise<WakeWait> {
-  if (handle.dialect === 'mysql') return waitOnWakeRow(handle, wakeRowName(lockName), blockMs);
+  // First, without waiting: whether anyone holds it at all.
+  const probed = await probe(handle, lockName);
+  if (probed !== 'held') return probed;
+  // The blocked statement keeps its connection until the holder commits: not the pool's last one.
+  if (!pin(handle)) return 'unknown';
   try {
-    // First, without waiting: whether anyone holds it at all (the shared lock, if granted, ends with this
-    // statement's own transaction).
-    const { rows } = await sql<{
-      free: boolean;
-    }>`select pg_try_advisory_xact_lock_shared(${advisoryKey(lockName)}) as free`.execute(handle.db);
-    if (rows[0]?.free === true) return 'free';
-    // Held: wait for it in one statement. A DO block runs in a transaction of its own, which set_config(…,
-    // true) gives its lock_timeout to; a lock it waited for is released when the block ends.
-    const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-    await sql
-      .raw(
-        `do $wake$ begin perform set_config('lock_timeout', '${Math.max(1, Math.floor(blockMs))}ms', true); ` +
-          `perform pg_advisory_xact_lock_shared(hashtext('alarmbox-auth:wake'), hashtext(${literal(lockName)})); end $wake$`,
-      )
-      .execute(handle.db);
+    await block(handle, lockName, blockMs);
     return 'released';
   } catch (error) {
     return isLockNotAvailable(error) ? 'timeout' : 'unknown';
+  } finally {
+    unpin(handle);
   }
 }
 
-async function waitOnWakeRow(handle: DatabaseHandle, name: string, blockMs: number): Promise<WakeWait> {
-  const table = sql.table(LOCKS_TABLE);
+async function probe(handle: DatabaseHandle, lockName: string): Promise<'free' | 'held' | 'unknown'> {
   try {
-    // First, without waiting: whether anyone keeps it at all.
-    await sql`select name from ${table} where name = ${name} lock in share mode nowait`.execute(handle.db);
-    return 'free';
+    if (handle.dialect === 'mysql') {
+      await sql`select name from ${sql.table(LOCKS_TABLE)} where name = ${wakeRowName(lockName)}
+        lock in share mode nowait`.execute(handle.db);
+      return 'free';
+    }
+    // The shared lock, if granted, ends with this statement's own transaction.
+    const { rows } = await sql<{
+      free: boolean;
+    }>`select pg_try_advisory_xact_lock_shared(${advisoryKey(lockName)}) as free`.execute(handle.db);
+    return rows[0]?.free === true ? 'free' : 'held';
   } catch (error) {
-    if (!isLockNotAvailable(error)) return 'unknown';
+    return isLockNotAvailable(error) ? 'held' : 'unknown';
   }
-  const seconds = Math.floor(blockMs / 1000);
-  if (seconds < 1) return 'unknown';
-  try {
-    await sql`select name from ${table} where name = ${name} lock in share mode wait ${sql.lit(seconds)}`.execute(
-      handle.db,
-    );
-    return 'released';
-  } catch (error) {
-    return isLockNotAvailable(error) ? 'timeout' : 'unknown';
+}
+
+/** @throws the lock timeout (see {@link isLockNotAvailable}) when the holder keeps it `blockMs` longer. */
+async function block(handle: DatabaseHandle, lockName: string, blockMs: number): Promise<void> {
+  if (handle.dialect === 'mysql') {
+    const seconds = Math.floor(blockMs / 1000);
+    // MariaDB waits whole seconds only, and WAIT 0 would be NOWAIT: too short to block, so do not.
+    if (seconds < 1) throw new RangeError('MariaDB cannot block for less than a second');
+    await sql`select name from ${sql.table(LOCKS_TABLE)} where name = ${wakeRowName(lockName)}
+      lock in share mode wait ${sql.lit(seconds)}`.execute(handle.db);
+    return;
   }
+  // One statement: a DO block runs in a transaction of its own, to which set_config(…, true) gives its
+  // lock_timeout, and a lock it waited for is released when it ends. A DO block takes no parameters, so the
+  // name is written as a literal; one with a `$` could end the dollar-quoted body early, and is not blocked on.
+  if (lockName.includes('$')) throw new RangeError('a lock name with "$" cannot be written into a DO block');
+  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  await sql
+    .raw(
+      `do $wake$ begin perform set_config('lock_timeout', '${Math.max(1, Math.floor(blockMs))}ms', true); ` +
+        `perform pg_advisory_xact_lock_shared(hashtext(${literal(ADVISORY_CLASS)}), hashtext(${literal(lockName)})); ` +
+        'end $wake$',
+    )
+    .execute(handle.db);
 }
 
 /**
