@@ -1,12 +1,12 @@
 // Waking a lease's waiters on MariaDB and PostgreSQL, on every host, the moment its holder is done.
 //
-// A waiter that sleeps between looks at the lease learns of a release up to one sleep late. Neither server
-// can tell another connection that something changed without a connection of its own for it (PostgreSQL's
-// LISTEN: one more connection per app instance, opened at the very moment every instance meets the expiry,
-// and deaf behind a transaction-mode pgbouncer). But both make a lock request wait for the transaction that
-// holds the lock. So the holder of lease `X` also keeps a database lock, its wake lock, in an open
-// transaction until it has released the lease, and a waiter asks for that lock in shared mode instead of
-// sleeping: the holder's COMMIT grants it to every waiter at once. The wake lock is
+// A waiter that sleeps between looks at the lease learns of a release up to one sleep late. MariaDB cannot
+// tell another connection that something changed, and PostgreSQL's LISTEN needs a connection of its own (one
+// more per app instance, opened at the very moment every instance meets the expiry, and deaf behind a
+// transaction-mode pgbouncer). But both make a lock request wait for the transaction that holds the lock.
+// So the holder of lease `X` also keeps a database lock, its wake lock, in an open transaction until it has
+// released the lease, and a waiter asks for that lock in shared mode instead of sleeping: the holder's COMMIT
+// grants it to every waiter at once. The wake lock is
 // - PostgreSQL: a transaction-level advisory lock (pg_advisory_xact_lock), keyed by the lock's name. It
 //   writes nothing: no transaction id, no WAL, no fsync at commit.
 // - MariaDB: a row lock on the row `wake:X` of `alarmbox_locks` (InnoDB keeps row locks in memory only).
@@ -63,7 +63,7 @@ export function wakeRowName(lockName: string): string {
   return `wake:${lockName}`;
 }
 
-/** The first half of PostgreSQL's advisory keys, this toolkit's: no collision with other users of advisory locks. */
+/** The first half of PostgreSQL's advisory keys: this toolkit's, so that other advisory lock users rarely collide. */
 const ADVISORY_CLASS = 'alarmbox-auth:wake';
 
 /** PostgreSQL's advisory key of `lockName`: two int4 hashes (the toolkit's, the name's), 64 bits in all. */
