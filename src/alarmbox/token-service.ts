@@ -272,7 +272,7 @@ export class TokenService {
           throw AlarmboxTokenExpiredError.fromRefreshFailure(new LockWaitTimeoutError(lock.name, lockWaitMs));
         }
         // The holder's save or release wakes us (SQLite: its announcement; MariaDB / PostgreSQL: its wake
-        // row), and the poll is only a safety net: polling often would take CPU from the very process doing
+        // lock), and the poll is only a safety net: polling often would take CPU from the very process doing
         // the refresh. Where nothing can wake us, the poll is all we have: often at first (a refresh usually
         // takes milliseconds), then less.
         holder ??= lock.watchHolder();

@@ -1,6 +1,6 @@
 // Waiting for another process's write (a peer's new token pair, a released lease) by polling costs up to one
-// poll interval after that write. PostgreSQL would have LISTEN/NOTIFY; SQLite, the one database here that
-// lives on this host, has nothing of the kind, so we make our own NOTIFY: after a commit that waiters care
+// poll interval after that write. SQLite, the one database here that lives on this host, has no way to tell
+// another connection of a commit, so we make our own NOTIFY: after a commit that waiters care
 // about, the writer touches `<file>-notify` beside the database, and the kernel reports that at once to every
 // process watching that file (inotify on Linux, via fs.watch). SQLite is single-host by design (its locks
 // do not work over network file systems), so no writer of ours can commit without this host seeing it.
@@ -10,14 +10,15 @@
 // read the old row, and take the CPU from the writer just as it finishes. The announcement comes after the
 // commit, and only for the commits waiters wait for.
 //
-// Server databases: a watch is the caller's poll alone, and an announcement does nothing.
+// Server databases: a watch is the caller's poll alone, and an announcement does nothing (their waiters are
+// woken by the holder's wake lock instead: lock/wake-lock.ts).
 import { closeSync, type FSWatcher, openSync, utimesSync, watch } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DatabaseTarget } from './url.ts';
 
 export interface CommitWatch {
   /**
-   * Whether announced commits wake {@link wait} (a SQLite file whose directory could be watched). When false,
+   * Whether announced commits wake {@link wait} (a SQLite file whose notify file could be watched). When false,
    * `wait` is a plain delay and the caller's poll schedule is all there is.
    */
   readonly live: boolean;
