@@ -48,7 +48,7 @@ describe('GET /oauth/authorize', () => {
     expect(html.match(/name="redirect_uri" value="urn:ietf:wg:oauth:2.0:oob"/g)).toHaveLength(2);
     expect(html.match(/name="scope" value="read credit_check:create"/g)).toHaveLength(2);
     // The state is escaped, never injected.
-    expect(html).toContain('name="state" value="&#60;xyz&#62;"');
+    expect(html).toContain('name="state" value="&lt;xyz&gt;"');
     expect(html).not.toContain('<xyz>');
     // No code is issued by merely showing the page.
     expect(emu.stats().tokenRequests.authorization_code).toEqual({});

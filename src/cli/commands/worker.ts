@@ -6,7 +6,6 @@ import { ExitCode } from '../exit-codes.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
 
 interface WorkerCliOptions {
-  readonly jobs?: string;
   readonly schedule?: string;
   readonly timezone?: string;
   readonly skipIfFresh?: string;
@@ -23,9 +22,8 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      '登録済みのジョブ (refresh-token) をスケジュールどおりに実行し続けます (Cloud Run Jobs や CronJob を使わない場合の常駐プロセス)',
+      'refresh-token ジョブをスケジュールどおりに実行し続けます (Cloud Run Jobs や CronJob を使わない場合の常駐プロセス)',
     )
-    .option('--jobs <names>', '実行するジョブ (カンマ区切り、既定: すべて = refresh-token)')
     .option(
       '--schedule <cron>',
       'refresh-token のスケジュール (cron 式。秒を先頭に足した 6 項目も可。既定: ALARMBOX_REFRESH_SCHEDULE、未設定なら "0 */12 * * *")',
@@ -52,25 +50,19 @@ export function registerWorkerCommand(program: Command): void {
     )
     .action(async (opts: WorkerCliOptions) => {
       // Loaded here: only the worker needs croner.
-      const [
-        { createJobLogger },
-        { registeredJobs, selectJobs },
-        { DEFAULT_TIMEZONE, parseSchedule },
-        worker,
-      ] = await Promise.all([
-        import('../../jobs/logger.ts'),
-        import('../../jobs/registry.ts'),
-        import('../../jobs/schedule.ts'),
-        import('../../jobs/worker.ts'),
-      ]);
+      const [{ createJobLogger }, { refreshTokenJob }, { DEFAULT_TIMEZONE, parseSchedule }, worker] =
+        await Promise.all([
+          import('../../jobs/logger.ts'),
+          import('../../jobs/refresh-token-job.ts'),
+          import('../../jobs/schedule.ts'),
+          import('../../jobs/worker.ts'),
+        ]);
       const settings = resolveJobRunSettings(opts, 'json');
       const env = process.env;
       const timezone = opts.timezone ?? nonBlank(env.ALARMBOX_TIMEZONE) ?? DEFAULT_TIMEZONE;
       const scheduleSource = opts.schedule === undefined ? 'ALARMBOX_REFRESH_SCHEDULE' : '--schedule';
-      const jobs = selectJobs(
-        registeredJobs({ refreshTokenSchedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) }),
-        opts.jobs?.split(',').map((name) => name.trim()),
-      );
+      // One job today; the worker itself takes a list, so a second job is one more entry here.
+      const jobs = [refreshTokenJob({ schedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) })];
       const scheduled = jobs.map((job) => {
         const schedule = parseSchedule(job.schedule, timezone, scheduleSource);
         const freshWindowMs =

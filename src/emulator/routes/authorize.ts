@@ -29,7 +29,7 @@ export function registerAuthorizeRoutes(app: Hono<EmulatorEnv>, state: EmulatorS
 }
 
 /** `new`: errors are an HTML page with status 200; valid requests get the consent page (or, auto-approved, the code). */
-function showConsent(state: EmulatorState, c: Context<EmulatorEnv>): Response {
+function showConsent(state: EmulatorState, c: Context<EmulatorEnv>): Promise<Response> {
   const result = preAuthorize(state, parseQuery(c.req.url));
   if (!result.ok) return htmlResponse(errorPage(result.error.description));
   if (state.options.autoApprove) return approve(state, result.preAuth, new URL(c.req.url).origin);
@@ -53,7 +53,7 @@ async function decide(state: EmulatorState, c: Context<EmulatorEnv>, forced?: 'd
  * `Authorization::Code#issue_token!` + `CodeResponse`: a single-use code valid 10 minutes. OOB goes to the
  * native page (without `state`); another URI gets `code` and `state` in its query (RFC 6749 §4.1.2).
  */
-function approve(state: EmulatorState, preAuth: PreAuthorization, origin: string): Response {
+function approve(state: EmulatorState, preAuth: PreAuthorization, origin: string): Promise<Response> {
   const grant = state.store.createGrant({
     applicationUid: preAuth.client.uid,
     resourceOwnerId: RESOURCE_OWNER_ID,
@@ -70,7 +70,7 @@ function errorAnswer(
   error: OAuthError,
   redirectUri: string | undefined,
   oauthState: string | undefined,
-): Response {
+): Response | Promise<Response> {
   if (redirectUri !== undefined) {
     return redirect(
       withQuery(redirectUri, { error: error.error, error_description: error.description, state: oauthState }),
@@ -96,6 +96,6 @@ function withQuery(uri: string, params: Record<string, string | undefined>): str
 }
 
 /** Rails' `redirect_to`: 302 with a tiny HTML body. */
-function redirect(location: string): Response {
+function redirect(location: string): Promise<Response> {
   return htmlResponse(redirectPage(location), 302, { Location: location });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskToken, redact } from '../src/alarmbox/redact.ts';
+import { maskToken, redact } from '../../src/alarmbox/redact.ts';
 
 describe('redact', () => {
   const t = 'CU8wbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q';
