@@ -7,9 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two test files at a time. Most of the suite waits rather than computes (child processes starting,
-    // busy timeouts, leases running out, emulator delays), and one file at a time, as vitest would run on a
-    // 2-core machine, took 277 s here on 2026-11-25 against 185 s with two, near the 5-minute budget.
+    // Two test files at a time, though vitest would pick one on a 2-core machine: most of the suite waits
+    // rather than computes (child processes starting, busy timeouts, leases running out, emulator delays), so
+    // a second file uses the waiting time and keeps the suite well inside its 5-minute budget.
     maxWorkers: 2,
     reporters: ['default', './tests/support/summary-reporter.ts'],
   },
