@@ -1,7 +1,7 @@
 import { isReasonedError } from '../failure-reason.ts';
 import { type DriverErrorKind, errorCode, kindOfCode } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
-import { QUERY_TIMEOUT_CODE } from './dialects/timeouts.ts';
+import { QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE } from './dialects/timeouts.ts';
 import { DatabaseUnavailableError, MigrationsPendingError } from './errors.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
 import { type DatabaseTarget, describeTarget } from './url.ts';
@@ -25,7 +25,7 @@ const SOCKET_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
     'EPIPE',
     'ECONNABORTED',
   ],
-  timeout: ['ETIMEDOUT', 'ETIMEOUT', QUERY_TIMEOUT_CODE],
+  timeout: ['ETIMEDOUT', 'ETIMEOUT', QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE],
 };
 
 /**

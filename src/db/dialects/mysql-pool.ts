@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { MysqlPool, MysqlPoolConnection } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { OpenSockets, queryTimeoutError } from './timeouts.ts';
+import { OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
 
 /**
  * Wraps a mysql2 pool for Kysely so that every query has a timeout. mysql2's own query timeout only rejects
@@ -10,6 +10,7 @@ import { OpenSockets, queryTimeoutError } from './timeouts.ts';
  */
 export function mysqlPoolWithTimeouts(pool: Pool, queryTimeoutMs: number, closeGraceMs: number): MysqlPool {
   const sockets = new OpenSockets();
+  const breaker = new SilenceBreaker(queryTimeoutMs);
   // Kysely recognises a connection it has seen (and set up) by identity: one wrapper per connection.
   const wrappers = new WeakMap<PoolConnection, MysqlPoolConnection>();
   pool.on('connection', (connection) => {
@@ -19,14 +20,22 @@ export function mysqlPoolWithTimeouts(pool: Pool, queryTimeoutMs: number, closeG
   });
   return {
     getConnection(callback) {
+      const failed = (error: unknown) => callback(error, undefined as unknown as MysqlPoolConnection);
+      try {
+        breaker.check();
+      } catch (error) {
+        failed(error);
+        return;
+      }
       pool.getConnection((error, connection) => {
         if (error) {
-          callback(error, undefined as unknown as MysqlPoolConnection);
+          breaker.observe(error);
+          failed(error);
           return;
         }
         let wrapper = wrappers.get(connection);
         if (wrapper === undefined) {
-          wrapper = wrap(connection, queryTimeoutMs);
+          wrapper = wrap(connection, queryTimeoutMs, breaker);
           wrappers.set(connection, wrapper);
         }
         callback(null, wrapper);
@@ -38,7 +47,7 @@ export function mysqlPoolWithTimeouts(pool: Pool, queryTimeoutMs: number, closeG
   };
 }
 
-function wrap(connection: PoolConnection, timeoutMs: number): MysqlPoolConnection {
+function wrap(connection: PoolConnection, timeoutMs: number, breaker: SilenceBreaker): MysqlPoolConnection {
   return {
     get config() {
       return connection.config;
@@ -52,7 +61,9 @@ function wrap(connection: PoolConnection, timeoutMs: number): MysqlPoolConnectio
       return connection.query({ sql, values: parameters, timeout: timeoutMs }, (error, result) => {
         if (isQueryTimeout(error)) {
           connection.destroy();
-          callback?.(queryTimeoutError(timeoutMs, error), result as never);
+          const timedOut = queryTimeoutError(timeoutMs, error);
+          breaker.observe(timedOut);
+          callback?.(timedOut, result as never);
           return;
         }
         callback?.(error, result as never);

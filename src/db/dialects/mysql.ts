@@ -12,7 +12,7 @@ import {
 } from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
 import { mysqlPoolWithTimeouts } from './mysql-pool.ts';
-import { KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
 
 const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
   unreachable: ['PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN'],
@@ -36,7 +36,7 @@ export const mysqlAdapter: DatabaseAdapter = {
       pool: async () => {
         const { createPool } = await loadDriver('mysql2', () => import('mysql2'));
         const pool = createPool(poolOptions(target, settings));
-        return mysqlPoolWithTimeouts(pool, settings.queryTimeoutMs, settings.connectTimeoutMs);
+        return mysqlPoolWithTimeouts(pool, settings.queryTimeoutMs, closeGraceMs(settings));
       },
       // datetime(3) has no zone and mysql2 already reads/writes it as UTC ('Z'); a UTC session also makes
       // NOW() and friends agree with the stored values for anyone querying by hand.

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
-import { OpenSockets, queryTimeoutError } from './timeouts.ts';
+import { OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
 
 /**
  * Wraps a pg pool (created with `query_timeout`) for Kysely. pg's query timeout only rejects the query: the
@@ -14,6 +14,7 @@ export function postgresPoolWithTimeouts(
   closeGraceMs: number,
 ): PostgresPool {
   const sockets = new OpenSockets();
+  const breaker = new SilenceBreaker(queryTimeoutMs);
   const wrappers = new WeakMap<PoolClient, PostgresPoolClient>();
   // An idle client whose server went away emits 'error'; unhandled, that would crash the process. The next
   // query reports the problem through toDatabaseError instead.
@@ -27,10 +28,17 @@ export function postgresPoolWithTimeouts(
   return {
     options: pool.options,
     async connect() {
-      const client = await pool.connect();
+      breaker.check();
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        breaker.observe(error);
+        throw error;
+      }
       let wrapper = wrappers.get(client);
       if (wrapper === undefined) {
-        wrapper = wrap(client, queryTimeoutMs);
+        wrapper = wrap(client, queryTimeoutMs, breaker);
         wrappers.set(client, wrapper);
       }
       return wrapper;
@@ -39,7 +47,7 @@ export function postgresPoolWithTimeouts(
   };
 }
 
-function wrap(client: PoolClient, timeoutMs: number): PostgresPoolClient {
+function wrap(client: PoolClient, timeoutMs: number, breaker: SilenceBreaker): PostgresPoolClient {
   let discarded = false;
   const query = async (text: string, parameters: ReadonlyArray<unknown>) => {
     try {
@@ -48,7 +56,9 @@ function wrap(client: PoolClient, timeoutMs: number): PostgresPoolClient {
       if (error instanceof Error && error.message === 'Query read timeout') {
         discarded = true;
         socketOf(client)?.destroy();
-        throw queryTimeoutError(timeoutMs, error);
+        const timedOut = queryTimeoutError(timeoutMs, error);
+        breaker.observe(timedOut);
+        throw timedOut;
       }
       throw error;
     }

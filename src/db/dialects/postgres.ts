@@ -12,7 +12,7 @@ import {
 } from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
 import { postgresPoolWithTimeouts } from './postgres-pool.ts';
-import { KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
 
 /** PostgreSQL's type oid of `bigint` / `int8`. */
 const INT8_OID = 20;
@@ -42,7 +42,7 @@ export const postgresAdapter: DatabaseAdapter = {
       pool: async () => {
         const { default: pg } = await loadDriver('pg', () => import('pg'));
         const pool = new pg.Pool(poolConfig(target, settings, pg.types));
-        return postgresPoolWithTimeouts(pool, settings.queryTimeoutMs, settings.connectTimeoutMs);
+        return postgresPoolWithTimeouts(pool, settings.queryTimeoutMs, closeGraceMs(settings));
       },
       // timestamptz values are instants either way; a UTC session keeps text casts and now() in UTC too.
       onCreateConnection: (connection) => runStatement(connection, "set time zone 'UTC'"),
