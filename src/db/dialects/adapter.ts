@@ -57,6 +57,11 @@ export interface DatabaseAdapter {
   // Connections
   /** Connections a pool may hold: SQLite has one file connection whatever is asked. */
   poolSize(requested: number): number;
+  /**
+   * Throws when the database of `target` plainly does not exist yet (a SQLite file), so that a command that
+   * only reads never creates an empty one. Servers always pass: they say so when connecting.
+   */
+  assertExists(target: DatabaseTarget): void;
   /** Kysely's dialect for `target`, with timeouts, keepalive and a UTC session. Nothing connects yet. */
   createDialect(target: DatabaseTarget, settings: ConnectionSettings): Dialect;
 

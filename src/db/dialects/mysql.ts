@@ -31,6 +31,8 @@ export const mysqlAdapter: DatabaseAdapter = {
 
   poolSize: (requested) => requested,
 
+  assertExists: () => {},
+
   createDialect(target, settings) {
     return new MysqlDialect({
       pool: async () => {

@@ -37,6 +37,8 @@ export const postgresAdapter: DatabaseAdapter = {
 
   poolSize: (requested) => requested,
 
+  assertExists: () => {},
+
   createDialect(target, settings) {
     return new PostgresDialect({
       pool: async () => {

@@ -33,6 +33,8 @@ export const sqliteAdapter: DatabaseAdapter = {
 
   poolSize: () => 1,
 
+  assertExists: (target) => assertFileExists(target),
+
   createDialect(target, settings) {
     const file = fileOf(target);
     return new SqliteDialect({
@@ -103,14 +105,10 @@ function fileOf(target: DatabaseTarget): string {
   return target.file;
 }
 
-/**
- * Throws when the SQLite file of `target` does not exist, so that a command that only reads never creates an
- * empty database where the user expected theirs. Server databases always pass.
- * @throws DatabaseUnavailableError ('configuration')
- */
-export function assertDatabaseExists(target: DatabaseTarget): void {
-  if (target.dialect !== 'sqlite' || target.file === ':memory:') return;
-  if (existsSync(resolve(target.file))) return;
+/** @throws DatabaseUnavailableError ('configuration', `SQLITE_NOT_FOUND`) */
+function assertFileExists(target: DatabaseTarget): void {
+  const file = fileOf(target);
+  if (file === ':memory:' || existsSync(resolve(file))) return;
   throw new DatabaseUnavailableError(
     'configuration',
     'SQLITE_NOT_FOUND',
@@ -125,7 +123,7 @@ async function openFile(
 ): Promise<BetterSqlite3.Database> {
   const { default: Database } = await loadDriver('better-sqlite3', () => import('better-sqlite3'));
   if (file !== ':memory:') {
-    if (!createIfMissing) assertDatabaseExists(target);
+    if (!createIfMissing) assertFileExists(target);
     else {
       const path = resolve(file);
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
