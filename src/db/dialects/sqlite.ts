@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect, sql } from 'kysely';
@@ -108,7 +108,15 @@ function fileOf(target: DatabaseTarget): string {
 /** @throws DatabaseUnavailableError ('configuration', `SQLITE_NOT_FOUND`) */
 function assertFileExists(target: DatabaseTarget): void {
   const file = fileOf(target);
-  if (file === ':memory:' || existsSync(resolve(file))) return;
+  if (file === ':memory:') return;
+  try {
+    statSync(resolve(file));
+    return;
+  } catch (error) {
+    // Only "no such file" means missing; a path that cannot be a file at all (ENOTDIR, EACCES…) is
+    // reported when opening it, with its own fix.
+    if (errorCode(error) !== 'ENOENT') return;
+  }
   throw new DatabaseUnavailableError(
     'configuration',
     'SQLITE_NOT_FOUND',
