@@ -33,7 +33,7 @@ export interface Alarmbox {
  */
 export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const config = loadConfig(options);
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, config.databaseTimeouts);
   const store = new AlarmboxTokenStore(database, config.keyRing);
   const history = new RefreshHistory(database);
   let client: AlarmboxClient | undefined;

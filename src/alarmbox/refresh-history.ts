@@ -78,25 +78,14 @@ export class RefreshHistory {
   async record(attempt: RefreshAttempt): Promise<void> {
     const handle = this.#handle;
     const values = {
-      attempted_at: toDbTime(handle.dialect, attempt.startedAt),
+      attempted_at: toDbTime(handle.adapter, attempt.startedAt),
       refresh_trigger: attempt.trigger,
       outcome: attempt.outcome,
       duration_ms: Math.max(0, Math.min(2_147_483_647, Math.round(attempt.durationMs))),
       message: attempt.message === undefined ? null : redact(attempt.message).slice(0, MESSAGE_SIZE),
     };
     await this.#run(async () => {
-      let id: number;
-      if (handle.dialect === 'postgres') {
-        const row = await handle.db
-          .insertInto(REFRESH_HISTORY_TABLE)
-          .values(values)
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        id = Number(row.id);
-      } else {
-        const result = await handle.db.insertInto(REFRESH_HISTORY_TABLE).values(values).executeTakeFirst();
-        id = Number(result.insertId ?? 0n);
-      }
+      const id = await handle.adapter.insertHistory(handle.db, values);
       // Ids only grow, so "older than the newest N" is "id <= newest - N" (gaps only make us keep fewer).
       if (id > this.#size) {
         await handle.db

@@ -186,12 +186,12 @@ export class AlarmboxTokenStore {
 
   /** Records a failed attempt (no secrets: the message is redacted) without touching the pair or its version. */
   async recordFailure(outcome: FailureReason, message: string, now: Date = new Date()): Promise<void> {
-    const dialect = this.#handle.dialect;
+    const adapter = this.#handle.adapter;
     await this.#run(() =>
       this.#handle.db
         .updateTable(TOKEN_TABLE)
         .set({
-          last_refresh_at: toDbTime(dialect, now),
+          last_refresh_at: toDbTime(adapter, now),
           last_refresh_outcome: outcome,
           last_error: redact(message).slice(0, LAST_ERROR_SIZE),
         })
@@ -205,7 +205,7 @@ export class AlarmboxTokenStore {
     const result = await this.#run(() =>
       this.#handle.db
         .updateTable(TOKEN_TABLE)
-        .set({ expired_at: toDbTime(this.#handle.dialect, new Date(now.getTime() - 3_600_000)) })
+        .set({ expired_at: toDbTime(this.#handle.adapter, new Date(now.getTime() - 3_600_000)) })
         .where('id', '=', ROW_ID)
         .where('access_token', '!=', '')
         .executeTakeFirst(),
@@ -215,14 +215,14 @@ export class AlarmboxTokenStore {
 
   #pairValues(pair: TokenPair, now: Date) {
     const ring = this.#ring();
-    const dialect = this.#handle.dialect;
+    const adapter = this.#handle.adapter;
     return {
       access_token: sealField(ring, pair.accessToken, location('access_token'), TOKEN_COLUMN_SIZE),
       refresh_token: sealField(ring, pair.refreshToken, location('refresh_token'), TOKEN_COLUMN_SIZE),
-      expired_at: toDbTime(dialect, pair.expiredAt),
-      updated_at: toDbTime(dialect, now),
+      expired_at: toDbTime(adapter, pair.expiredAt),
+      updated_at: toDbTime(adapter, now),
       scope: pair.scope ?? null,
-      last_refresh_at: toDbTime(dialect, now),
+      last_refresh_at: toDbTime(adapter, now),
       last_refresh_outcome: 'ok',
       last_error: null,
     };

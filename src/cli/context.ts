@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Alarmbox, createAlarmbox } from '../alarmbox/create.ts';
+import { assertDatabaseExists } from '../db/dialects/index.ts';
 import { assertMigrated } from '../db/migrate.ts';
 
 /** The CLI reads `.env` from the working directory; variables already set win (Node's own rule). */
@@ -9,7 +10,8 @@ export function loadDotEnv(path = '.env'): void {
 
 /**
  * Opens the toolkit for one command and closes it afterwards, whatever happens.
- * Commands that touch the token table first check that `alarmbox migrate` has run.
+ * Commands that touch the token table first check that `alarmbox migrate` has run; on SQLite they never
+ * create the file (a path that does not exist is reported as such).
  */
 export async function withAlarmbox<T>(
   run: (alarmbox: Alarmbox) => Promise<T>,
@@ -17,8 +19,10 @@ export async function withAlarmbox<T>(
 ): Promise<T> {
   const alarmbox = createAlarmbox();
   try {
+    const requireMigrated = options.requireMigrated ?? true;
+    if (requireMigrated) assertDatabaseExists(alarmbox.database.target);
     await alarmbox.database.ping();
-    if (options.requireMigrated ?? true) await assertMigrated(alarmbox.database);
+    if (requireMigrated) await assertMigrated(alarmbox.database);
     return await run(alarmbox);
   } finally {
     await alarmbox.close();

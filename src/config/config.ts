@@ -7,6 +7,7 @@ import {
   resolveClientCredentials,
   resolveClientId,
 } from './client-info.ts';
+import { type DatabaseTimeouts, parseDatabaseTimeouts } from './database-timeouts.ts';
 import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 import { loadKeyRing } from './key-source.ts';
@@ -44,6 +45,8 @@ export interface AlarmboxOptions {
 export interface AlarmboxConfig {
   readonly env: AlarmboxEnv;
   readonly database: DatabaseTarget;
+  /** How long to wait for MySQL / PostgreSQL (`ALARMBOX_DB_CONNECT_TIMEOUT_MS`, `ALARMBOX_DB_QUERY_TIMEOUT_MS`). */
+  readonly databaseTimeouts: DatabaseTimeouts;
   /** Without a trailing slash, e.g. `https://api.alarmbox.jp`. */
   readonly baseUrl: string;
   readonly redirectUri: string;
@@ -72,6 +75,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
   const database = parseDatabaseUrl(
     nonBlank(options.databaseUrl ?? env.DATABASE_URL) ?? DEFAULT_DATABASE_URL,
   );
+  const databaseTimeouts = parseDatabaseTimeouts(env);
   const baseUrl = parseBaseUrl(nonBlank(options.baseUrl ?? env.ALARMBOX_BASE_URL) ?? DEFAULT_BASE_URL);
   const redirectUri = parseRedirectUri(
     nonBlank(options.redirectUri ?? env.ALARMBOX_REDIRECT_URI) ?? OOB_REDIRECT_URI,
@@ -107,6 +111,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
   return {
     env: alarmboxEnv,
     database,
+    databaseTimeouts,
     baseUrl,
     redirectUri,
     scope,

@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { DatabaseHandle } from './connection.ts';
+import { adapterFor } from './dialects/index.ts';
 import { toDatabaseError } from './driver-errors.ts';
 import type { DatabaseDialect } from './url.ts';
 
@@ -8,25 +9,13 @@ import type { DatabaseDialect } from './url.ts';
  * rather than the host clock so that hosts with skewed clocks agree on when a lease expires.
  */
 export function dbNowMs(dialect: DatabaseDialect): RawBuilder<number> {
-  switch (dialect) {
-    case 'sqlite':
-      // julianday('now') is exact to the millisecond inside SQLite, but as a double in days the product can
-      // land a hair below the integer: round, do not truncate.
-      return sql<number>`cast(round((julianday('now') - 2440587.5) * 86400000) as integer)`;
-    case 'mysql':
-      // UTC_TIMESTAMP does not depend on the session time zone (UNIX_TIMESTAMP(NOW()) would go through it,
-      // ambiguous at DST changes), and TIMESTAMPDIFF … DIV yields an integer, not a DECIMAL string.
-      return sql<number>`(timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) div 1000)`;
-    case 'postgres':
-      // clock_timestamp(), not now(): now() is frozen at the start of the transaction.
-      return sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-  }
+  return adapterFor(dialect).nowMs();
 }
 
 /** Reads the database's clock once. @throws DatabaseUnavailableError */
 export async function readDbNowMs(handle: DatabaseHandle): Promise<number> {
   try {
-    const result = await sql<{ now_ms: number }>`select ${dbNowMs(handle.dialect)} as now_ms`.execute(
+    const result = await sql<{ now_ms: number }>`select ${handle.adapter.nowMs()} as now_ms`.execute(
       handle.db,
     );
     const value = result.rows[0]?.now_ms;

@@ -56,3 +56,18 @@ export class DatabaseTimeValueError extends Error implements ReasonedError {
   override readonly name = 'DatabaseTimeValueError';
   readonly reason: FailureReason = 'unexpected';
 }
+
+/** The driver package of the database in `DATABASE_URL` is not installed (mysql2 and pg are optional). */
+export class DatabaseDriverMissingError extends Error implements ReasonedError {
+  override readonly name = 'DatabaseDriverMissingError';
+  readonly reason: FailureReason = 'configuration';
+  /** The npm package to install. */
+  readonly driverPackage: string;
+  constructor(driverPackage: string, options?: ErrorOptions) {
+    super(
+      `データベースのドライバ ${driverPackage} がインストールされていません。アプリのディレクトリで npm install ${driverPackage} を実行してください (DATABASE_URL の種類に合うドライバが必要です)。`,
+      options,
+    );
+    this.driverPackage = driverPackage;
+  }
+}

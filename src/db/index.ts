@@ -1,11 +1,15 @@
 export { dbNowMs, readDbNowMs } from './clock.ts';
 export {
   type DatabaseHandle,
+  DEFAULT_DB_CONNECT_TIMEOUT_MS,
+  DEFAULT_DB_QUERY_TIMEOUT_MS,
   type OpenDatabaseOptions,
   openDatabase,
   toDatabaseError,
 } from './connection.ts';
+export { adapterFor, assertDatabaseExists, type DatabaseAdapter } from './dialects/index.ts';
 export {
+  DatabaseDriverMissingError,
   DatabaseTimeValueError,
   DatabaseUnavailableError,
   DatabaseUrlError,

@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import { DEFAULT_MIGRATION_TABLE, type MigrationProvider, Migrator } from 'kysely/migration';
 import { isReasonedError } from '../failure-reason.ts';
 import type { DatabaseHandle } from './connection.ts';
+import type { DatabaseAdapter } from './dialects/adapter.ts';
+import { adapterFor } from './dialects/index.ts';
 import { toDatabaseError } from './driver-errors.ts';
 import { MigrationFailedError, MigrationsPendingError } from './errors.ts';
 import { migrations } from './migrations/index.ts';
@@ -15,26 +17,18 @@ export interface MigrateResult {
 
 /** Names of all migrations this version knows, in the order they run. */
 export function migrationNames(dialect: DatabaseDialect): string[] {
-  return Object.keys(migrations(dialect)).sort();
+  return Object.keys(migrations(adapterFor(dialect))).sort();
 }
 
 /**
- * Brings the schema up to date. Idempotent, and safe to run from several processes at once: on MySQL and
- * PostgreSQL Kysely's migrator holds a server lock (`get_lock` / `pg_advisory_lock`) while it works;
- * on SQLite (where Kysely takes no lock) the whole run happens inside one `BEGIN IMMEDIATE` transaction,
- * which serializes writers and makes the run all-or-nothing.
+ * Brings the schema up to date. Idempotent, and safe to run from several processes at once: each adapter's
+ * `migrateExclusively` serializes concurrent runs (a server lock held by Kysely's migrator on MySQL and
+ * PostgreSQL, one `BEGIN IMMEDIATE` transaction on SQLite).
  * @throws DatabaseUnavailableError, MigrationFailedError
  */
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrateResult> {
   try {
-    if (handle.dialect === 'sqlite') {
-      return await handle.db
-        .connection()
-        .execute((connection) =>
-          inImmediateTransaction(connection, () => runMigrator(connection, handle.dialect)),
-        );
-    }
-    return await runMigrator(handle.db, handle.dialect);
+    return await handle.adapter.migrateExclusively(handle.db, (db) => runMigrator(db, handle.adapter));
   } catch (error) {
     throw toMigrationError(error, handle.target);
   }
@@ -84,8 +78,8 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
   }
 }
 
-async function runMigrator<DB>(db: Kysely<DB>, dialect: DatabaseDialect): Promise<MigrateResult> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+async function runMigrator<DB>(db: Kysely<DB>, adapter: DatabaseAdapter): Promise<MigrateResult> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(adapter) };
   const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((result) => result.status === 'Error')?.migrationName;
@@ -94,20 +88,6 @@ async function runMigrator<DB>(db: Kysely<DB>, dialect: DatabaseDialect): Promis
   return {
     applied: results.filter((result) => result.status === 'Success').map((result) => result.migrationName),
   };
-}
-
-async function inImmediateTransaction<DB, T>(connection: Kysely<DB>, body: () => Promise<T>): Promise<T> {
-  // IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a second process waits here
-  // and then sees the first one's finished work instead of failing halfway through.
-  await sql`begin immediate`.execute(connection);
-  try {
-    const result = await body();
-    await sql`commit`.execute(connection);
-    return result;
-  } catch (error) {
-    await sql`rollback`.execute(connection).catch(() => {});
-    throw error;
-  }
 }
 
 /** Carries the name of the migration that failed from runMigrator to toMigrationError. */

@@ -1,18 +1,20 @@
+import type { DatabaseAdapter } from './dialects/adapter.ts';
+import { adapterFor } from './dialects/index.ts';
 import { DatabaseTimeValueError } from './errors.ts';
 import type { DbTime } from './schema.ts';
 import type { DatabaseDialect } from './url.ts';
 
 // All time columns hold UTC. MySQL `datetime(3)` has no zone, so the pool runs with mysql2's
 // `timezone: 'Z'` (and a UTC session); PostgreSQL `timestamptz(3)` is an instant already; SQLite has no
-// time type, so we store ISO-8601 text with the `Z`, which also sorts correctly as text.
+// time type, so it stores ISO-8601 text with the `Z`. Each adapter's `timeValue` says how to bind one.
 
-/** The value to bind for a time column on `dialect`. */
-export function toDbTime(dialect: DatabaseDialect, date: Date): DbTime {
+/** The value to bind for a time column on `dialect` (or of `adapter`). */
+export function toDbTime(database: DatabaseDialect | DatabaseAdapter, date: Date): DbTime {
   if (Number.isNaN(date.getTime())) {
     throw new DatabaseTimeValueError('無効な日時をデータベースに書き込もうとしました。');
   }
-  // better-sqlite3 cannot bind a Date; mysql2 (timezone 'Z') and pg serialize one exactly, milliseconds included.
-  return dialect === 'sqlite' ? date.toISOString() : new Date(date.getTime());
+  const adapter = typeof database === 'string' ? adapterFor(database) : database;
+  return adapter.timeValue(date);
 }
 
 // `2026-11-25T08:50:00.000Z`, `2026-11-25 08:50:00.123+09:00`, or zone-less `2026-11-25 08:50:00` (= UTC).

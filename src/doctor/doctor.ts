@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config.ts';
 import type { KeyRing } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { openDatabase } from '../db/connection.ts';
+import { DatabaseUnavailableError } from '../db/errors.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
 import { describeTarget } from '../db/url.ts';
@@ -141,7 +142,12 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
   }
 
   // 4–6. Database, migrations, the stored row.
-  const database = openDatabase(config.database, { poolSize: 1 });
+  // Doctor only looks: a SQLite path that does not exist is reported, never created.
+  const database = openDatabase(config.database, {
+    ...config.databaseTimeouts,
+    poolSize: 1,
+    createIfMissing: false,
+  });
   try {
     await checkDatabase(database, ring, { ok, fail, skip });
   } finally {
@@ -183,12 +189,15 @@ async function checkDatabase(
     r.ok('database', `${describeTarget(database.target)} に接続できました`);
   } catch (error) {
     const temporary = isReasonedError(error) && error.reason === 'temporary';
+    const missingFile = error instanceof DatabaseUnavailableError && error.code === 'SQLITE_NOT_FOUND';
     r.fail(
       'database',
       error,
-      temporary
-        ? 'データベースが起動しているか、DATABASE_URL のホスト・ポートとネットワーク (ファイアウォール、Cloud SQL の接続設定) を確認してください。'
-        : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
+      missingFile
+        ? 'alarmbox migrate を実行してデータベースを作成するか、DATABASE_URL のパスを既存のファイルに直してください。'
+        : temporary
+          ? 'データベースが起動しているか、DATABASE_URL のホスト・ポートとネットワーク (ファイアウォール、Cloud SQL の接続設定) を確認してください。'
+          : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
     );
     r.skip('migrations', 'データベースに接続できないため確認していません');
     r.skip('stored-token', 'データベースに接続できないため確認していません');

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { dbNowMs } from '../db/clock.ts';
 import { announceCommit } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
@@ -41,7 +40,7 @@ export async function tryTakeLease(
   if (current !== undefined && current.expiresAtMs >= now) return undefined;
   if (current === undefined) {
     // Lost the race to insert: someone took it a moment ago, and it is live.
-    return (await insertIfAbsent(handle, { name, ...values })) ? lease : undefined;
+    return (await handle.adapter.insertLeaseIfAbsent(handle.db, { name, ...values })) ? lease : undefined;
   }
 
   // A single UPDATE … WHERE expired: the database's row lock lets exactly one of several racing takers win.
@@ -54,31 +53,6 @@ export async function tryTakeLease(
   return taken.numUpdatedRows > 0n ? lease : undefined;
 }
 
-async function insertIfAbsent(
-  handle: DatabaseHandle,
-  row: { name: string; owner: string; acquired_at_ms: number; expires_at_ms: number },
-): Promise<boolean> {
-  const insert = handle.db.insertInto(LOCKS_TABLE).values(row);
-  if (handle.dialect === 'mysql') {
-    // Not INSERT IGNORE: that would also turn other problems (a too-long owner) into silent warnings.
-    try {
-      await insert.execute();
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
-  }
-  const result = await insert
-    .onConflict((conflict) => conflict.column('name').doNothing())
-    .executeTakeFirst();
-  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ER_DUP_ENTRY';
-}
-
 /**
  * Deletes the lease if it is still ours and live. Returns false when it had expired (then anyone could
  * have taken it) or belongs to someone else now; another owner's row is never touched.
@@ -89,7 +63,7 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
     .where('name', '=', lease.name)
     .where('owner', '=', lease.owner)
     .where('acquired_at_ms', '=', lease.acquiredAtMs)
-    .where('expires_at_ms', '>=', dbNowMs(handle.dialect))
+    .where('expires_at_ms', '>=', handle.adapter.nowMs())
     .executeTakeFirst();
   if (live.numDeletedRows > 0n) {
     announceCommit(handle.target);
@@ -115,7 +89,7 @@ async function readNowAndLease(
     owner: string | null;
     acquired_at_ms: number | null;
     expires_at_ms: number | null;
-  }>`select ${dbNowMs(handle.dialect)} as now_ms, l.owner, l.acquired_at_ms, l.expires_at_ms
+  }>`select ${handle.adapter.nowMs()} as now_ms, l.owner, l.acquired_at_ms, l.expires_at_ms
      from (select 1 as one) as clock left join ${sql.table(LOCKS_TABLE)} as l on l.name = ${name}`.execute(
     handle.db,
   );
@@ -141,7 +115,7 @@ export async function isLeaseHeld(handle: DatabaseHandle, lease: LeaseRow): Prom
     .where('name', '=', lease.name)
     .where('owner', '=', lease.owner)
     .where('acquired_at_ms', '=', lease.acquiredAtMs)
-    .where('expires_at_ms', '>=', dbNowMs(handle.dialect))
+    .where('expires_at_ms', '>=', handle.adapter.nowMs())
     .executeTakeFirst();
   return row !== undefined;
 }

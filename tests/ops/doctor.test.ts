@@ -1,5 +1,6 @@
 // `alarmbox doctor` through the real CLI, on every database: ✓ / ✗ per check, a fix for each ✗, the exit code
 // of the first failure, and no secret in the output.
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,8 @@ describeEachDatabase(
     it('tables missing: ✗ migrations with the fix, the token check skipped, exit 2', async () => {
       // openRegistered migrates: point the CLI at a database of its own that nobody migrated.
       const blank: TestDatabase = await createTestDatabase(fixture.kind);
+      // On SQLite: a file that exists but was never migrated (doctor never creates a missing one).
+      if (blank.target.dialect === 'sqlite') writeFileSync(blank.target.file, '');
       try {
         const r = await doctor({ DATABASE_URL: blank.url });
         expect(r.code).toBe(2);

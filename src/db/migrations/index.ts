@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely/migration';
-import type { DatabaseDialect } from '../url.ts';
+import type { DatabaseAdapter } from '../dialects/adapter.ts';
 import { createAlarmboxTokens } from './0001-create-alarmbox-tokens.ts';
 import { createAlarmboxLocks } from './0002-create-alarmbox-locks.ts';
 import { createAlarmboxRefreshHistory } from './0003-create-alarmbox-refresh-history.ts';
@@ -9,10 +9,10 @@ import { createAlarmboxRefreshHistory } from './0003-create-alarmbox-refresh-his
  * FileMigrationProvider so it works from any install path. Never rename or edit a released migration:
  * add a new one.
  */
-export function migrations(dialect: DatabaseDialect): Record<string, Migration> {
+export function migrations(adapter: DatabaseAdapter): Record<string, Migration> {
   return {
-    '0001-create-alarmbox-tokens': createAlarmboxTokens(dialect),
-    '0002-create-alarmbox-locks': createAlarmboxLocks(dialect),
-    '0003-create-alarmbox-refresh-history': createAlarmboxRefreshHistory(dialect),
+    '0001-create-alarmbox-tokens': createAlarmboxTokens(adapter),
+    '0002-create-alarmbox-locks': createAlarmboxLocks(adapter),
+    '0003-create-alarmbox-refresh-history': createAlarmboxRefreshHistory(adapter),
   };
 }

@@ -1,0 +1,36 @@
+import { DEFAULT_DB_CONNECT_TIMEOUT_MS, DEFAULT_DB_QUERY_TIMEOUT_MS } from '../db/connection.ts';
+import { ConfigError } from './errors.ts';
+
+/** How long the toolkit waits for MySQL / PostgreSQL (SQLite is a local file and has its busy timeout). */
+export interface DatabaseTimeouts {
+  /** `ALARMBOX_DB_CONNECT_TIMEOUT_MS`: opening one connection, handshake included. */
+  readonly connectTimeoutMs: number;
+  /** `ALARMBOX_DB_QUERY_TIMEOUT_MS`: one query, from sending it to its answer. */
+  readonly queryTimeoutMs: number;
+}
+
+/** Below this a healthy but busy server fails needlessly; above it a hung command looks dead anyway. */
+const MIN_MS = 100;
+const MAX_MS = 600_000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function parseDatabaseTimeouts(env: Env): DatabaseTimeouts {
+  return {
+    connectTimeoutMs: parseMs(env, 'ALARMBOX_DB_CONNECT_TIMEOUT_MS', DEFAULT_DB_CONNECT_TIMEOUT_MS),
+    queryTimeoutMs: parseMs(env, 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS),
+  };
+}
+
+function parseMs(env: Env, variable: string, fallback: number): number {
+  const value = env[variable]?.trim();
+  if (value === undefined || value === '') return fallback;
+  const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(ms >= MIN_MS && ms <= MAX_MS)) {
+    throw new ConfigError(
+      variable,
+      `${variable} は ${MIN_MS} から ${MAX_MS} までの整数 (ミリ秒) で指定してください (例: ${variable}=${fallback})。`,
+    );
+  }
+  return ms;
+}

@@ -1,0 +1,137 @@
+import {
+  type ColumnDataType,
+  CompiledQuery,
+  type CreateTableBuilder,
+  type DatabaseConnection,
+  type Dialect,
+  type Kysely,
+  type RawBuilder,
+} from 'kysely';
+import type { AlarmboxLocksTable, AlarmboxSchema, DbTime } from '../schema.ts';
+import type { DatabaseDialect, DatabaseTarget } from '../url.ts';
+
+/** What a driver's error means, whichever driver said it. */
+export type DriverErrorKind =
+  | 'unreachable'
+  | 'timeout'
+  | 'auth'
+  | 'unknown_database'
+  | 'permission'
+  | 'busy'
+  | 'sqlite_path'
+  | 'missing_schema';
+
+/** How a pool is opened; filled in by `openDatabase` from its options and their defaults. */
+export interface ConnectionSettings {
+  readonly poolSize: number;
+  /** Opening one connection (TCP connect plus the server's handshake). */
+  readonly connectTimeoutMs: number;
+  /** One query, from sending it to its last row. The connection is discarded when it runs out. */
+  readonly queryTimeoutMs: number;
+  /** SQLite: create the file (and its directory) when it does not exist yet. */
+  readonly createIfMissing: boolean;
+}
+
+/** A lease row as inserted by {@link DatabaseAdapter.insertLeaseIfAbsent}. */
+export type LeaseValues = AlarmboxLocksTable;
+
+/** A row of `alarmbox_refresh_history` without its id. */
+export interface HistoryValues {
+  readonly attempted_at: DbTime;
+  readonly refresh_trigger: string;
+  readonly outcome: string;
+  readonly duration_ms: number;
+  readonly message: string | null;
+}
+
+/**
+ * Everything that differs between SQLite, MySQL/MariaDB and PostgreSQL, in one object per database (in the
+ * spirit of Kysely's `DialectAdapter`). Code outside `src/db/dialects` asks the adapter instead of testing
+ * the dialect, so each difference is written once, next to the others of its database.
+ */
+export interface DatabaseAdapter {
+  readonly dialect: DatabaseDialect;
+  /** The npm package of the driver (`better-sqlite3`, `mysql2`, `pg`). */
+  readonly driverPackage: string;
+
+  // Connections
+  /** Connections a pool may hold: SQLite has one file connection whatever is asked. */
+  poolSize(requested: number): number;
+  /**
+   * Throws when the database of `target` plainly does not exist yet (a SQLite file), so that a command that
+   * only reads never creates an empty one. Servers always pass: they say so when connecting.
+   */
+  assertExists(target: DatabaseTarget): void;
+  /** Kysely's dialect for `target`, with timeouts, keepalive and a UTC session. Nothing connects yet. */
+  createDialect(target: DatabaseTarget, settings: ConnectionSettings): Dialect;
+
+  // Time
+  /** "Now" on the database's clock as epoch milliseconds (an integer), as an SQL expression. */
+  nowMs(): RawBuilder<number>;
+  /** The value to bind for a time column (the date is already checked to be valid). */
+  timeValue(date: Date): DbTime;
+
+  // Writes whose form differs
+  /** Inserts a lease row unless one of that name exists; true when this call inserted it. */
+  insertLeaseIfAbsent(db: Kysely<AlarmboxSchema>, row: LeaseValues): Promise<boolean>;
+  /** Inserts a history row and returns its generated id. */
+  insertHistory(db: Kysely<AlarmboxSchema>, row: HistoryValues): Promise<number>;
+  /** Runs the migrator so that concurrent runs serialize and a failed run leaves nothing half done. */
+  migrateExclusively<T>(
+    db: Kysely<AlarmboxSchema>,
+    run: (db: Kysely<AlarmboxSchema>) => Promise<T>,
+  ): Promise<T>;
+
+  // Errors
+  /** A unique / primary key violation. */
+  isDuplicateKey(error: unknown): boolean;
+  /** A lock wait that gave up (NOWAIT, lock_timeout, busy timeout). */
+  isLockNotAvailable(error: unknown): boolean;
+  /** This driver's error codes (and, where it has no code, message patterns) by what they mean. */
+  classifyError(code: string | undefined, message: string): DriverErrorKind | undefined;
+
+  // Schema (frozen: released migrations must keep producing the same DDL)
+  /** A UTC instant with milliseconds. */
+  readonly timestampType: ColumnDataType;
+  /** A 64-bit integer. */
+  readonly bigintType: ColumnDataType;
+  /** Adds `id`, a generated 64-bit primary key whose values are never reused. */
+  addGeneratedId<T extends string, C extends string>(
+    table: CreateTableBuilder<T, C>,
+  ): CreateTableBuilder<T, C | 'id'>;
+  /** Engine and character set options the server default might get wrong. */
+  tableOptions<T extends string, C extends string>(table: CreateTableBuilder<T, C>): CreateTableBuilder<T, C>;
+}
+
+/** The first usable error code: the error's own, that of an `AggregateError`'s parts, or of its cause. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code !== '') return code;
+  if (typeof code === 'number') return String(code);
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const innerCode = errorCode(inner);
+      if (innerCode !== undefined) return innerCode;
+    }
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error ? errorCode(cause) : undefined;
+}
+
+/** Looks `code` up in per-kind code lists. */
+export function kindOfCode(
+  table: Readonly<Partial<Record<DriverErrorKind, readonly string[]>>>,
+  code: string | undefined,
+): DriverErrorKind | undefined {
+  if (code === undefined) return undefined;
+  for (const [kind, codes] of Object.entries(table) as [DriverErrorKind, readonly string[]][]) {
+    if (codes.includes(code)) return kind;
+  }
+  return undefined;
+}
+
+/** Runs one fixed statement on a connection being set up (Kysely's `onCreateConnection`). */
+export async function runStatement(connection: DatabaseConnection, statement: string): Promise<void> {
+  await connection.executeQuery(CompiledQuery.raw(statement));
+}

@@ -1,0 +1,138 @@
+import { PostgresDialect, sql } from 'kysely';
+import type { CustomTypesConfig, PoolConfig } from 'pg';
+import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
+import type { DatabaseTarget } from '../url.ts';
+import {
+  type ConnectionSettings,
+  type DatabaseAdapter,
+  type DriverErrorKind,
+  errorCode,
+  kindOfCode,
+  runStatement,
+} from './adapter.ts';
+import { loadDriver } from './load-driver.ts';
+import { postgresPoolWithTimeouts } from './postgres-pool.ts';
+import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+
+/** PostgreSQL's type oid of `bigint` / `int8`. */
+const INT8_OID = 20;
+
+// SQLSTATE codes.
+const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
+  // too_many_connections, admin_shutdown, crash_shutdown, cannot_connect_now
+  unreachable: ['53300', '57P01', '57P02', '57P03'],
+  // serialization_failure, deadlock_detected, lock_not_available, query_canceled (statement_timeout)
+  busy: ['40001', '40P01', '55P03', '57014'],
+  // invalid_authorization_specification (unknown role, pg_hba reject), invalid_password
+  auth: ['28000', '28P01'],
+  unknown_database: ['3D000'],
+  permission: ['42501'],
+  missing_schema: ['42P01', '42703'],
+};
+
+/** PostgreSQL through pg: `timestamptz(3)`, int8 read as exact JS numbers, a UTC session. */
+export const postgresAdapter: DatabaseAdapter = {
+  dialect: 'postgres',
+  driverPackage: 'pg',
+
+  poolSize: (requested) => requested,
+
+  assertExists: () => {},
+
+  createDialect(target, settings) {
+    return new PostgresDialect({
+      pool: async () => {
+        const { default: pg } = await loadDriver('pg', () => import('pg'));
+        const pool = new pg.Pool(poolConfig(target, settings, pg.types));
+        return postgresPoolWithTimeouts(pool, settings.queryTimeoutMs, closeGraceMs(settings));
+      },
+      // timestamptz values are instants either way; a UTC session keeps text casts and now() in UTC too.
+      onCreateConnection: (connection) => runStatement(connection, "set time zone 'UTC'"),
+    });
+  },
+
+  // clock_timestamp(), not now(): now() is frozen at the start of the transaction.
+  nowMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+
+  // pg serializes a Date exactly, milliseconds included.
+  timeValue: (date) => new Date(date.getTime()),
+
+  async insertLeaseIfAbsent(db, row) {
+    const result = await db
+      .insertInto(LOCKS_TABLE)
+      .values(row)
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  },
+
+  // pg reports no insert id: ask for it.
+  async insertHistory(db, row) {
+    const inserted = await db
+      .insertInto(REFRESH_HISTORY_TABLE)
+      .values(row)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(inserted.id);
+  },
+
+  // Kysely's migrator holds pg_advisory_lock while it works.
+  migrateExclusively: (db, run) => run(db),
+
+  isDuplicateKey: (error) => errorCode(error) === '23505',
+  // lock_not_available: NOWAIT and lock_timeout.
+  isLockNotAvailable: (error) => errorCode(error) === '55P03',
+
+  classifyError(code, message) {
+    const kind = kindOfCode(ERROR_CODES, code);
+    if (kind !== undefined) return kind;
+    // pg reports its own connect timeout and dropped sockets without a code.
+    if (/timeout expired|connection timeout/i.test(message)) return 'timeout';
+    if (/Connection terminated/i.test(message)) return 'unreachable';
+    return undefined;
+  },
+
+  timestampType: 'timestamptz(3)',
+  bigintType: 'bigint',
+  addGeneratedId: (table) => table.addColumn('id', 'bigserial', (col) => col.notNull().primaryKey()),
+  tableOptions: (table) => table,
+};
+
+function poolConfig(
+  target: DatabaseTarget,
+  settings: ConnectionSettings,
+  types: CustomTypesConfig,
+): PoolConfig {
+  if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.dialect}`);
+  return {
+    connectionString: target.url,
+    max: settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    // Client side, so it also ends a wait on a server that went silent (statement_timeout would not).
+    query_timeout: settings.queryTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    types: int8AsNumber(types),
+  };
+}
+
+/**
+ * pg returns int8 as a string by default (it may exceed 2^53). Our bigints are counters and epoch
+ * milliseconds, so this pool (only this one: the global pg.types stay untouched) parses them as numbers,
+ * refusing values that would lose precision.
+ */
+function int8AsNumber(types: CustomTypesConfig): CustomTypesConfig {
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? parseInt8
+      : types.getTypeParser(oid, format ?? 'text')) as CustomTypesConfig['getTypeParser'];
+  return { getTypeParser };
+}
+
+function parseInt8(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) {
+    throw new RangeError(`bigint の値 ${value} は JavaScript の数値で正確に扱えません。`);
+  }
+  return parsed;
+}

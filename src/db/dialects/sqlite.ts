@@ -1,0 +1,152 @@
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteDialect, sql } from 'kysely';
+import { DatabaseUnavailableError } from '../errors.ts';
+import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
+import { withStatementCache } from '../sqlite-statement-cache.ts';
+import { type DatabaseTarget, describeTarget } from '../url.ts';
+import { type DatabaseAdapter, type DriverErrorKind, errorCode, kindOfCode } from './adapter.ts';
+import { loadDriver } from './load-driver.ts';
+
+const BUSY_TIMEOUT_MS = 5_000;
+
+const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
+  permission: ['SQLITE_READONLY', 'SQLITE_PERM', 'SQLITE_AUTH'],
+  // SQLite's own, plus what creating its parent directory can hit (EEXIST: a file sits where the directory goes).
+  sqlite_path: [
+    'SQLITE_CANTOPEN',
+    'SQLITE_NOTADB',
+    'EACCES',
+    'EPERM',
+    'ENOTDIR',
+    'EEXIST',
+    'EROFS',
+    'EISDIR',
+  ],
+};
+
+/** SQLite through better-sqlite3: one file, one connection, times as ISO-8601 text. */
+export const sqliteAdapter: DatabaseAdapter = {
+  dialect: 'sqlite',
+  driverPackage: 'better-sqlite3',
+
+  poolSize: () => 1,
+
+  assertExists: (target) => assertFileExists(target),
+
+  createDialect(target, settings) {
+    const file = fileOf(target);
+    return new SqliteDialect({
+      database: async () => withStatementCache(await openFile(target, file, settings.createIfMissing)),
+    });
+  },
+
+  // julianday('now') is exact to the millisecond inside SQLite, but as a double in days the product can land
+  // a hair below the integer: round, do not truncate.
+  nowMs: () => sql<number>`cast(round((julianday('now') - 2440587.5) * 86400000) as integer)`,
+
+  // better-sqlite3 cannot bind a Date. ISO-8601 with the `Z` also sorts correctly as text.
+  timeValue: (date) => date.toISOString(),
+
+  async insertLeaseIfAbsent(db, row) {
+    const result = await db
+      .insertInto(LOCKS_TABLE)
+      .values(row)
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  },
+
+  async insertHistory(db, row) {
+    const result = await db.insertInto(REFRESH_HISTORY_TABLE).values(row).executeTakeFirst();
+    return Number(result.insertId ?? 0n);
+  },
+
+  // Kysely's migrator takes no lock on SQLite: BEGIN IMMEDIATE takes the write lock up front (waiting up to
+  // busy_timeout), so a second process waits here and then sees the first one's finished work instead of
+  // failing halfway through, and the whole run is all-or-nothing.
+  migrateExclusively: (db, run) =>
+    db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await run(connection);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => {});
+        throw error;
+      }
+    }),
+
+  isDuplicateKey: (error) => /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(errorCode(error) ?? ''),
+  isLockNotAvailable: (error) => /^SQLITE_(BUSY|LOCKED)/.test(errorCode(error) ?? ''),
+
+  classifyError(code, message) {
+    const kind = kindOfCode(ERROR_CODES, code);
+    if (kind !== undefined || code === undefined) return kind;
+    // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED, SQLITE_LOCKED_SHAREDCACHE…
+    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return 'busy';
+    if (code.startsWith('SQLITE_') && /no such (table|column)/i.test(message)) return 'missing_schema';
+    return undefined;
+  },
+
+  timestampType: 'text',
+  // SQLite's INTEGER is already 64-bit (and `bigint` would only be an alias of it).
+  bigintType: 'integer',
+  // `integer primary key autoincrement`: ids are never reused.
+  addGeneratedId: (table) =>
+    table.addColumn('id', 'integer', (col) => col.notNull().primaryKey().autoIncrement()),
+  tableOptions: (table) => table,
+};
+
+function fileOf(target: DatabaseTarget): string {
+  if (target.dialect !== 'sqlite') throw new TypeError(`not a SQLite target: ${target.dialect}`);
+  return target.file;
+}
+
+/** @throws DatabaseUnavailableError ('configuration', `SQLITE_NOT_FOUND`) */
+function assertFileExists(target: DatabaseTarget): void {
+  const file = fileOf(target);
+  if (file === ':memory:') return;
+  try {
+    statSync(resolve(file));
+    return;
+  } catch (error) {
+    // Only "no such file" means missing; a path that cannot be a file at all (ENOTDIR, EACCES…) is
+    // reported when opening it, with its own fix.
+    if (errorCode(error) !== 'ENOENT') return;
+  }
+  throw new DatabaseUnavailableError(
+    'configuration',
+    'SQLITE_NOT_FOUND',
+    `データベースファイルがありません (${describeTarget(target)})。初めて使う場合は alarmbox migrate を実行して作成してください。既存のデータベースを使うつもりなら DATABASE_URL のパスを確認してください。`,
+  );
+}
+
+async function openFile(
+  target: DatabaseTarget,
+  file: string,
+  createIfMissing: boolean,
+): Promise<BetterSqlite3.Database> {
+  const { default: Database } = await loadDriver('better-sqlite3', () => import('better-sqlite3'));
+  if (file !== ':memory:') {
+    if (!createIfMissing) assertFileExists(target);
+    else {
+      const path = resolve(file);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Create the file ourselves so it is private (0600): it holds the token envelopes. SQLite gives its
+      // -wal and -shm files the same permissions as the database file.
+      closeSync(openSync(path, 'a', 0o600));
+    }
+  }
+  const database = new Database(file, {
+    timeout: BUSY_TIMEOUT_MS,
+    fileMustExist: !createIfMissing && file !== ':memory:',
+  });
+  // WAL: readers do not block the writer, which matters with several CLI processes and a scheduler.
+  database.pragma('journal_mode = WAL');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  database.pragma('synchronous = NORMAL');
+  return database;
+}
