@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brokenLink, githubSlug, headings, links, pointers } from './markdown.ts';
 
@@ -44,6 +44,14 @@ describe('README.md, DEVELOPERS.md and docs/*.md', () => {
     ]) {
       expect(names).toContain(join('docs', `${doc}.md`));
     }
+  });
+
+  it('the README links every file of docs/, so each can be found from the top', () => {
+    const targets = links(readFileSync(join(root, 'README.md'), 'utf8')).map((l) => l.target.split('#')[0]);
+    const unlinked = markdownFiles
+      .map((f) => relative(root, f))
+      .filter((name) => name.startsWith(`docs${sep}`) && !targets.includes(name.split(sep).join('/')));
+    expect(unlinked).toEqual([]);
   });
 
   it('README.md stays short enough to read from the top (at most 300 lines)', () => {
