@@ -134,7 +134,7 @@ function renderCloudRun(o: DeployManifestOptions): string {
 # alarmbox-auth: AlarmBox トークンの定期更新 (ガイド Step 7 の CloudRunJobs) を Cloud Run Jobs + Cloud Scheduler に配置します。
 # 生成: alarmbox deploy-manifest --target cloud-run。何度実行しても安全です (既存のジョブは update します)。
 #
-# 一度だけ必要な準備 (README「Cloud Run Jobs に配置する」):
+# 一度だけ必要な準備 (docs/operations.md「Cloud Run Jobs に配置する」):
 #   gcloud secrets create ${o.secrets.info} --data-file=-             # {"client_id":"…","client_secret":"…"}
 #   gcloud secrets create ${o.secrets.encryptionKeys} --data-file=-   # k1:<openssl rand -base64 32>
 #   gcloud secrets create ${o.secrets.databaseUrl} --data-file=-      # postgres://… / mysql://…

@@ -37,7 +37,7 @@ export async function runDemo(): Promise<number> {
     await steps(alarmbox, emulator);
     say('');
     say(
-      'すべての確認に成功しました。実際の AlarmBox で試す手順は README の「本物の AlarmBox で試す」を参照してください。',
+      'すべての確認に成功しました。実際の AlarmBox で試す手順は README「本物の AlarmBox で試す」を参照してください。',
     );
     return ExitCode.ok;
   } catch (error) {

@@ -60,7 +60,7 @@ export function registerEmulatorCommand(program: Command): void {
         '  alarmbox emulator --port 4011 --access-ttl 60 --rotation immediate',
         '',
         '制御 API (エミュレータ専用): GET /__emulator/health, GET /__emulator/stats, PUT /__emulator/faults,',
-        '  PUT /__emulator/clock, POST /__emulator/reset。詳しくは README の「ローカル AlarmBox エミュレータ」を参照してください。',
+        '  PUT /__emulator/clock, POST /__emulator/reset。詳しくは docs/emulator.md「制御 API」を参照してください。',
       ].join('\n'),
     )
     .action(async (raw: RawEmulatorOptions) => {

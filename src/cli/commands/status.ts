@@ -104,7 +104,7 @@ export function registerStatusCommand(program: Command): void {
           );
           if (r.lastError !== null && r.lastRefreshOutcome !== 'ok') say(`最後のエラー:   ${r.lastError}`);
           say(
-            `連続失敗:       ${r.consecutiveFailures} 回${r.consecutiveFailures > 0 ? ' (理由ごとの対処は README の「失敗の理由と対処」を参照)' : ''}`,
+            `連続失敗:       ${r.consecutiveFailures} 回${r.consecutiveFailures > 0 ? ' (理由ごとの対処は docs/operations.md「失敗の理由と対処」を参照)' : ''}`,
           );
           say(
             `最後の定期更新: ${formatTime(r.lastBatchSuccessAt === null ? null : new Date(r.lastBatchSuccessAt))}`,
