@@ -48,8 +48,8 @@ export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
 export const FAULT_STATUSES = [500, 502, 503, 429, 401] as const;
 export const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
-/** What `body: 'huge'` streams: four times the client's 1 MiB limit, so reading it whole is a defect. */
-export const HUGE_BODY_BYTES = 4 * 1024 * 1024;
+/** What `body: 'huge'` streams, lazily: 1 GiB, so a client that reads it whole runs out of time and memory. */
+export const HUGE_BODY_BYTES = 1024 * 1024 * 1024;
 export const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
 
 export class FaultPlanError extends Error {
