@@ -10,8 +10,8 @@ import { MAX_RESPONSE_BYTES } from '../../src/api/response-body.ts';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { HUGE_BODY_BYTES } from '../../src/emulator/faults.ts';
+import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
 

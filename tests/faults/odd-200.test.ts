@@ -50,38 +50,41 @@ describeEachDatabase('odd 200s from the token endpoint', (fixture) => {
         await registerToken(alarmbox, emulator);
       });
 
-      it.each(ODD_200S)('%s: the pair is stored, the oddity reported, the next refresh works', async (_n, fault, code) => {
-        const before = await alarmbox.store.getInstance();
-        emulator.setFaults({ token: { ...fault, times: 1 } });
-        const sent = Date.now();
-        const result = await alarmbox.tokens.refresh({ force: true });
-        expect(result.refreshed).toBe(true);
-        expect(result.warnings?.map((w) => w.code)).toContain(code);
-        const after = await alarmbox.store.getInstance();
-        expect(after.version).toBe(before.version + 1);
-        expect(after.getDecryptedRefreshToken()).not.toBe(before.getDecryptedRefreshToken());
-        expect(await apiStatus(emulator, after.getDecryptedAccessToken())).toBe(200);
-        if (code.startsWith('expires_in')) {
-          // The fallback lifetime, counted from the request.
-          expect(result.expiredAt.getTime()).toBeGreaterThanOrEqual(sent + FALLBACK * 1000);
-          expect(result.expiredAt.getTime()).toBeLessThanOrEqual(Date.now() + FALLBACK * 1000);
-        }
-        // Reported: row 1 (status, doctor), the history, the process warning.
-        expect(after.lastRefreshOutcome).toBe('ok');
-        expect(after.lastError).toContain(code);
-        await alarmbox.history.flush();
-        // Writes of earlier tests may land around it (the pool runs them side by side): look among the newest.
-        const rows = await alarmbox.history.recent(5);
-        expect(rows.some((row) => row.outcome === 'ok' && row.message?.includes(code) === true)).toBe(true);
-        await new Promise((r) => setImmediate(r));
-        expect(warnings.join('\n')).toContain(code);
-        // The next refresh works with what was stored.
-        const next = await alarmbox.tokens.refresh({ force: true });
-        expect(next.refreshed).toBe(true);
-        expect(next.warnings ?? []).toEqual([]);
-        expect((await alarmbox.store.getInstance()).lastError).toBeNull();
-        expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: 2 });
-      });
+      it.each(ODD_200S)(
+        '%s: the pair is stored, the oddity reported, the next refresh works',
+        async (_n, fault, code) => {
+          const before = await alarmbox.store.getInstance();
+          emulator.setFaults({ token: { ...fault, times: 1 } });
+          const sent = Date.now();
+          const result = await alarmbox.tokens.refresh({ force: true });
+          expect(result.refreshed).toBe(true);
+          expect(result.warnings?.map((w) => w.code)).toContain(code);
+          const after = await alarmbox.store.getInstance();
+          expect(after.version).toBe(before.version + 1);
+          expect(after.getDecryptedRefreshToken()).not.toBe(before.getDecryptedRefreshToken());
+          expect(await apiStatus(emulator, after.getDecryptedAccessToken())).toBe(200);
+          if (code.startsWith('expires_in')) {
+            // The fallback lifetime, counted from the request.
+            expect(result.expiredAt.getTime()).toBeGreaterThanOrEqual(sent + FALLBACK * 1000);
+            expect(result.expiredAt.getTime()).toBeLessThanOrEqual(Date.now() + FALLBACK * 1000);
+          }
+          // Reported: row 1 (status, doctor), the history, the process warning.
+          expect(after.lastRefreshOutcome).toBe('ok');
+          expect(after.lastError).toContain(code);
+          await alarmbox.history.flush();
+          // Writes of earlier tests may land around it (the pool runs them side by side): look among the newest.
+          const rows = await alarmbox.history.recent(5);
+          expect(rows.some((row) => row.outcome === 'ok' && row.message?.includes(code) === true)).toBe(true);
+          await new Promise((r) => setImmediate(r));
+          expect(warnings.join('\n')).toContain(code);
+          // The next refresh works with what was stored.
+          const next = await alarmbox.tokens.refresh({ force: true });
+          expect(next.refreshed).toBe(true);
+          expect(next.warnings ?? []).toEqual([]);
+          expect((await alarmbox.store.getInstance()).lastError).toBeNull();
+          expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: 2 });
+        },
+      );
 
       it('tokens of 5000 and 100000 characters (a custom Doorkeeper generator) are stored and used', async () => {
         for (const length of [5_000, 100_000]) {

@@ -1,9 +1,10 @@
 // No secret in any error: for every failure shape of the token endpoint, the error the library throws —
 // message, stack, cause chain, own properties (hidden ones too), JSON — holds no token, code or client secret.
-import { inspect } from 'node:util';
+
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
@@ -119,14 +120,23 @@ describe('no secret in any error (SQLite)', () => {
     await down.close();
   });
 
-  it("an oauth4webapi error whose cause holds the parsed tokens is reduced to a safe copy", async () => {
+  it('an oauth4webapi error whose cause holds the parsed tokens is reduced to a safe copy', async () => {
     // oauth4webapi keeps the parsed body in `cause`; this is the shape that leaked the new pair (issue 11 §5).
-    const access = 'A'.repeat(20) + 'accessTOKENvalue1234567890';
-    const refresh = 'R'.repeat(20) + 'refreshTOKENvalue123456789';
-    const body = JSON.stringify({ access_token: access, refresh_token: refresh, token_type: 'bearer', expires_in: 'x' });
+    const access = `${'A'.repeat(20)}accessTOKENvalue1234567890`;
+    const refresh = `${'R'.repeat(20)}refreshTOKENvalue123456789`;
+    const body = JSON.stringify({
+      access_token: access,
+      refresh_token: refresh,
+      token_type: 'bearer',
+      expires_in: 'x',
+    });
     const as = { issuer: 'http://127.0.0.1', token_endpoint: 'http://127.0.0.1/oauth/token' };
     const raw = await oauth
-      .processRefreshTokenResponse(as, { client_id: 'c' }, new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }))
+      .processRefreshTokenResponse(
+        as,
+        { client_id: 'c' },
+        new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }),
+      )
       .catch((e: unknown) => e);
     expect(inspect(raw, { depth: Number.POSITIVE_INFINITY })).toContain(refresh);
     const err = toTokenEndpointError(raw, { grant: 'refresh_token', timeoutMs: 1000, body });

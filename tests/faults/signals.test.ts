@@ -15,7 +15,7 @@ import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts
 import { LockManager } from '../../src/lock/index.ts';
 import { type DatabaseFixture, describeEachDatabase } from '../helpers/databases.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
-import { apiStatus, obtainCode } from '../support/authorize.ts';
+import { apiStatus } from '../support/authorize.ts';
 import { CliProcess, type CliProcessResult } from '../support/cli-process.ts';
 import { lockRowOne } from '../support/row-lock.ts';
 
@@ -60,7 +60,11 @@ function suite(fixture: DatabaseFixture, steps: readonly Step[], kills: readonly
       const refreshes = () => emulator.stats().tokenRequests.refresh_token;
       const snapshot = async () => {
         const t = await alarmbox.store.getInstance();
-        return { version: t.version, access: t.getDecryptedAccessToken(), refresh: t.getDecryptedRefreshToken() };
+        return {
+          version: t.version,
+          access: t.getDecryptedAccessToken(),
+          refresh: t.getDecryptedRefreshToken(),
+        };
       };
 
       beforeAll(async () => {
@@ -113,7 +117,10 @@ function suite(fixture: DatabaseFixture, steps: readonly Step[], kills: readonly
             let blocker: { release(): Promise<unknown> } | undefined;
             if (step === 'before-request') {
               // A peer holds the lease: the child is waiting, nothing sent yet.
-              const lock = new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 60_000 });
+              const lock = new LockManager(alarmbox.database, {
+                name: TokenService.LOCK_NAME,
+                leaseMs: 60_000,
+              });
               const lease = await lock.tryAcquire();
               expect(lease).toBeDefined();
               blocker = { release: () => lease?.release() ?? Promise.resolve() };
@@ -156,8 +163,7 @@ function suite(fixture: DatabaseFixture, steps: readonly Step[], kills: readonly
                 // is synchronous, so a signal that arrives during its busy wait is handled only after the save,
                 // when the command may already have finished normally.
                 expect([0, EXIT[kill]]).toContain(result.code);
-              }
-              else expect(result.code).toBe(EXIT[kill]);
+              } else expect(result.code).toBe(EXIT[kill]);
               if (kill === 'SIGINT' && step === 'held-by-alarmbox') {
                 expect(result.stderr).toContain('kill -9');
               }
@@ -170,7 +176,8 @@ function suite(fixture: DatabaseFixture, steps: readonly Step[], kills: readonly
             }
             // Exactly the token requests expected.
             const expected = step === 'before-request' ? undefined : { ok: 1 };
-            if (step === 'held-by-alarmbox' && kill === 'SIGKILL') await until(() => (refreshes().ok ?? 0) > 0);
+            if (step === 'held-by-alarmbox' && kill === 'SIGKILL')
+              await until(() => (refreshes().ok ?? 0) > 0);
             expect(refreshes().ok === undefined ? undefined : refreshes()).toEqual(expected);
             if (kill !== 'SIGKILL' && step !== 'before-request') {
               // Saved, and the lease released: another refresh starts at once.
@@ -192,7 +199,11 @@ function suite(fixture: DatabaseFixture, steps: readonly Step[], kills: readonly
 
 describeEachDatabase('signals at each step of a refresh', (fixture) => {
   if (fixture.kind === 'sqlite') {
-    suite(fixture, ['before-request', 'held-by-alarmbox', 'after-answer', 'during-save'], ['SIGINT', 'SIGTERM', 'SIGKILL']);
+    suite(
+      fixture,
+      ['before-request', 'held-by-alarmbox', 'after-answer', 'during-save'],
+      ['SIGINT', 'SIGTERM', 'SIGKILL'],
+    );
     suite(fixture, ['held-by-alarmbox'], ['SIGHUP']);
   } else {
     // The servers: the step where the most is at stake, with the signals platforms send.
