@@ -97,7 +97,8 @@ async function exchangeAndSave(
   redirectUri: string,
 ): Promise<AlarmboxToken> {
   const received = await client.getTokenByCode(code, redirectUri);
-  return tokens.saveInitialToken(tokens.initialTokensFrom(received)).catch((error: unknown) => {
+  const save = async () => tokens.saveInitialToken(tokens.initialTokensFrom(received));
+  return save().catch((error: unknown) => {
     // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
     throw new AlarmboxTokenError(
       `トークンを取得しましたが保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
