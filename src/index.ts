@@ -21,6 +21,7 @@ export {
   TokenService,
   type ValidAccessToken,
 } from './alarmbox/token-service.ts';
+export type { TokenWarning, TokenWarningCode } from './alarmbox/token-response.ts';
 export { AlarmboxToken, AlarmboxTokenStore, TOKEN_TABLE } from './alarmbox/token-store.ts';
 export type {
   AuthorizationCodeRequest,
