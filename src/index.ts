@@ -15,13 +15,13 @@ export {
   type RefreshHistorySummary,
 } from './alarmbox/refresh-history.ts';
 export { envelopeKeyId, type RekeyResult, rekeyStoredToken } from './alarmbox/rekey.ts';
+export type { TokenWarning, TokenWarningCode } from './alarmbox/token-response.ts';
 export {
   type InitialTokens,
   type RefreshResult,
   TokenService,
   type ValidAccessToken,
 } from './alarmbox/token-service.ts';
-export type { TokenWarning, TokenWarningCode } from './alarmbox/token-response.ts';
 export { AlarmboxToken, AlarmboxTokenStore, TOKEN_TABLE } from './alarmbox/token-store.ts';
 export type {
   AuthorizationCodeRequest,
