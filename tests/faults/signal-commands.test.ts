@@ -20,7 +20,7 @@ import { CliProcess } from '../support/cli-process.ts';
 const HTTP_TIMEOUT_MS = 4_000;
 const DELAY_MS = 1_500;
 
-async function until(test: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function until(test: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!test()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -28,7 +28,7 @@ async function until(test: () => boolean, timeoutMs = 15_000): Promise<void> {
   }
 }
 
-describe('stopping the other commands mid-refresh (SQLite)', () => {
+describe('stopping the other commands mid-refresh (SQLite)', { timeout: 90_000 }, () => {
   let emulator: RunningEmulator;
   let alarmbox: Alarmbox;
   let env: Record<string, string>;
@@ -155,7 +155,7 @@ describe('stopping the other commands mid-refresh (SQLite)', () => {
   });
 });
 
-describe('console --emulator', () => {
+describe('console --emulator', { timeout: 90_000 }, () => {
   it.each(['SIGHUP', 'SIGINT', 'SIGTERM'] as const)('%s removes its temporary files', async (signal) => {
     const child = new CliProcess(['console', '--emulator', '--port', '0'], {});
     try {

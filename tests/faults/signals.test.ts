@@ -25,7 +25,7 @@ const EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 type Step = 'before-request' | 'held-by-alarmbox' | 'after-answer' | 'during-save';
 type Kill = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGKILL';
 
-async function until(test: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function until(test: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await test())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -51,7 +51,8 @@ function catchesStopSignals(pid: number | undefined): boolean {
 
 function suite(fixture: DatabaseFixture, steps: readonly Step[], kills: readonly Kill[]): void {
   for (const rotation of ['on_use', 'immediate'] as const) {
-    describe(`rotation ${rotation}`, () => {
+    // Child processes on a loaded machine: start-up alone may take seconds.
+    describe(`rotation ${rotation}`, { timeout: 90_000 }, () => {
       let emulator: RunningEmulator;
       let alarmbox: Alarmbox;
       let env: Record<string, string>;

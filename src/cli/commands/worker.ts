@@ -43,7 +43,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--timeout <duration>', '1 回の実行でこの時間を過ぎたら再試行しません (既定: 5m)')
     .option(
       '--shutdown-grace <duration>',
-      'SIGTERM を受けてから実行中のジョブの終了を待つ時間 (既定: 25s。過ぎたら中断してロックを返して終了)',
+      'SIGTERM を受けてから実行中のジョブの終了を待つ時間 (既定: 25s。過ぎたらジョブを中断してロックを返して終了。送信済みのトークン要求だけは結果を保存してから終了)',
     )
     .option('--log-format <format>', 'json (既定、Cloud Logging 用) か text')
     .addHelpText(
