@@ -17,8 +17,9 @@ import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { CLI } from '../support/cli.ts';
 import { CliProcess } from '../support/cli-process.ts';
 
-const HTTP_TIMEOUT_MS = 4_000;
-const DELAY_MS = 1_500;
+const HTTP_TIMEOUT_MS = 8_000;
+/** Long enough for a loaded machine to notice the request is held and signal before AlarmBox answers. */
+const DELAY_MS = 3_000;
 
 async function until(test: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -160,6 +161,8 @@ describe('console --emulator', { timeout: 90_000 }, () => {
     const child = new CliProcess(['console', '--emulator', '--port', '0'], {});
     try {
       await until(() => /一時データベースと一時キー: (\S+)/.test(child.stdout), 30_000);
+      // Its handlers are installed in the same tick as this line.
+      await until(() => child.stdout.includes('Ctrl+C で停止します'), 30_000);
       const dir = /一時データベースと一時キー: (\S+)/.exec(child.stdout)?.[1] ?? '';
       expect(existsSync(dir)).toBe(true);
       child.signal(signal);
