@@ -15,6 +15,7 @@ export {
   type RefreshHistorySummary,
 } from './alarmbox/refresh-history.ts';
 export { envelopeKeyId, type RekeyResult, rekeyStoredToken } from './alarmbox/rekey.ts';
+export type { TokenWarning, TokenWarningCode } from './alarmbox/token-response.ts';
 export {
   type InitialTokens,
   type RefreshResult,

@@ -1,8 +1,10 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
 import * as oauth from 'oauth4webapi';
+import { readBodyLimited } from '../api/response-body.ts';
 import { AlarmboxAPIError } from './errors.ts';
 import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
-import type { ReceivedTokens, TokenResponse } from './types.ts';
+import { readIssuedTokens } from './token-response.ts';
+import type { ReceivedTokens } from './types.ts';
 
 export interface AlarmboxClientOptions {
   /** e.g. `https://api.alarmbox.jp`, or the emulator's `http://127.0.0.1:4010` */
@@ -83,44 +85,45 @@ export class AlarmboxClient {
     const requestedAt = new Date();
     let body: string | undefined;
     try {
-      const response = await readWhole(await send({ signal, [oauth.allowInsecureRequests]: this.#insecure }));
-      body = response.text;
-      const processed =
-        grant === 'authorization_code'
-          ? await oauth.processAuthorizationCodeResponse(this.#as, this.#client, response.replay)
-          : await oauth.processRefreshTokenResponse(this.#as, this.#client, response.replay);
-      return { response: toTokenResponse(processed), requestedAt };
+      const response = await send({ signal, [oauth.allowInsecureRequests]: this.#insecure });
+      // Bounded and under the request's timeout signal: a server that sends headers and then stalls, or an
+      // endless body, ends as a temporary error.
+      body = await readBodyLimited(response);
+      if (response.ok) {
+        // Read by hand, leniently: a usable refresh token is kept whatever else is odd (token-response.ts).
+        const issued = readIssuedTokens(parseJson(body), grant);
+        if (issued !== undefined)
+          return { response: issued.response, requestedAt, warnings: issued.warnings };
+      }
+      // Nothing usable: oauth4webapi names what is wrong (an OAuth error, a challenge, a non-JSON body).
+      const replay = replayOf(response, body);
+      if (grant === 'authorization_code') {
+        await oauth.processAuthorizationCodeResponse(this.#as, this.#client, replay);
+      } else {
+        await oauth.processRefreshTokenResponse(this.#as, this.#client, replay);
+      }
+      throw new AlarmboxAPIError('JSONパースエラー: AlarmBox の応答に使えるトークンがありません。', {
+        statusCode: response.status,
+        responseBody: body,
+        reason: 'temporary',
+      });
     } catch (error) {
       throw toTokenEndpointError(error, { grant, timeoutMs: this.#options.timeoutMs, body });
     }
   }
 }
 
-/**
- * Reads the body under the request's timeout signal (a server that sends headers and then stalls must time
- * out too) and keeps the text for the error report; oauth4webapi then parses an identical Response.
- */
-async function readWhole(response: Response): Promise<{ text: string; replay: Response }> {
-  const text = await response.text();
-  const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
-  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
-  return { text, replay: new Response(nullBody ? null : text, init) };
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
-function toTokenResponse(r: oauth.TokenEndpointResponse): TokenResponse {
-  const createdAt = (r as { created_at?: unknown }).created_at;
-  if (r.expires_in !== undefined && (!Number.isFinite(r.expires_in) || r.expires_in <= 0)) {
-    throw new AlarmboxAPIError(`AlarmBox の応答の expires_in が不正です (${String(r.expires_in)})。`, {
-      statusCode: 200,
-      reason: 'temporary',
-    });
-  }
-  return {
-    access_token: r.access_token,
-    token_type: r.token_type,
-    ...(r.expires_in === undefined ? {} : { expires_in: r.expires_in }),
-    ...(r.refresh_token === undefined ? {} : { refresh_token: r.refresh_token }),
-    ...(r.scope === undefined ? {} : { scope: r.scope }),
-    ...(typeof createdAt === 'number' ? { created_at: createdAt } : {}),
-  };
+/** An identical Response for oauth4webapi, whose body was already read. */
+function replayOf(response: Response, text: string): Response {
+  const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  return new Response(nullBody ? null : text, init);
 }

@@ -22,7 +22,11 @@ export interface Alarmbox {
   /** Every refresh attempt of this process, recorded in `alarmbox_refresh_history` (no secrets). */
   readonly history: RefreshHistory;
   readonly database: DatabaseHandle;
-  /** Waits for pending history writes, then closes the database pool. */
+  /**
+   * Starts no new token request, waits (at most the HTTP timeout plus 10 s) for a refresh under way to be saved
+   * and its lease released, waits for pending history writes, then closes the database pool. Call it on
+   * SIGTERM: `process.on('SIGTERM', () => alarmbox.close())`.
+   */
   close(): Promise<void>;
 }
 
@@ -75,6 +79,8 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     history,
     database,
     close: async () => {
+      // AlarmBox may have rotated the pair already: closing the pool under the save would lose it.
+      await tokens.close(config.httpTimeoutMs + 10_000);
       await history.flush();
       await database.close();
     },

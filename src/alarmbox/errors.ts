@@ -1,7 +1,8 @@
 // The guide's exception family (lib/alarmbox/exceptions.py), with a machine-readable `reason`
 // so that callers and the CLI's exit code can tell "re-authorize" from "retry later".
 import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
-import { redact } from './redact.ts';
+import { redact, scrub } from './redact.ts';
+import { SAFE_ERROR, safeCause } from './safe-cause.ts';
 
 export interface AlarmboxAPIErrorOptions {
   readonly statusCode?: number | undefined;
@@ -22,7 +23,9 @@ export class AlarmboxAPIError extends Error implements ReasonedError {
   readonly oauthError: string | undefined;
 
   constructor(message: string, options: AlarmboxAPIErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A message may quote another error's; the cause is kept only as a safe copy (safe-cause.ts).
+    const cause = safeCause(options.cause);
+    super(scrub(message), cause === undefined ? undefined : { cause });
     this.statusCode = options.statusCode;
     this.responseBody = options.responseBody === undefined ? undefined : redact(options.responseBody);
     this.reason = options.reason ?? 'unexpected';
@@ -34,6 +37,9 @@ export class AlarmboxAPIError extends Error implements ReasonedError {
     return this.reason === 'temporary' || this.reason === 'lock_timeout';
   }
 }
+
+// Every field and cause of an AlarmboxAPIError is already scrubbed: wrapping it again keeps it as it is.
+Object.defineProperty(AlarmboxAPIError.prototype, SAFE_ERROR, { value: true });
 
 /** トークン関連のエラー */
 export class AlarmboxTokenError extends AlarmboxAPIError {

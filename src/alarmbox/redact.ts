@@ -25,12 +25,17 @@ const MAX_KEPT = 500;
 
 /** Scrubs secrets out of `text` and bounds its length. */
 export function redact(text: string): string {
-  const scrubbed = text
+  const scrubbed = scrub(text);
+  return scrubbed.length > MAX_KEPT ? `${scrubbed.slice(0, MAX_KEPT)}…(${scrubbed.length} 文字)` : scrubbed;
+}
+
+/** Scrubs secrets out of `text`, keeping its length (for messages this package writes itself). */
+export function scrub(text: string): string {
+  return text
     .replace(JSON_VALUE, `$1"${REDACTED}"`)
     .replace(FORM_VALUE, `$1${REDACTED}`)
     .replace(BEARER, `$1${REDACTED}`)
     .replace(OPAQUE, REDACTED);
-  return scrubbed.length > MAX_KEPT ? `${scrubbed.slice(0, MAX_KEPT)}…(${scrubbed.length} 文字)` : scrubbed;
 }
 
 /** Replaces each of the given exact values (tokens we hold in memory) wherever they appear. */

@@ -8,9 +8,9 @@ import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
 import { AlarmboxTokenNotFoundError } from './errors.ts';
+import { TOKEN_COLUMN_SIZE } from './token-store.ts';
 
 const ROW_ID = 1;
-const TOKEN_COLUMN_SIZE = 512;
 const MAX_ATTEMPTS = 10;
 
 export interface RekeyResult {

@@ -2,6 +2,7 @@
 // Doorkeeper puts `WWW-Authenticate` on every token error, even 400s, and oauth4webapi reads that header
 // before the body: a challenge error and a body error both carry the same OAuth `error` code.
 import * as oauth from 'oauth4webapi';
+import { ResponseTooLargeError } from '../api/response-body.ts';
 import { AlarmboxAPIError } from './errors.ts';
 
 export type TokenGrant = 'authorization_code' | 'refresh_token';
@@ -18,6 +19,13 @@ const REAUTHORIZE =
 
 export function toTokenEndpointError(error: unknown, ctx: ErrorContext): AlarmboxAPIError {
   if (error instanceof AlarmboxAPIError) return error;
+  if (error instanceof ResponseTooLargeError) {
+    // Read no further: a token response is a few hundred bytes, so this is a proxy or server fault.
+    return new AlarmboxAPIError(
+      `応答エラー: AlarmBox の応答本文が上限 (${error.limitBytes} バイト) を超えたため読み込みを中止しました。しばらくしてから再実行してください。`,
+      { reason: 'temporary', cause: error },
+    );
+  }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     const params = error.cause.find((c) => c.parameters.error !== undefined)?.parameters;
     return fromOAuthError(params?.error ?? 'invalid_token', error.status, ctx, error);

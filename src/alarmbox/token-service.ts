@@ -7,6 +7,8 @@ import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
 import { redact } from './redact.ts';
+import { processTokenExchanges, TokenExchanges } from './token-exchanges.ts';
+import { type TokenWarning, warningText } from './token-response.ts';
 import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store.ts';
 import type { ReceivedTokens } from './types.ts';
 
@@ -66,6 +68,8 @@ export interface RefreshResult {
   readonly issuedAt?: Date | null | undefined;
   /** The scope stored with the pair, when known. */
   readonly scope?: string | null | undefined;
+  /** What was odd in AlarmBox's answer (the pair was stored anyway); empty or absent when nothing was. */
+  readonly warnings?: readonly TokenWarning[] | undefined;
 }
 
 /**
@@ -87,6 +91,8 @@ export interface InitialTokens {
   readonly scope?: string | undefined;
   /** When the code exchange was sent; defaults to now. */
   readonly requestedAt?: Date | undefined;
+  /** What was odd in AlarmBox's answer: kept with the row for `status` and `doctor`. */
+  readonly warnings?: readonly TokenWarning[] | undefined;
 }
 
 /** AlarmBox API のトークンを管理するサービス */
@@ -97,6 +103,8 @@ export class TokenService {
   readonly #o: TokenServiceOptions;
   /** One refresh at a time per process: concurrent callers share it instead of queueing on the lock. */
   #inflight: Promise<RefreshResult> | undefined;
+  /** This service's token exchanges: {@link close} stops new ones and waits for the open ones. */
+  readonly #exchanges = new TokenExchanges();
   /** The read of row 1 under way, shared by the callers that arrive meanwhile. */
   #reading: Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> | undefined;
 
@@ -181,7 +189,7 @@ export class TokenService {
     };
     try {
       const result = await this.#refreshOnce(options.force ?? false, options.ifAccessTokenIs, seen);
-      await report(result.refreshed ? 'ok' : 'skipped');
+      await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []));
       return result;
     } catch (error) {
       const reasoned = isReasonedError(error) ? error : undefined;
@@ -190,13 +198,30 @@ export class TokenService {
     }
   }
 
+  /**
+   * Stops new token requests of this service and waits, at most `boundMs`, for the one under way to be saved
+   * or known lost (its lease released). For shutdown: `Alarmbox.close()`.
+   */
+  async close(boundMs: number): Promise<boolean> {
+    this.#exchanges.close();
+    return this.#exchanges.idleWithin(boundMs);
+  }
+
   /** 初回認証後のトークンを保存 */
   async saveInitialToken(tokens: InitialTokens): Promise<AlarmboxToken> {
+    const warning = warningText(tokens.warnings ?? []);
+    if (warning !== undefined) reportWarning(warning);
     return this.#o.store.saveInitial({
+      // No usable access token arrived: store the refresh token with an access token already expired, so that
+      // the first read refreshes.
       accessToken: tokens.accessToken,
       refreshToken: tokens.refreshToken,
-      expiredAt: expiryFrom(tokens.requestedAt ?? new Date(), tokens.expiresIn),
+      expiredAt: expiryFrom(
+        tokens.requestedAt ?? new Date(),
+        tokens.accessToken === '' ? 0 : tokens.expiresIn,
+      ),
       scope: tokens.scope,
+      warning,
     });
   }
 
@@ -215,6 +240,7 @@ export class TokenService {
       expiresIn: r.expires_in ?? this.#o.fallbackExpiresIn,
       scope: r.scope,
       requestedAt: received.requestedAt,
+      warnings: received.warnings,
     };
   }
 
@@ -236,7 +262,10 @@ export class TokenService {
     const waited = await this.#leaseOrPeer(answered);
     if ('peer' in waited) return unchanged(waited.peer);
     const { lease } = waited;
+    // From here until the lease is released, shutdown waits for us (token-exchanges.ts).
+    const ends = [this.#exchanges.begin(), processTokenExchanges.begin()];
     try {
+      if (ends.includes(undefined)) throw stopping();
       // ロック取得後、再度チェック (他のプロセスが更新済みの可能性)
       const current = await this.#o.store.getInstance();
       if (!current.isRegistered) throw new AlarmboxTokenNotFoundError();
@@ -244,6 +273,7 @@ export class TokenService {
       return await this.#refreshWith(current);
     } finally {
       await lease.release().catch(() => false);
+      for (const end of ends) end?.();
     }
   }
 
@@ -288,6 +318,8 @@ export class TokenService {
   async #refreshWith(current: AlarmboxToken): Promise<RefreshResult> {
     const store = this.#o.store;
     let received: ReceivedTokens;
+    // A stop that arrived while row 1 was re-read: nothing is sent yet, so nothing can be lost.
+    if (this.#exchanges.closed || processTokenExchanges.closed) throw stopping();
     try {
       received = await this.#o.client().refreshToken(current.getDecryptedRefreshToken());
     } catch (error) {
@@ -302,12 +334,20 @@ export class TokenService {
     }
 
     const r = received.response;
+    const warnings = received.warnings ?? [];
+    const warning = warningText(warnings);
+    if (warning !== undefined) reportWarning(warning);
     const pair: TokenPair = {
       accessToken: r.access_token,
       // Keep the old refresh token only if the response omits one (RFC 6749 §6: "MAY issue a new").
       refreshToken: r.refresh_token ?? current.getDecryptedRefreshToken(),
-      expiredAt: expiryFrom(received.requestedAt, r.expires_in ?? this.#o.fallbackExpiresIn),
+      // Without a usable access token the pair is stored already expired: the next read refreshes again.
+      expiredAt:
+        r.access_token === ''
+          ? received.requestedAt
+          : expiryFrom(received.requestedAt, r.expires_in ?? this.#o.fallbackExpiresIn),
       scope: r.scope ?? current.scope ?? undefined,
+      warning,
     };
     let saved: boolean;
     const savedAt = new Date();
@@ -319,7 +359,7 @@ export class TokenService {
           ? // Not a database failure: the pair cannot be stored at all (a token longer than the column).
             AlarmboxTokenExpiredError.fromRefreshFailure(error)
           : new AlarmboxTokenExpiredError(
-              `トークンの更新に失敗しました: AlarmBox から新しいトークンを受け取りましたが、データベースに保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
+              `トークンの更新に失敗しました: AlarmBox から新しいトークンを受け取りましたが、データベースに保存できませんでした (${error instanceof Error ? redact(error.message) : '原因不明'})。` +
                 'ローテーション方式が on_use なら、保存済みのリフレッシュトークンで次回の更新が成功し自動で復旧します。' +
                 'immediate なら保存済みのトークンは失効しているため再認可が必要です (alarmbox authorize-url → alarmbox save-token --code …)。',
               { reason: 'temporary', cause: error },
@@ -338,14 +378,37 @@ export class TokenService {
       if (!after.isRegistered) throw new AlarmboxTokenNotFoundError();
       return unchanged(after);
     }
+    if (pair.accessToken === '') {
+      throw new AlarmboxTokenExpiredError(
+        `トークンの更新に失敗しました: ${warnings.find((w) => w.code === 'access_token_unusable')?.message ?? ''}しばらくしてから再実行してください。`,
+        { reason: 'temporary', statusCode: 200 },
+      );
+    }
     return {
       accessToken: pair.accessToken,
       expiredAt: pair.expiredAt,
       refreshed: true,
       issuedAt: savedAt,
       scope: pair.scope ?? null,
+      warnings,
     };
   }
+}
+
+/** Shutdown has begun (a signal, `close()`): no token request is started that could not be saved. */
+function stopping(): AlarmboxTokenExpiredError {
+  return new AlarmboxTokenExpiredError(
+    'トークンの更新を始めませんでした: 終了処理中です (シグナルまたは close())。次の実行で更新します。',
+    { reason: 'temporary' },
+  );
+}
+
+/**
+ * An odd answer that was stored anyway goes to the process's warnings (stderr unless the application
+ * listens for `process.on('warning')`), besides the refresh history and row 1.
+ */
+function reportWarning(text: string): void {
+  process.emitWarning(text, { code: 'ALARMBOX_TOKEN_RESPONSE' });
 }
 
 function unchanged(token: AlarmboxToken): RefreshResult {

@@ -5,12 +5,16 @@ import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import type { FailureReason } from '../failure-reason.ts';
-import { redact } from './redact.ts';
+import { redact, scrub } from './redact.ts';
 
 export const TOKEN_TABLE = 'hansha_alarmbox_tokens';
 /** 常に 1 レコードのみで運用 */
 const ROW_ID = 1;
-const TOKEN_COLUMN_SIZE = 512;
+/**
+ * The envelope of the largest token a response within the body limit (1 MiB) can carry. The columns are
+ * unbounded text since migration 0004 (Doorkeeper's own token columns are unbounded on PostgreSQL).
+ */
+export const TOKEN_COLUMN_SIZE = 2 * 1024 * 1024;
 const LAST_ERROR_SIZE = 1024;
 
 /** What the last refresh attempt ended with: `ok` or a {@link FailureReason}. */
@@ -85,6 +89,8 @@ export interface TokenPair {
   readonly refreshToken: string;
   readonly expiredAt: Date;
   readonly scope?: string | undefined;
+  /** What was odd in the answer that issued the pair: kept in `last_error` with outcome `ok`. */
+  readonly warning?: string | undefined;
 }
 
 const EMPTY: TokenRowValues = {
@@ -224,7 +230,7 @@ export class AlarmboxTokenStore {
       scope: pair.scope ?? null,
       last_refresh_at: toDbTime(adapter, now),
       last_refresh_outcome: 'ok',
-      last_error: null,
+      last_error: pair.warning === undefined ? null : scrub(pair.warning).slice(0, LAST_ERROR_SIZE),
     };
   }
 

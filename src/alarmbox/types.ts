@@ -1,3 +1,5 @@
+import type { TokenWarning } from './token-response.ts';
+
 // Wire types of the token endpoint (the guide's lib/alarmbox/types.py), named as on the wire.
 
 /** 初回認証リクエスト (認可コード → トークン取得), RFC 6749 §4.1.3 */
@@ -24,8 +26,9 @@ export interface RefreshTokenRequest {
  * token and its type may be missing (no `expires_in` for tokens that never expire).
  */
 export interface TokenResponse {
+  /** Empty when the response had no usable access token (the refresh token is kept; a warning says so). */
   readonly access_token: string;
-  /** Lower-cased by oauth4webapi: always `bearer` here. */
+  /** Lower-cased; `bearer` unless a warning says otherwise. */
   readonly token_type: string;
   /** 有効期間 (秒) */
   readonly expires_in?: number;
@@ -41,4 +44,6 @@ export interface TokenResponse {
 export interface ReceivedTokens {
   readonly response: TokenResponse;
   readonly requestedAt: Date;
+  /** What was odd in the response and how it was made up for (token-response.ts); kept anyway. */
+  readonly warnings?: readonly TokenWarning[] | undefined;
 }

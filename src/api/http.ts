@@ -9,7 +9,7 @@ import {
   AlarmboxApiUnavailableError,
   MESSAGES,
 } from './errors.ts';
-import { classifyBody, type ReadBody } from './response-body.ts';
+import { classifyBody, type ReadBody, ResponseTooLargeError, readBodyLimited } from './response-body.ts';
 
 export interface Exchange {
   readonly status: number;
@@ -67,13 +67,14 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
     });
     sentHeaders = true;
     // Read under the same signal: a server that sends headers and then stalls must time out too.
-    const text = await response.text();
+    const text = await readBodyLimited(response);
     return {
       status: response.status,
       headers: response.headers,
       body: classifyBody(text, response.headers.get('content-type')),
     };
   } catch (error) {
+    if (error instanceof ResponseTooLargeError) throw tooLargeError(error, req);
     if (req.signal?.aborted === true && !timeout.aborted) {
       // The caller gave up. A GET simply ends; a POST may already be at AlarmBox, so it says so.
       if (req.method === 'GET') throw req.signal.reason;
@@ -110,6 +111,17 @@ function transportError(
     `${what}。${neverSent && req.method !== 'GET' ? '接続できなかったため、購入は行われていません。' : ''}${MESSAGES.networkHint}`,
     { ...base, attempts: req.attempt },
   );
+}
+
+/** An answer past the size limit: a GET is retried later; a POST was answered, so it may have been carried out. */
+function tooLargeError(error: ResponseTooLargeError, req: ExchangeRequest): AlarmboxApiCallError {
+  const what = `応答エラー (${req.call}): AlarmBox の応答本文が上限 (${error.limitBytes} バイト) を超えたため読み込みを中止しました`;
+  const base = { method: req.method, path: req.path, cause: error };
+  if (req.method !== 'GET') return new AlarmboxApiOutcomeUnknownError(MESSAGES.postUnknown(what), base);
+  return new AlarmboxApiUnavailableError(`${what}。しばらくしてから再実行してください。`, {
+    ...base,
+    attempts: req.attempt,
+  });
 }
 
 /** undici reports refused / reset / DNS failures as `TypeError: fetch failed` with the system error as cause. */

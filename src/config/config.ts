@@ -81,24 +81,30 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
     nonBlank(options.redirectUri ?? env.ALARMBOX_REDIRECT_URI) ?? OOB_REDIRECT_URI,
   );
   const scope = parseScope(options.scope ?? env.ALARMBOX_SCOPE ?? DEFAULT_SCOPE, 'ALARMBOX_SCOPE');
-  const httpTimeoutMs =
+  const httpTimeoutMs = withinBound(
     options.httpTimeoutMs ??
-    parsePositiveInt(env.ALARMBOX_HTTP_TIMEOUT_MS, 'ALARMBOX_HTTP_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUT_MS);
-  const fallbackExpiresIn =
+      parsePositiveInt(env.ALARMBOX_HTTP_TIMEOUT_MS, 'ALARMBOX_HTTP_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUT_MS),
+    BOUNDS.httpTimeoutMs,
+  );
+  const fallbackExpiresIn = withinBound(
     options.fallbackExpiresIn ??
-    parsePositiveInt(
-      env.ALARMBOX_FALLBACK_EXPIRES_IN,
-      'ALARMBOX_FALLBACK_EXPIRES_IN',
-      DEFAULT_FALLBACK_EXPIRES_IN,
-    );
+      parsePositiveInt(
+        env.ALARMBOX_FALLBACK_EXPIRES_IN,
+        'ALARMBOX_FALLBACK_EXPIRES_IN',
+        DEFAULT_FALLBACK_EXPIRES_IN,
+      ),
+    BOUNDS.fallbackExpiresIn,
+  );
   // A peer's refresh takes at most one HTTP timeout: wait for that, and never less than the guide's 30 s.
-  const lockWaitMs =
+  const lockWaitMs = withinBound(
     options.lockWaitMs ??
-    parsePositiveInt(
-      env.ALARMBOX_LOCK_WAIT_MS,
-      'ALARMBOX_LOCK_WAIT_MS',
-      Math.max(DEFAULT_HTTP_TIMEOUT_MS, httpTimeoutMs + 5_000),
-    );
+      parsePositiveInt(
+        env.ALARMBOX_LOCK_WAIT_MS,
+        'ALARMBOX_LOCK_WAIT_MS',
+        Math.max(DEFAULT_HTTP_TIMEOUT_MS, httpTimeoutMs + 5_000),
+      ),
+    BOUNDS.lockWaitMs,
+  );
   const info = nonBlank(env.ALARMBOX_INFO) === undefined ? {} : parseAlarmboxInfo(env.ALARMBOX_INFO ?? '');
   const explicit = {
     ...definedOnly('clientId', nonBlank(options.clientId ?? env.ALARMBOX_CLIENT_ID)),
@@ -191,6 +197,48 @@ export function parseScope(value: string, variable: string): string {
     );
   }
   return tokens.join(' ');
+}
+
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay silently becomes 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+interface Bound {
+  readonly variable: string;
+  readonly max: number;
+  /** Why the bound is what it is, for the message. */
+  readonly why: string;
+}
+
+/**
+ * What each duration setting may be. The HTTP timeout is also what a stop signal waits for at most, and the
+ * refresh lease lasts three of them (a timer too); the fallback lifetime must give a valid expiry.
+ */
+export const BOUNDS = {
+  httpTimeoutMs: {
+    variable: 'ALARMBOX_HTTP_TIMEOUT_MS',
+    max: 600_000,
+    why: '停止の合図を受けたときはこの時間まで応答を待つため、10 分 (600000) 以下にしてください',
+  },
+  lockWaitMs: {
+    variable: 'ALARMBOX_LOCK_WAIT_MS',
+    max: MAX_TIMER_MS,
+    why: 'Node.js のタイマーが扱える最大値 (2147483647 ミリ秒、約 24.8 日) 以下にしてください',
+  },
+  fallbackExpiresIn: {
+    variable: 'ALARMBOX_FALLBACK_EXPIRES_IN',
+    max: 366 * 86_400,
+    why: 'アクセストークンの有効期限として信用できる最大値 (366 日 = 31622400 秒) 以下にしてください',
+  },
+} as const satisfies Record<string, Bound>;
+
+function withinBound(value: number, bound: Bound): number {
+  if (!Number.isSafeInteger(value) || value <= 0 || value > bound.max) {
+    throw new ConfigError(
+      bound.variable,
+      `${bound.variable} の値 ${String(value).slice(0, 24)} は範囲外です。1 以上 ${bound.max} 以下の整数で指定してください (${bound.why})。`,
+    );
+  }
+  return value;
 }
 
 function parsePositiveInt(value: string | undefined, variable: string, fallback: number): number {

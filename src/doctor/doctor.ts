@@ -258,6 +258,10 @@ async function checkDatabase(
           'すべてのインスタンスに新しい鍵リングを配置したら alarmbox rekey を実行してください (それまで古いキーを削除しないこと)。',
       );
     }
+    if (token.lastRefreshOutcome === 'ok' && token.lastError !== null) {
+      // The last pair was stored although AlarmBox's answer was odd (token-response.ts says what and why).
+      notes.push(`最後に保存したトークンの応答に警告があります: ${token.lastError}`);
+    }
     const summary = await new RefreshHistory(database).summary(0).catch(() => undefined);
     if (summary !== undefined && summary.consecutiveFailures > 0) {
       notes.push(

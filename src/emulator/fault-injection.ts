@@ -4,7 +4,7 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { INVALID_TOKEN_DESCRIPTIONS, JSON_CONTENT_TYPE, wwwAuthenticate } from './doorkeeper-errors.ts';
-import type { FaultEndpoint, FaultSpec } from './faults.ts';
+import { type FaultEndpoint, type FaultSpec, HUGE_BODY_BYTES } from './faults.ts';
 import type { EmulatorEnv, EmulatorState } from './state.ts';
 
 export type RouteHandler = (c: Context<EmulatorEnv>) => Response | Promise<Response>;
@@ -21,7 +21,7 @@ export function withFaults(
     if (spec.delayMs !== undefined && spec.delayMs > 0) await sleep(spec.delayMs);
     if (spec.drop === 'before') return dropConnection(c);
     if (spec.status !== undefined) return injectedStatus(spec);
-    const response = await handler(c);
+    const response = await withTokenLength(state, spec.tokenLength, () => handler(c));
     // The grant (and its rotation) is committed and counted; the client never learns the result.
     if (spec.drop === 'after-commit') return dropConnection(c);
     if (spec.drop === 'mid-body') return dropMidBody(c, response);
@@ -83,7 +83,54 @@ function injectedStatus(spec: FaultSpec): Response {
       });
     case 'empty':
       return new Response(null, { status, headers: { ...headers, 'Content-Length': '0' } });
+    case 'huge':
+      return new Response(hugeStream('{"error":"server_error","padding":"'), {
+        status,
+        headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
+      });
   }
+}
+
+/** Runs the handler with the store issuing tokens of `length` characters. */
+async function withTokenLength(
+  state: EmulatorState,
+  length: number | undefined,
+  run: () => Response | Promise<Response>,
+): Promise<Response> {
+  if (length === undefined) return run();
+  const previous = state.store.tokenLength;
+  state.store.tokenLength = length;
+  try {
+    return await run();
+  } finally {
+    state.store.tokenLength = previous;
+  }
+}
+
+/**
+ * `prefix`, then padding up to {@link HUGE_BODY_BYTES}, produced as the client reads it (no Content-Length):
+ * only a client that stops reading keeps its memory bounded.
+ */
+function hugeStream(prefix: string): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent === 0) {
+        const head = new TextEncoder().encode(prefix);
+        controller.enqueue(head);
+        sent += head.length;
+        return;
+      }
+      if (sent >= HUGE_BODY_BYTES) {
+        controller.enqueue(new TextEncoder().encode('"}'));
+        controller.close();
+        return;
+      }
+      controller.enqueue(chunk);
+      sent += chunk.length;
+    },
+  });
 }
 
 /** The request was processed; its answer arrives mangled (status and headers kept). */
@@ -103,6 +150,11 @@ async function replaceBody(response: Response, kind: NonNullable<FaultSpec['body
     case 'empty':
       headers.set('Content-Length', '0');
       return new Response(null, init);
+    case 'huge': {
+      // The real answer, its closing brace replaced by a padding key that never seems to end.
+      const text = await response.text();
+      return new Response(hugeStream(`${text.replace(/\}\s*$/, '')},"padding":"`), init);
+    }
   }
 }
 

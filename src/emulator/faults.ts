@@ -17,7 +17,12 @@ export interface FaultSpec {
    * The body to send: with `status`, the body of that answer (default `html`); without `status`, the
    * request is processed normally (a grant is committed) and its body is replaced.
    */
-  readonly body?: 'html' | 'broken-json' | 'empty';
+  readonly body?: 'html' | 'broken-json' | 'empty' | 'huge';
+  /**
+   * Issue access and refresh tokens of this many characters (a Doorkeeper with a custom generator, e.g. JWT);
+   * the emulator accepts them afterwards like any other.
+   */
+  readonly tokenLength?: number;
   /**
    * Close the socket without answering: `before` processing, or `after-commit` = process the request
    * (rotation committed, stats counted) and then destroy the connection, so the answer is lost.
@@ -42,7 +47,9 @@ export interface FaultSpec {
 export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
 export const FAULT_STATUSES = [500, 502, 503, 429, 401] as const;
-export const FAULT_BODIES = ['html', 'broken-json', 'empty'] as const;
+export const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
+/** What `body: 'huge'` streams, lazily: 1 GiB, so a client that reads it whole runs out of time and memory. */
+export const HUGE_BODY_BYTES = 1024 * 1024 * 1024;
 export const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
 
 export class FaultPlanError extends Error {
@@ -74,13 +81,13 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
   if (!isRecord(value)) {
     throw new FaultPlanError(`${where} はオブジェクトで指定してください (例: {"status":503})。`);
   }
-  const known = ['delayMs', 'status', 'body', 'drop', 'response', 'times', 'retryAfter'];
+  const known = ['delayMs', 'status', 'body', 'drop', 'response', 'times', 'retryAfter', 'tokenLength'];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new FaultPlanError(`${where}.${key} は未知の項目です (${known.join(', ')})。`);
     }
   }
-  const { delayMs, status, body, drop, response, times, retryAfter } = value;
+  const { delayMs, status, body, drop, response, times, retryAfter, tokenLength } = value;
   const spec: {
     -readonly [K in keyof FaultSpec]: FaultSpec[K];
   } = {};
@@ -112,6 +119,12 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
     spec.drop = d;
   }
   if (response !== undefined) spec.response = parseResponseTamper(where, response);
+  if (tokenLength !== undefined) {
+    if (!isNonNegativeInteger(tokenLength) || tokenLength < 1 || tokenLength > 1_000_000) {
+      throw new FaultPlanError(`${where}.tokenLength は 1〜1000000 の整数 (文字数) で指定してください。`);
+    }
+    spec.tokenLength = tokenLength;
+  }
   if (times !== undefined) {
     if (!isNonNegativeInteger(times) || times === 0) {
       throw new FaultPlanError(`${where}.times は 1 以上の整数です。`);

@@ -26,6 +26,8 @@ export class EmulatorStore {
   readonly #grants = new Map<string, AccessGrant>();
   readonly #byToken = new Map<string, AccessTokenRecord>();
   readonly #byRefreshToken = new Map<string, AccessTokenRecord>();
+  /** Length of the access and refresh tokens issued next (fault `tokenLength`); Doorkeeper's 43 by default. */
+  tokenLength = 43;
 
   createGrant(grant: NewGrant): AccessGrant {
     const record: AccessGrant = {
@@ -50,8 +52,8 @@ export class EmulatorStore {
   /** `AccessToken.create_for` with `use_refresh_token` on. */
   createAccessToken(input: NewAccessToken): AccessTokenRecord {
     const record: AccessTokenRecord = {
-      token: randomToken(),
-      refreshToken: randomToken(),
+      token: randomToken(this.tokenLength),
+      refreshToken: randomToken(this.tokenLength),
       applicationUid: input.applicationUid,
       resourceOwnerId: input.resourceOwnerId,
       scopes: input.scopes,

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../config/config.ts';
 import { ConfigError } from '../config/errors.ts';
 
 const UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -16,7 +17,14 @@ export function parseDuration(value: string, source: string, example = '30s'): n
       `${source} の値 "${value.slice(0, 32)}" は時間として解釈できません。数字と単位 (ms / s / m / h / d、単位なしは秒) で指定してください (例: ${source} ${example})。`,
     );
   }
-  return Number(match[1]) * UNITS[(match[2] ?? 's') as Unit];
+  const ms = Number(match[1]) * UNITS[(match[2] ?? 's') as Unit];
+  if (ms > MAX_TIMER_MS) {
+    throw new ConfigError(
+      source,
+      `${source} の値 "${value.slice(0, 32)}" は長すぎます。24d (Node.js のタイマーが扱える最大値、約 24.8 日) 以下で指定してください (例: ${source} ${example})。`,
+    );
+  }
+  return ms;
 }
 
 /** The largest unit that divides evenly: 21600000 → `6h`, 90000 → `90s`, 1500 → `1500ms`. */

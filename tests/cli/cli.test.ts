@@ -308,7 +308,8 @@ describe('alarmbox CLI (SQLite)', () => {
 
     it('a pair that cannot be stored after the code was spent: says the code is used up', async () => {
       await cli(['migrate']);
-      emulator.setFaults({ token: { response: { set: { access_token: 'a'.repeat(600) } } } });
+      // A code exchange answered without a refresh token: nothing worth storing, and the code is spent.
+      emulator.setFaults({ token: { response: { omit: ['refresh_token'] } } });
       const r = await cli(['save-token', `--code=${await code()}`]);
       emulator.setFaults({});
       expect(r.code).toBe(1);

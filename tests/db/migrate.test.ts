@@ -16,6 +16,7 @@ const ALL = [
   '0001-create-alarmbox-tokens',
   '0002-create-alarmbox-locks',
   '0003-create-alarmbox-refresh-history',
+  '0004-widen-token-columns',
 ];
 
 /** Runs `body` on a database of its own, dropped afterwards. */
@@ -115,12 +116,12 @@ const EXPECTED_TYPES: Record<
   mysql: {
     tokens: {
       id: 'int',
-      access_token: 'varchar(512)',
-      refresh_token: 'varchar(512)',
+      access_token: 'mediumtext',
+      refresh_token: 'mediumtext',
       expired_at: 'datetime(3)',
       updated_at: 'datetime(3)',
       version: 'bigint',
-      scope: 'varchar(512)',
+      scope: 'text',
       last_refresh_at: 'datetime(3)',
       last_refresh_outcome: 'varchar(64)',
       last_error: 'varchar(1024)',
@@ -135,12 +136,12 @@ const EXPECTED_TYPES: Record<
   postgres: {
     tokens: {
       id: 'integer',
-      access_token: 'character varying(512)',
-      refresh_token: 'character varying(512)',
+      access_token: 'text',
+      refresh_token: 'text',
       expired_at: 'timestamp(3) with time zone',
       updated_at: 'timestamp(3) with time zone',
       version: 'bigint',
-      scope: 'character varying(512)',
+      scope: 'text',
       last_refresh_at: 'timestamp(3) with time zone',
       last_refresh_outcome: 'character varying(64)',
       last_error: 'character varying(1024)',

@@ -122,7 +122,7 @@ describe('alarmbox worker (SQLite)', () => {
     expectNoSecrets([result.stdout, result.stderr], setup.secrets);
   });
 
-  it('SIGTERM with a run that outlives the grace period: abandons it, gives the job lease back, row untouched', async () => {
+  it('SIGTERM with a run that outlives the grace period: abandons the job, yet saves the pair AlarmBox issued and frees both leases', async () => {
     await fresh();
     const before = await setup.alarmbox.store.getInstance();
     emulator.setFaults({ token: { delayMs: 3_000, times: 1 } });
@@ -133,12 +133,13 @@ describe('alarmbox worker (SQLite)', () => {
     const result = await worker.exited(10_000);
     expect(result.code, result.stdout).toBe(5);
     expect(worker.events().some((e) => e.event === 'worker_abandoned')).toBe(true);
+    // The token request was already at AlarmBox: its answer is saved before the process ends.
     const after = await setup.alarmbox.store.getInstance();
-    expect(after.version).toBe(before.version);
-    expect(after.getDecryptedRefreshToken()).toBe(before.getDecryptedRefreshToken());
+    expect(after.version).toBe(before.version + 1);
+    expect(after.getDecryptedRefreshToken()).not.toBe(before.getDecryptedRefreshToken());
+    expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: 1 });
     const leases = await setup.alarmbox.database.db.selectFrom(LOCKS_TABLE).select('name').execute();
-    // The token lease of the abandoned request expires by itself (3 × the HTTP timeout); the job's is free.
-    expect(leases.map((l) => l.name)).not.toContain('job:refresh-token');
+    expect(leases.map((l) => l.name)).toEqual([]);
   });
 
   it('refuses a malformed schedule or time zone with exit 2', async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { CommandError } from '../command-error.ts';
 import { say } from '../output.ts';
-import { waitForStopSignal } from '../stop-signal.ts';
+import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
 const DEFAULT_PORT = 8976;
 
@@ -54,6 +54,8 @@ export function registerConsoleCommand(program: Command): void {
       if (raw.open === true) openBrowser(`${running.url}/`);
       const signal = await waitForStopSignal();
       say(`${signal} を受け取りました。コンソールを停止します…`);
+      // 今すぐ更新 may be under way: its pair is saved before the database (and a sandbox) goes away.
+      await finishTokenExchanges(running.alarmbox.config.httpTimeoutMs + 10_000);
       await running.close();
       say('停止しました。');
     });

@@ -20,6 +20,7 @@ import {
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
 import { note, say } from '../output.ts';
+import { stopSafelyOnSignal } from '../stop-signal.ts';
 
 interface CreditCheckOptions {
   readonly corporationNumber?: string;
@@ -222,6 +223,8 @@ export function registerCreditCheckCommand(program: Command): void {
     )
     .action(async (opts: CreditCheckOptions) => {
       const plan = planCreditCheck(opts);
+      // A refresh of the token under way is saved before a stop signal ends the process.
+      const release = stopSafelyOnSignal();
       await withAlarmbox(async ({ api }) => {
         if (plan.kind === 'get') {
           const detail = await api.creditChecks.get(plan.id, { withPdf: plan.pdf !== undefined });
@@ -263,6 +266,6 @@ export function registerCreditCheckCommand(program: Command): void {
         }
         if (opts.json === true) say(jsonReport(created, pdf));
         else printSummary(created, '信用チェックを購入しました:', pdf);
-      });
+      }).finally(release);
     });
 }

@@ -8,6 +8,7 @@ import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
 import { withAlarmbox } from '../context.ts';
 import { exitCodeFor } from '../exit-codes.ts';
 import { formatTime, note, say } from '../output.ts';
+import { holdStopSignals } from '../stop-signal.ts';
 
 interface RefreshTokenCliOptions {
   readonly ifExpiring?: boolean;
@@ -61,9 +62,8 @@ export function registerRefreshTokenCommand(program: Command): void {
             },
           };
       const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
+      // The first signal ends the retries; a refresh under way is saved first (stop-signal.ts).
+      const release = holdStopSignals(() => stop.abort());
       try {
         await withAlarmbox(async (alarmbox) => {
           if (!json) say('トークンを更新中...');
@@ -109,8 +109,7 @@ export function registerRefreshTokenCommand(program: Command): void {
         });
         process.exitCode = exitCodeFor(reason);
       } finally {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
+        release();
       }
     });
 }

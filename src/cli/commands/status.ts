@@ -103,6 +103,8 @@ export function registerStatusCommand(program: Command): void {
             `最後の更新:     ${formatTime(token.lastRefreshAt)}${r.lastRefreshOutcome ? ` [${r.lastRefreshOutcome}]` : ''}`,
           );
           if (r.lastError !== null && r.lastRefreshOutcome !== 'ok') say(`最後のエラー:   ${r.lastError}`);
+          // An odd answer that was stored anyway (token-response.ts): kept with outcome ok.
+          if (r.lastError !== null && r.lastRefreshOutcome === 'ok') say(`最後の警告:     ${r.lastError}`);
           say(
             `連続失敗:       ${r.consecutiveFailures} 回${r.consecutiveFailures > 0 ? ' (理由ごとの対処は docs/operations.md「失敗の理由と対処」を参照)' : ''}`,
           );

@@ -3,7 +3,7 @@ import { parseDuration } from '../../jobs/duration.ts';
 import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
 import { withAlarmbox } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { waitForStopSignal } from '../stop-signal.ts';
+import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
 interface WorkerCliOptions {
   readonly schedule?: string;
@@ -41,7 +41,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--timeout <duration>', '1 回の実行でこの時間を過ぎたら再試行しません (既定: 5m)')
     .option(
       '--shutdown-grace <duration>',
-      'SIGTERM を受けてから実行中のジョブの終了を待つ時間 (既定: 25s。過ぎたら中断してロックを返して終了)',
+      'SIGTERM を受けてから実行中のジョブの終了を待つ時間 (既定: 25s。過ぎたらジョブを中断してロックを返して終了。送信済みのトークン要求だけは結果を保存してから終了)',
     )
     .option('--log-format <format>', 'json (既定、Cloud Logging 用) か text')
     .addHelpText(
@@ -89,9 +89,12 @@ export function registerWorkerCommand(program: Command): void {
         });
         const signal = await waitForStopSignal();
         const result = await running.stop(signal);
+        // Past the grace period a token request may still be under way: AlarmBox may have rotated the pair,
+        // so its answer is saved (or known lost) and the lease released before the process ends.
+        await finishTokenExchanges(alarmbox.config.httpTimeoutMs + 10_000);
         logger.log('INFO', 'ワーカーを停止しました', { event: 'worker_stop', pid: process.pid, result });
         process.exitCode = result === 'abandoned' ? ExitCode.temporary : ExitCode.ok;
-        // An abandoned run may still hold a socket open until its HTTP timeout: do not wait for it.
+        // An abandoned run may still hold a socket open (an API call until its HTTP timeout): do not wait for it.
         if (result === 'abandoned') setTimeout(() => process.exit(ExitCode.temporary), 1_000).unref();
       });
     });

@@ -101,6 +101,11 @@ export interface DatabaseAdapter {
   ): CreateTableBuilder<T, C | 'id'>;
   /** Engine and character set options the server default might get wrong. */
   tableOptions<T extends string, C extends string>(table: CreateTableBuilder<T, C>): CreateTableBuilder<T, C>;
+  /**
+   * Migration 0004: the token and scope columns of `hansha_alarmbox_tokens` become unbounded text (`wide`),
+   * or go back to the guide's varchar(512) (`guide`, its `down`). SQLite enforces no varchar length.
+   */
+  resizeTokenColumns(db: Kysely<unknown>, size: 'wide' | 'guide'): Promise<void>;
 }
 
 /** The first usable error code: the error's own, that of an `AggregateError`'s parts, or of its cause. */

@@ -87,6 +87,21 @@ export const mysqlAdapter: DatabaseAdapter = {
   // collation (Japanese `last_error` text; lock names and owners compared exactly).
   tableOptions: (table) =>
     table.modifyEnd(sql`engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin`),
+  resizeTokenColumns: async (db, size) => {
+    if (size === 'wide') {
+      // mediumtext (16 MiB): text (64 KiB) would not hold the envelope of a 1 MiB token. A text column takes
+      // a default only as an expression (MySQL 8.0.13+, MariaDB 10.2+).
+      await sql`ALTER TABLE hansha_alarmbox_tokens
+        MODIFY access_token mediumtext NOT NULL DEFAULT (''),
+        MODIFY refresh_token mediumtext NOT NULL DEFAULT (''),
+        MODIFY scope text NULL`.execute(db);
+    } else {
+      await sql`ALTER TABLE hansha_alarmbox_tokens
+        MODIFY access_token varchar(512) NOT NULL DEFAULT '',
+        MODIFY refresh_token varchar(512) NOT NULL DEFAULT '',
+        MODIFY scope varchar(512) NULL`.execute(db);
+    }
+  },
 };
 
 function poolOptions(target: DatabaseTarget, settings: ConnectionSettings): PoolOptions {

@@ -96,6 +96,13 @@ export const postgresAdapter: DatabaseAdapter = {
   bigintType: 'bigint',
   addGeneratedId: (table) => table.addColumn('id', 'bigserial', (col) => col.notNull().primaryKey()),
   tableOptions: (table) => table,
+  resizeTokenColumns: async (db, size) => {
+    const type = size === 'wide' ? sql`text` : sql`varchar(512)`;
+    await sql`ALTER TABLE hansha_alarmbox_tokens
+      ALTER COLUMN access_token TYPE ${type},
+      ALTER COLUMN refresh_token TYPE ${type},
+      ALTER COLUMN scope TYPE ${type}`.execute(db);
+  },
 };
 
 function poolConfig(

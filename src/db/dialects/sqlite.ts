@@ -98,6 +98,7 @@ export const sqliteAdapter: DatabaseAdapter = {
   addGeneratedId: (table) =>
     table.addColumn('id', 'integer', (col) => col.notNull().primaryKey().autoIncrement()),
   tableOptions: (table) => table,
+  resizeTokenColumns: async () => {},
 };
 
 function fileOf(target: DatabaseTarget): string {

@@ -3,6 +3,7 @@ import type { DatabaseAdapter } from '../dialects/adapter.ts';
 import { createAlarmboxTokens } from './0001-create-alarmbox-tokens.ts';
 import { createAlarmboxLocks } from './0002-create-alarmbox-locks.ts';
 import { createAlarmboxRefreshHistory } from './0003-create-alarmbox-refresh-history.ts';
+import { widenTokenColumns } from './0004-widen-token-columns.ts';
 
 /**
  * Every migration of this package, by name (Kysely runs them in name order). A static list rather than a
@@ -14,5 +15,6 @@ export function migrations(adapter: DatabaseAdapter): Record<string, Migration> 
     '0001-create-alarmbox-tokens': createAlarmboxTokens(adapter),
     '0002-create-alarmbox-locks': createAlarmboxLocks(adapter),
     '0003-create-alarmbox-refresh-history': createAlarmboxRefreshHistory(adapter),
+    '0004-widen-token-columns': widenTokenColumns(adapter),
   };
 }
