@@ -1,0 +1,22 @@
+// `npm run build`: compiles src/ to a fresh dist/ (tsconfig.build.json).
+// `prepare` runs it with --if-possible (npm runs prepare on `npm ci` / `npm install` in a clone and when it
+// installs the package from a git URL): there it skips an install that has nothing to build, e.g. the
+// Dockerfile's dependency stage (manifests only) or one without devDependencies. Plain JavaScript, so any
+// supported Node runs it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const root = new URL('../', import.meta.url);
+const ifPossible = process.argv.includes('--if-possible');
+if (ifPossible && !existsSync(new URL('src/index.ts', root))) process.exit(0);
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  console.error('build: typescript is not installed (devDependencies omitted); dist/ is not built.');
+  process.exit(ifPossible ? 0 : 1);
+}
+rmSync(new URL('dist/', root), { recursive: true, force: true });
+const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+process.exit(result.status ?? 1);
