@@ -10,6 +10,9 @@ module.enableCompileCache?.();
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
 // Node 22 strips types only from 22.18 on; an older one (or --no-experimental-strip-types) uses the build.
-const entry = existsSync(source) && process.features.typescript ? source.href : new URL('../dist/cli/main.js', import.meta.url).href;
+const entry =
+  existsSync(source) && process.features.typescript
+    ? source.href
+    : new URL('../dist/cli/main.js', import.meta.url).href;
 const { main } = await import(entry);
 process.exitCode = await main(process.argv);

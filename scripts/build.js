@@ -18,5 +18,8 @@ try {
   process.exit(ifPossible ? 0 : 1);
 }
 rmSync(new URL('dist/', root), { recursive: true, force: true });
-const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);
