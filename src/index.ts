@@ -26,13 +26,15 @@ export {
   TokenService,
   type ValidAccessToken,
 } from './alarmbox/token-service.ts';
-export type { AlarmboxToken } from './alarmbox/token-store.ts';
-export type { ReceivedTokens } from './alarmbox/types.ts';
+export type { AlarmboxToken, RefreshOutcome } from './alarmbox/token-store.ts';
+export type { ReceivedTokens, TokenResponse } from './alarmbox/types.ts';
 export {
+  type AccessTokenSource,
   type AccessTokens,
   AlarmboxApi,
   AlarmboxApiBadRequestError,
   AlarmboxApiCallError,
+  type AlarmboxApiCallErrorOptions,
   type AlarmboxApiClientOptions,
   AlarmboxApiForbiddenError,
   AlarmboxApiInputError,
@@ -62,6 +64,7 @@ export {
   DEFAULT_RETRY_POLICY,
   DEFAULT_REVALIDATE_MS,
   type Deal,
+  type DefaultEndpointName,
   decodeCreditCheckPdf,
   type EndpointOverrides,
   type EndpointSpec,
@@ -76,4 +79,4 @@ export {
 } from './api/index.ts';
 export { type AlarmboxEnv, type AlarmboxOptions, ConfigError } from './config/index.ts';
 export { DecryptionError, KeyRingFormatError } from './crypto/index.ts';
-export type { FailureReason } from './failure-reason.ts';
+export type { FailureReason, ReasonedError } from './failure-reason.ts';

@@ -3,6 +3,7 @@
 import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
 import { redact } from './redact.ts';
 
+/** What an {@link AlarmboxAPIError} carries besides its message. */
 export interface AlarmboxAPIErrorOptions {
   readonly statusCode?: number | undefined;
   /** Stored redacted: tokens, codes and secrets never survive on an error object. */

@@ -30,6 +30,7 @@ export {
 export {
   AlarmboxApiBadRequestError,
   AlarmboxApiCallError,
+  type AlarmboxApiCallErrorOptions,
   AlarmboxApiForbiddenError,
   AlarmboxApiInputError,
   AlarmboxApiNotFoundError,
@@ -40,7 +41,12 @@ export {
 } from './errors.ts';
 export type { ApiErrorDetail } from './response-body.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
-export { type AccessTokens, DEFAULT_REVALIDATE_MS, type TokenCacheOptions } from './token-cache.ts';
+export {
+  type AccessTokenSource,
+  type AccessTokens,
+  DEFAULT_REVALIDATE_MS,
+  type TokenCacheOptions,
+} from './token-cache.ts';
 export type {
   CreateCreditCheckParams,
   CreditCheck,

@@ -82,6 +82,37 @@ describe('the packed tarball', () => {
   }, 60_000);
 });
 
+describe('the public API', () => {
+  it('matches the reviewed report etc/alarmbox-auth.api.md (npm run api:report after a deliberate change)', async () => {
+    // `npm pack` above has just built dist/, whose declarations API Extractor reads.
+    await exec(join(root, 'node_modules/.bin/api-extractor'), ['run'], { cwd: root }).catch(
+      (error: { stdout?: string }) => {
+        throw new Error(
+          `the public API differs from etc/alarmbox-auth.api.md:\n${error.stdout ?? String(error)}`,
+        );
+      },
+    );
+  }, 60_000);
+
+  it('exports exactly the reviewed names at run time', async () => {
+    const report = readFileSync(join(root, 'etc/alarmbox-auth.api.md'), 'utf8');
+    const runtime = Object.keys(await import(pathToFileURL(join(root, 'dist/index.js')).href)).sort();
+    // Every run-time export is a class, function or constant of the report, and nothing internal slipped in.
+    for (const name of runtime)
+      expect(report).toMatch(new RegExp(`export (declare )?(class|function|const) ${name}\\b`));
+    expect(runtime).toContain('createAlarmbox');
+    for (const internal of [
+      'AlarmboxTokenStore',
+      'LockManager',
+      'RefreshHistory',
+      'migrateToLatest',
+      'runDoctor',
+      'runJob',
+    ])
+      expect(runtime).not.toContain(internal);
+  });
+});
+
 describe.each(VERSIONS)('installed on Node %s', (version) => {
   let app: string;
   let env: NodeJS.ProcessEnv;
@@ -116,13 +147,18 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
   }, 240_000);
 
   it('typechecks a strict nodenext consumer (skipLibCheck false) that saves, reads and force-refreshes a token', async () => {
-    cpSync(fileURLToPath(new URL('./consumer/', import.meta.url)), app, { recursive: true });
-    await exec(process.execPath, [TSC, '-p', join(app, 'tsconfig.json')]).catch(
-      (error: { stdout?: string }) => {
-        throw new Error(`the consumer does not typecheck:\n${error.stdout ?? String(error)}`);
-      },
-    );
-    const { stdout } = await exec('node', [join(app, 'out/consumer.js')], { cwd: app, env });
+    if (consumerJs === undefined) {
+      cpSync(fileURLToPath(new URL('./consumer/', import.meta.url)), app, { recursive: true });
+      await exec(process.execPath, [TSC, '-p', join(app, 'tsconfig.json')]).catch(
+        (error: { stdout?: string }) => {
+          throw new Error(`the consumer does not typecheck:\n${error.stdout ?? String(error)}`);
+        },
+      );
+      consumerJs = join(app, 'out/consumer.js');
+    }
+    // In the app's own directory, so that `alarmbox-auth` resolves to this app's installation.
+    cpSync(consumerJs, join(app, 'consumer.js'));
+    const { stdout } = await exec('node', [join(app, 'consumer.js')], { cwd: app, env });
     expect(JSON.parse(stdout)).toEqual({ saved: true, read: true, refreshed: true, node: version });
   }, 60_000);
 
