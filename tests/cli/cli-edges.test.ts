@@ -120,17 +120,20 @@ describe('commands load lazily', () => {
     import { registerHooks } from 'node:module';
     const seen = new Set();
     registerHooks({ load(url, context, next) {
-      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url);
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url) ?? /\\/src\\/(cli\\/commands\\/[^/]+|[^/]+\\/)/.exec(url);
       if (m) seen.add(m[1]);
       return next(url, context);
     } });
     process.on('exit', () => process.stderr.write('LOADED ' + [...seen].join(' ') + '\\n'));`;
   const loaded = (stderr: string) => (/LOADED (.*)/.exec(stderr)?.[1] ?? '').split(' ').filter(Boolean);
 
-  it('--version loads commander only', async () => {
+  it('--version loads commander and no command', async () => {
     const r = await runWith(hook, ['--version']);
     expect(r.code).toBe(0);
-    expect(loaded(r.stderr)).toEqual(['commander']);
+    expect(
+      loaded(r.stderr).filter((name) => !name.startsWith('cli/') && name !== 'failure-reason.ts'),
+    ).toEqual(['commander']);
+    expect(loaded(r.stderr).filter((name) => name.startsWith('cli/commands/'))).toEqual([]);
   });
 
   it('status on SQLite loads neither the web stack, the other drivers, nor the job scheduler', async () => {
@@ -140,5 +143,8 @@ describe('commands load lazily', () => {
     expect(packages).toEqual(expect.arrayContaining(['commander', 'kysely', 'better-sqlite3']));
     for (const heavy of ['hono', '@hono/node-server', 'mysql2', 'pg', 'croner', 'yaml'])
       expect(packages).not.toContain(heavy);
+    // Only its own command module, and nothing of the emulator, console, jobs or doctor.
+    expect(packages.filter((name) => name.startsWith('cli/commands/'))).toEqual(['cli/commands/status.ts']);
+    for (const app of ['emulator/', 'console/', 'jobs/', 'doctor/']) expect(packages).not.toContain(app);
   });
 });
