@@ -13,6 +13,6 @@ const source = new URL('../src/cli/main.ts', import.meta.url);
 const entry =
   existsSync(source) && process.features.typescript
     ? source.href
-    : new URL('../dist/cli/main.js', import.meta.url).href;
+    : new URL('../dist/cli-bundle/main.js', import.meta.url).href;
 const { main } = await import(entry);
 process.exitCode = await main(process.argv);
