@@ -69,9 +69,11 @@ describe('the packed tarball', () => {
         'dist/index.js',
         'dist/index.d.ts',
         'dist/emulator/index.d.ts',
-        'dist/cli/main.js',
+        'dist/cli-bundle/main.js',
       ]),
     );
+    // The applications reach users only through the CLI bundle; their module-by-module build stays home.
+    expect(packedFiles.filter((path) => /^dist\/(cli|console|jobs|doctor|sandbox)\//.test(path))).toEqual([]);
   });
 
   it('passes publint and arethetypeswrong (ESM only)', async () => {
