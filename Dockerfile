@@ -1,12 +1,19 @@
 # The image that `alarmbox deploy-manifest` deploys: its ENTRYPOINT is the `alarmbox` CLI, so a job runs
 # `refresh-token --log-format=json …` and an operator can run any other command with the same image.
-# Node 24 runs the TypeScript sources directly (type stripping): there is no build step.
+# It runs the compiled dist/ as an installed package does (bin/run.js picks dist/ when src/ is absent).
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+# --ignore-scripts: `prepare` would build before src/ is complete; the build runs explicitly below.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm run build
+
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
-# better-sqlite3 falls back to compiling when no prebuilt binary matches.
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# better-sqlite3 ships prebuilt binaries for linux x64/arm64 (no install step); `prepare` has nothing to build here.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 WORKDIR /app
@@ -14,7 +21,7 @@ ENV NODE_ENV=production ALARMBOX_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
-COPY src ./src
+COPY --from=build /app/dist ./dist
 USER node
 ENTRYPOINT ["node", "/app/bin/alarmbox.js"]
 CMD ["--help"]

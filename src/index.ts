@@ -1,39 +1,41 @@
-// alarmbox-auth: the library. `createAlarmbox()` is the way in; the guide's names are exported for porting.
+/**
+ * alarmbox-auth: OAuth 2.0 token management for the AlarmBox API.
+ *
+ * @remarks
+ * {@link createAlarmbox} is the way in. The guide's names ({@link TokenService}, {@link AlarmboxClient} and the
+ * {@link AlarmboxAPIError} family) are exported for code ported from the guide. The store, the database handle,
+ * the lock and the history writer are internals and not exported.
+ *
+ * @packageDocumentation
+ */
 export { buildAuthorizeUrl } from './alarmbox/authorize-url.ts';
 export { AlarmboxClient, type AlarmboxClientOptions } from './alarmbox/client.ts';
-export { type Alarmbox, createAlarmbox } from './alarmbox/create.ts';
 export {
   AlarmboxAPIError,
+  type AlarmboxAPIErrorOptions,
   AlarmboxTokenError,
   AlarmboxTokenExpiredError,
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
-export {
-  DEFAULT_HISTORY_SIZE,
-  RefreshHistory,
-  type RefreshHistoryEntry,
-  type RefreshHistorySummary,
-} from './alarmbox/refresh-history.ts';
-export { envelopeKeyId, type RekeyResult, rekeyStoredToken } from './alarmbox/rekey.ts';
+export { type Alarmbox, createAlarmbox, type ExchangeCodeOptions } from './alarmbox/public.ts';
 export type { TokenWarning, TokenWarningCode } from './alarmbox/token-response.ts';
 export {
   type InitialTokens,
+  type RefreshOptions,
   type RefreshResult,
+  type RefreshTrigger,
   TokenService,
   type ValidAccessToken,
 } from './alarmbox/token-service.ts';
-export { AlarmboxToken, AlarmboxTokenStore, TOKEN_TABLE } from './alarmbox/token-store.ts';
-export type {
-  AuthorizationCodeRequest,
-  ReceivedTokens,
-  RefreshTokenRequest,
-  TokenResponse,
-} from './alarmbox/types.ts';
+export type { AlarmboxToken, RefreshOutcome } from './alarmbox/token-store.ts';
+export type { ReceivedTokens, TokenResponse } from './alarmbox/types.ts';
 export {
+  type AccessTokenSource,
   type AccessTokens,
   AlarmboxApi,
   AlarmboxApiBadRequestError,
   AlarmboxApiCallError,
+  type AlarmboxApiCallErrorOptions,
   type AlarmboxApiClientOptions,
   AlarmboxApiForbiddenError,
   AlarmboxApiInputError,
@@ -42,9 +44,11 @@ export {
   AlarmboxApiOutcomeUnknownError,
   AlarmboxApiResponseError,
   type AlarmboxApiSettings,
+  type AlarmboxApiSource,
   AlarmboxApiUnauthorizedError,
   AlarmboxApiUnavailableError,
   type ApiErrorDetail,
+  type ApiTokenService,
   type CallEndpointOptions,
   type CallOptions,
   type CreateCreditCheckParams,
@@ -61,6 +65,7 @@ export {
   DEFAULT_RETRY_POLICY,
   DEFAULT_REVALIDATE_MS,
   type Deal,
+  type DefaultEndpointName,
   decodeCreditCheckPdf,
   type EndpointOverrides,
   type EndpointSpec,
@@ -73,20 +78,6 @@ export {
   type RetryPolicy,
   type TokenCacheOptions,
 } from './api/index.ts';
-export { type AlarmboxConfig, type AlarmboxOptions, ConfigError, loadConfig } from './config/index.ts';
+export { type AlarmboxEnv, type AlarmboxOptions, ConfigError } from './config/index.ts';
 export { DecryptionError, KeyRingFormatError } from './crypto/index.ts';
-export { migrateToLatest } from './db/migrate.ts';
-export { type DoctorCheck, type DoctorReport, runDoctor } from './doctor/doctor.ts';
-export type { FailureReason } from './failure-reason.ts';
-export {
-  createJobLogger,
-  type Job,
-  type JobContext,
-  type JobResult,
-  type JobRunReport,
-  REFRESH_TOKEN_SCHEDULE,
-  refreshTokenJob,
-  renderDeployManifest,
-  runJob,
-  startWorker,
-} from './jobs/index.ts';
+export type { FailureReason, ReasonedError } from './failure-reason.ts';

@@ -6,6 +6,7 @@ import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.t
 import { readIssuedTokens } from './token-response.ts';
 import type { ReceivedTokens } from './types.ts';
 
+/** Settings of {@link AlarmboxClient}: where AlarmBox is and the client credentials. */
 export interface AlarmboxClientOptions {
   /** e.g. `https://api.alarmbox.jp`, or the emulator's `http://127.0.0.1:4010` */
   readonly baseUrl: string;
@@ -19,6 +20,10 @@ export interface AlarmboxClientOptions {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/**
+ * The guide's AlarmboxClient: the token endpoint (authorization code and refresh token grants) and revocation.
+ * It holds no tokens; {@link TokenService} stores and refreshes them.
+ */
 export class AlarmboxClient {
   readonly #as: oauth.AuthorizationServer;
   readonly #client: oauth.Client;

@@ -4,6 +4,7 @@ import { type FailureReason, isReasonedError, type ReasonedError } from '../fail
 import { redact, scrub } from './redact.ts';
 import { SAFE_ERROR, safeCause } from './safe-cause.ts';
 
+/** What an {@link AlarmboxAPIError} carries besides its message. */
 export interface AlarmboxAPIErrorOptions {
   readonly statusCode?: number | undefined;
   /** Stored redacted: tokens, codes and secrets never survive on an error object. */

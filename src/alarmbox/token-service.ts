@@ -37,6 +37,7 @@ export interface TokenServiceOptions {
 /** Who asked for a refresh: an app reading an expiring token, the scheduled job, or a person. */
 export type RefreshTrigger = 'online' | 'batch' | 'manual';
 
+/** Options of `TokenService.refresh`. */
 export interface RefreshOptions {
   /** Spend the refresh token even if the access token is still valid (the batch). */
   readonly force?: boolean | undefined;
@@ -59,6 +60,7 @@ export interface RefreshAttempt {
   readonly message?: string | undefined;
 }
 
+/** The outcome of `TokenService.refresh`: the access token now valid and whether a request was made. */
 export interface RefreshResult {
   readonly accessToken: string;
   readonly expiredAt: Date;
@@ -83,6 +85,7 @@ export interface ValidAccessToken {
   readonly scope: string | null;
 }
 
+/** The first token pair to store, as `saveInitialToken` takes it (see `initialTokensFrom`). */
 export interface InitialTokens {
   readonly accessToken: string;
   readonly refreshToken: string;
@@ -121,7 +124,7 @@ export class TokenService {
     return (await this.getValidToken()).accessToken;
   }
 
-  /** {@link getValidAccessToken} with the token's expiry, issue time and scope (for callers that cache it). */
+  /** {@link TokenService.getValidAccessToken} with the token's expiry, issue time and scope (for callers that cache it). */
   async getValidToken(): Promise<ValidAccessToken> {
     // Callers arriving while row 1 is being read share that read and its decryption: a burst of requests
     // (an app at start-up, a page firing many calls) costs one query, not one each. The read began before
@@ -225,7 +228,7 @@ export class TokenService {
     });
   }
 
-  /** Turns a code exchange's answer into what {@link saveInitialToken} stores. */
+  /** Turns a code exchange's answer into what {@link TokenService.saveInitialToken} stores. */
   initialTokensFrom(received: ReceivedTokens): InitialTokens {
     const r = received.response;
     if (r.refresh_token === undefined) {

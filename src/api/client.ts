@@ -55,6 +55,7 @@ import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditChe
 /** What the client needs of TokenService. */
 export type ApiTokenService = AccessTokenSource & Pick<TokenService, 'refresh'>;
 
+/** Settings of the API client that do not depend on where its tokens come from. */
 export interface AlarmboxApiSettings {
   /** Per request (connect, headers and body). Default: the toolkit's HTTP timeout (ALARMBOX_HTTP_TIMEOUT_MS). */
   readonly timeoutMs?: number | undefined;
@@ -69,12 +70,14 @@ export interface AlarmboxApiSettings {
   readonly userAgent?: string | undefined;
 }
 
+/** Settings of {@link AlarmboxApi} when it is built from its pieces (a token source and a base URL). */
 export interface AlarmboxApiClientOptions extends AlarmboxApiSettings {
   readonly tokens: ApiTokenService;
   /** e.g. `https://api.alarmbox.jp` (no trailing slash needed). */
   readonly baseUrl: string;
 }
 
+/** Reported to `onRetry` when the client sends a failed API call again. */
 export interface RetryEvent {
   /** Why the request is sent again: an HTTP status, or `invalid_token` for the 401 rule. */
   readonly cause: number | 'invalid_token';
@@ -87,16 +90,19 @@ export interface RetryEvent {
   readonly refreshed?: boolean | undefined;
 }
 
+/** Options of every API call: cancellation. */
 export interface CallOptions {
   /** Cancels the call (in addition to the timeout). A POST cancelled in flight reports an unknown outcome. */
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of `api.request`: how to check and convert the answer. */
 export interface RequestOptions<T> extends CallOptions {
   /** Checks and converts the parsed JSON body (recommended: the other endpoints' shapes are undocumented). */
   readonly parse?: ((body: unknown) => T) | undefined;
 }
 
+/** Options of a call to a named endpoint of the endpoint table. */
 export interface CallEndpointOptions<T> extends RequestOptions<T> {
   /** Values of the path's `{name}` placeholders. */
   readonly params?: Readonly<Record<string, string | number>> | undefined;
@@ -104,11 +110,13 @@ export interface CallEndpointOptions<T> extends RequestOptions<T> {
   readonly body?: unknown;
 }
 
+/** Options of `creditChecks.get`. */
 export interface GetCreditCheckOptions extends CallOptions {
   /** Ask for the report PDF too (`with_pdf=true`): `pdf_file_data`, base64. */
   readonly withPdf?: boolean | undefined;
 }
 
+/** The credit-check endpoints (`api.creditChecks`). */
 export interface CreditChecksApi {
   /** 信用チェックを購入する (費用が発生します。自動では再送しません). AlarmBox answers 200 (older docs: 201). */
   create(params: CreateCreditCheckParams, options?: CallOptions): Promise<CreditCheck>;
@@ -127,6 +135,10 @@ interface CallTarget {
   readonly scope: string | undefined;
 }
 
+/**
+ * The typed AlarmBox API client: `creditChecks.create/get` and `request` for any endpoint, with the bearer
+ * token from a {@link TokenService}, one forced refresh after a 401, and retries of safe requests.
+ */
 export class AlarmboxApi {
   readonly creditChecks: CreditChecksApi;
   /** The endpoint table in force (defaults merged with the corrections given). */

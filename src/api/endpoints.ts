@@ -2,8 +2,10 @@
 // from integrators (alarmbox-provider.md §1) and may be wrong for your contract, so every row can be
 // corrected, and rows for the other features (monitoring, guarantee, …) added, without touching the client.
 
+/** The HTTP methods the endpoint table uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** One row of the endpoint table: method and path of an AlarmBox API endpoint. */
 export interface EndpointSpec {
   readonly method: HttpMethod;
   /** Path template on the base URL; `{name}` placeholders are filled (percent-encoded) from `params`. */
@@ -23,6 +25,7 @@ export const DEFAULT_ENDPOINTS = {
   getCreditCheck: { method: 'GET', path: '/ps/v1/credit_checks/{id}', scope: 'read' },
 } as const satisfies Readonly<Record<string, EndpointSpec>>;
 
+/** The names of the endpoints in {@link DEFAULT_ENDPOINTS}. */
 export type DefaultEndpointName = keyof typeof DEFAULT_ENDPOINTS;
 
 /** The table a client works with: the defaults (each correctable) plus any rows a user adds. */

@@ -1,6 +1,10 @@
 // The typed AlarmBox API client: `createAlarmboxApi(options)`, or `alarmbox.api` from createAlarmbox().
-import type { Alarmbox } from '../alarmbox/create.ts';
-import { AlarmboxApi, type AlarmboxApiClientOptions, type AlarmboxApiSettings } from './client.ts';
+import {
+  AlarmboxApi,
+  type AlarmboxApiClientOptions,
+  type AlarmboxApiSettings,
+  type ApiTokenService,
+} from './client.ts';
 
 export {
   AlarmboxApi,
@@ -26,6 +30,7 @@ export {
 export {
   AlarmboxApiBadRequestError,
   AlarmboxApiCallError,
+  type AlarmboxApiCallErrorOptions,
   AlarmboxApiForbiddenError,
   AlarmboxApiInputError,
   AlarmboxApiNotFoundError,
@@ -36,7 +41,12 @@ export {
 } from './errors.ts';
 export type { ApiErrorDetail } from './response-body.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
-export { type AccessTokens, DEFAULT_REVALIDATE_MS, type TokenCacheOptions } from './token-cache.ts';
+export {
+  type AccessTokenSource,
+  type AccessTokens,
+  DEFAULT_REVALIDATE_MS,
+  type TokenCacheOptions,
+} from './token-cache.ts';
 export type {
   CreateCreditCheckParams,
   CreditCheck,
@@ -55,9 +65,30 @@ export type {
  * pieces themselves; plus the API settings (cache, retries, endpoint corrections).
  */
 export type AlarmboxApiOptions =
-  | (AlarmboxApiSettings & { readonly alarmbox: Pick<Alarmbox, 'tokens' | 'config'> })
+  | (AlarmboxApiSettings & { readonly alarmbox: AlarmboxApiSource })
   | AlarmboxApiClientOptions;
 
+/**
+ * The part of a toolkit instance that the API client uses. Stated here, not imported from the toolkit, so that
+ * the API client stays below `createAlarmbox()` (which builds one) instead of importing it back.
+ */
+export interface AlarmboxApiSource {
+  /** Supplies access tokens and forces a refresh after a 401. */
+  readonly tokens: ApiTokenService;
+  readonly config: {
+    /** e.g. `https://api.alarmbox.jp`. */
+    readonly baseUrl: string;
+    /** The default per-request timeout. */
+    readonly httpTimeoutMs: number;
+  };
+}
+
+/**
+ * Creates the typed AlarmBox API client (`api.creditChecks.create/get`, `api.request`).
+ *
+ * @param options - Either the `alarmbox` whose tokens and base URL to use, or the pieces themselves, plus settings.
+ * @returns A client; it holds no connection of its own.
+ */
 export function createAlarmboxApi(options: AlarmboxApiOptions): AlarmboxApi {
   if ('alarmbox' in options) {
     const { alarmbox, ...settings } = options;

@@ -2,6 +2,7 @@
 // 5xx cannot change anything at AlarmBox. POST is not (a credit check is a purchase): never retried here,
 // whatever went wrong, so none of this applies to it.
 
+/** How often and after how long the API client retries a call that failed temporarily. */
 export interface RetryPolicy {
   /** Requests in total, the first included. 1 disables retries. */
   readonly maxAttempts: number;
@@ -14,6 +15,7 @@ export interface RetryPolicy {
   readonly random: () => number;
 }
 
+/** The retries the API client makes unless told otherwise. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 3,
   baseDelayMs: 250,

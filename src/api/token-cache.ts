@@ -12,9 +12,11 @@ import type { ValidAccessToken } from '../alarmbox/token-service.ts';
 
 /** Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). */
 export interface AccessTokenSource {
+  /** A valid access token with its expiry, refreshed first when it is expiring. */
   getValidToken(): Promise<ValidAccessToken>;
 }
 
+/** Settings of the API client's in-process access token cache. */
 export interface TokenCacheOptions {
   /** Read the store again at least this often, in milliseconds. Default 30 000. */
   readonly revalidateMs?: number | undefined;
@@ -22,6 +24,7 @@ export interface TokenCacheOptions {
   readonly now?: (() => number) | undefined;
 }
 
+/** How long the API client reuses a cached access token before it asks the store again (ms). */
 export const DEFAULT_REVALIDATE_MS = 30_000;
 
 /** What the API client asks for tokens; implemented with and without a cache. */

@@ -35,12 +35,14 @@ export interface CreditCheck {
   readonly result: CreditCheckResult;
 }
 
+/** A tag attached to a credit check. */
 export interface CreditCheckTag {
   readonly name: string;
   readonly description: string;
   readonly source: string;
 }
 
+/** The details AlarmBox returns for a credit check. */
 export interface CreditCheckInfo {
   /** YYYY-MM-DD */
   readonly received_date: string;

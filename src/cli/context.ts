@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import { type Alarmbox, createAlarmbox } from '../alarmbox/create.ts';
 import { assertDatabaseExists } from '../db/dialects/index.ts';
 import { assertMigrated } from '../db/migrate.ts';
 
-/** The CLI reads `.env` from the working directory; variables already set win (Node's own rule). */
-export function loadDotEnv(path = '.env'): void {
-  if (existsSync(path)) process.loadEnvFile(path);
-}
+// main.ts reads `.env` before any command loads; re-exported for the commands and tests that import it here.
+export { loadDotEnv } from './dotenv.ts';
 
 /**
  * Opens the toolkit for one command and closes it afterwards, whatever happens.

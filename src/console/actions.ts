@@ -1,8 +1,9 @@
 // What the console's buttons do. Each action resolves to a Notice (never throws for an expected failure)
 // and reuses the CLI's building blocks, so both say the same thing for the same failure.
+
+import { saveTokenFromCode, validateCode } from '../alarmbox/code-exchange.ts';
 import type { Alarmbox } from '../alarmbox/create.ts';
-import { saveTokenFromCode, validateCode } from '../cli/commands/save-token.ts';
-import { formatTime } from '../cli/output.ts';
+import { formatTime } from '../format-time.ts';
 import { failure, type Notice, success } from './notices.ts';
 
 /** Step 6 with a code from the OOB page, a pasted redirect URL's `code=`, or the loopback callback. */

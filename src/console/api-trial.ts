@@ -4,7 +4,7 @@
 import type { Alarmbox } from '../alarmbox/create.ts';
 import { AlarmboxApiInputError } from '../api/index.ts';
 import { creditCheckResultLabel } from '../api/summary.ts';
-import { formatRemaining } from '../cli/output.ts';
+import { formatRemaining } from '../format-time.ts';
 import { failure, type Notice, success } from './notices.ts';
 
 /** AlarmBox test accounts answer these numbers with fixed results (alarmbox-provider.md §1). */

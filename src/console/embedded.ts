@@ -1,7 +1,8 @@
 // `console --emulator`: the sandbox of `demo` (embedded emulator, temporary SQLite, generated key), migrated
 // and ready, so a person can click through the whole flow without any configuration.
-import { openSandbox, type Sandbox } from '../cli/sandbox.ts';
+
 import { migrateToLatest } from '../db/migrate.ts';
+import { openSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 
 export interface EmbeddedOptions {
   /**

@@ -1,10 +1,10 @@
 // The local web console (`alarmbox console`): connect AlarmBox, watch the token's life, try a call, from a
 // browser on this machine. Listens on 127.0.0.1 only.
 import { type Alarmbox, createAlarmbox } from '../alarmbox/create.ts';
-import type { Sandbox } from '../cli/sandbox.ts';
 import type { AlarmboxOptions } from '../config/index.ts';
 import type { RunningEmulator } from '../emulator/index.ts';
 import { listen } from '../emulator/server.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
 import { createConsoleApp } from './app.ts';
 import { type EmbeddedOptions, openConsoleSandbox } from './embedded.ts';
 

@@ -1,6 +1,6 @@
 // How the console names a FailureReason and what a person should do about it: the same reasons the CLI
 // turns into exit codes, said in words.
-import { exitCodeFor } from '../cli/exit-codes.ts';
+import { exitCodeFor } from '../exit-codes.ts';
 import type { FailureReason } from '../failure-reason.ts';
 
 const LABELS: Record<FailureReason, string> = {

@@ -5,8 +5,6 @@ import { maskToken } from '../alarmbox/redact.ts';
 import { RefreshHistory } from '../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../alarmbox/rekey.ts';
 import { AlarmboxTokenStore } from '../alarmbox/token-store.ts';
-import { exitCodeFor } from '../cli/exit-codes.ts';
-import { formatRemaining, formatTime } from '../cli/output.ts';
 import type { AlarmboxConfig, AlarmboxOptions } from '../config/config.ts';
 import { loadConfig } from '../config/config.ts';
 import type { KeyRing } from '../crypto/index.ts';
@@ -16,7 +14,9 @@ import { DatabaseUnavailableError } from '../db/errors.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
 import { describeTarget } from '../db/url.ts';
+import { exitCodeFor } from '../exit-codes.ts';
 import { type FailureReason, isReasonedError } from '../failure-reason.ts';
+import { formatRemaining, formatTime } from '../format-time.ts';
 
 export type CheckId =
   | 'config'

@@ -1,9 +1,11 @@
 // Fault injection: what the next requests of an endpoint should suffer. Set through
 // `RunningEmulator.setFaults` or `PUT /__emulator/faults`; applied by fault-injection.ts.
 
+/** The emulator endpoints that faults can be injected into. */
 export type FaultEndpoint = 'token' | 'authorize' | 'revoke' | 'tokenInfo' | 'api';
 export const FAULT_ENDPOINTS: readonly FaultEndpoint[] = ['token', 'authorize', 'revoke', 'tokenInfo', 'api'];
 
+/** One endpoint's fault: delays, errors or broken answers for the next requests. */
 export interface FaultSpec {
   /** Wait this long before processing the request. */
   readonly delayMs?: number;
@@ -44,6 +46,7 @@ export interface FaultSpec {
   readonly retryAfter?: number;
 }
 
+/** The faults to inject, per endpoint. */
 export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
 export const FAULT_STATUSES = [500, 502, 503, 429, 401] as const;

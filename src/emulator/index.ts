@@ -18,11 +18,13 @@ export {
 } from './options.ts';
 export type { EmulatorStats, TokenGrantKey } from './stats.ts';
 
+/** A started emulator: its URL, the options in force, counters and fault controls. */
 export interface RunningEmulator {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:4010`. */
   readonly url: string;
   /** The options in force; `port` is the port actually bound. */
   readonly options: Readonly<ResolvedEmulatorOptions>;
+  /** Counters of the requests served so far (token grants, API calls, faults applied). */
   stats(): EmulatorStats;
   /** Replaces the fault plan (`{}` clears it). Throws on an invalid plan. */
   setFaults(faults: FaultPlan): void;
@@ -34,6 +36,12 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the AlarmBox emulator (OAuth endpoints and the credit-check API) on 127.0.0.1.
+ *
+ * @param options - Port, client credentials, token lifetimes, faults; `port: 0` picks a free port.
+ * @returns The running emulator; stop it with `close()`.
+ */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const resolved = resolveEmulatorOptions(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`[alarmbox emulator] ${line}\n`));

@@ -17,6 +17,7 @@ export interface EmulatorClient {
   readonly clientSecret: string;
 }
 
+/** Options of `startEmulator`; every one has a default (`EMULATOR_DEFAULTS`). */
 export interface EmulatorOptions {
   /** Interface to bind. Default `127.0.0.1` (loopback only). */
   readonly host?: string;
@@ -44,6 +45,7 @@ export interface EmulatorOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The emulator's options with every default applied. */
 export interface ResolvedEmulatorOptions {
   readonly host: string;
   readonly port: number;
@@ -59,8 +61,10 @@ export interface ResolvedEmulatorOptions {
   readonly quiet: boolean;
 }
 
+/** The out-of-band redirect URI: AlarmBox shows the authorization code on a page instead of redirecting. */
 export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob';
 
+/** The emulator's settings when none are given. */
 export const EMULATOR_DEFAULTS = {
   host: '127.0.0.1',
   port: 4010,

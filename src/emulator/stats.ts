@@ -2,8 +2,10 @@
 // (e.g. a refresh whose answer was dropped still counts as `refresh_token.ok`).
 import { FAULT_ENDPOINTS, type FaultEndpoint } from './faults.ts';
 
+/** The grant types that the token endpoint counts separately. */
 export type TokenGrantKey = 'authorization_code' | 'refresh_token' | 'other';
 
+/** Counters of a running emulator. */
 export interface EmulatorStats {
   /** `POST /oauth/token` requests that reached the grant logic: grant → outcome (`ok` or the OAuth error code) → count. */
   readonly tokenRequests: Readonly<Record<TokenGrantKey, Readonly<Record<string, number>>>>;

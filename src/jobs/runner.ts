@@ -4,7 +4,7 @@
 
 import type { Alarmbox } from '../alarmbox/create.ts';
 import { redact } from '../alarmbox/redact.ts';
-import { ExitCode, exitCodeFor } from '../cli/exit-codes.ts';
+import { ExitCode, exitCodeFor } from '../exit-codes.ts';
 import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
 import { type Lease, LockManager, LockWaitTimeoutError } from '../lock/index.ts';
 import { describeDuration } from './duration.ts';

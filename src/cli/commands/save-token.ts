@@ -1,41 +1,11 @@
 import type { Command } from 'commander';
-import type { Alarmbox } from '../../alarmbox/create.ts';
-import { AlarmboxTokenError } from '../../alarmbox/errors.ts';
-import { processTokenExchanges } from '../../alarmbox/token-exchanges.ts';
-import type { AlarmboxToken } from '../../alarmbox/token-store.ts';
+import { saveTokenFromCode, validateCode } from '../../alarmbox/code-exchange.ts';
 import { loadConfig } from '../../config/index.ts';
-import { isReasonedError } from '../../failure-reason.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
 import { formatTime, say } from '../output.ts';
 import { promptHidden, readSecretFromStdin } from '../read-secret.ts';
 import { stopSafelyOnSignal } from '../stop-signal.ts';
-
-// Doorkeeper codes are 43 url-safe characters; AlarmBox's exact format is not documented, so accept any
-// visible ASCII but never anything a copy-and-paste slip would add.
-const CODE_CHARS = /^[\x21-\x7E]+$/;
-
-/** Checks `--code` without ever echoing it. */
-export function validateCode(code: string): string {
-  if (code.trim() === '') {
-    throw new UsageError(
-      '--code が空です。alarmbox authorize-url の URL をブラウザで開き、承認後に表示された認可コードを指定してください。',
-    );
-  }
-  if (code !== code.trim()) {
-    throw new UsageError(
-      '--code の前後に空白または改行が含まれています。認可コードだけを引用符なしで貼り付け直してください (例: --code=CU8wbymH…)。',
-    );
-  }
-  if (!CODE_CHARS.test(code)) {
-    throw new UsageError(
-      '--code に使えない文字 (空白・全角文字など) が含まれています。表示された認可コードをそのまま指定してください。',
-    );
-  }
-  if (code.length > 512)
-    throw new UsageError('--code が長すぎます。表示された認可コードだけを指定してください。');
-  return code;
-}
 
 export function registerSaveTokenCommand(program: Command): void {
   program
@@ -65,48 +35,8 @@ export function registerSaveTokenCommand(program: Command): void {
     });
 }
 
-/**
- * The guide's step 6: exchanges a (validated) code and stores the pair encrypted. Shared by `save-token` and
- * the web console, so that both tell a person the same thing when it fails.
- */
-export async function saveTokenFromCode(
-  { client, tokens }: Pick<Alarmbox, 'client' | 'tokens'>,
-  code: string,
-  redirectUri: string,
-): Promise<AlarmboxToken> {
-  // The code is spent once sent: shutdown waits until the pair is saved (token-exchanges.ts).
-  const end = processTokenExchanges.begin();
-  if (end === undefined) {
-    throw new AlarmboxTokenError(
-      '終了処理中のため、認可コードを送信しませんでした。もう一度実行してください。',
-      {
-        reason: 'temporary',
-      },
-    );
-  }
-  try {
-    return await exchangeAndSave({ client, tokens }, code, redirectUri);
-  } finally {
-    end();
-  }
-}
-
-async function exchangeAndSave(
-  { client, tokens }: Pick<Alarmbox, 'client' | 'tokens'>,
-  code: string,
-  redirectUri: string,
-): Promise<AlarmboxToken> {
-  const received = await client.getTokenByCode(code, redirectUri);
-  const save = async () => tokens.saveInitialToken(tokens.initialTokensFrom(received));
-  return save().catch((error: unknown) => {
-    // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
-    throw new AlarmboxTokenError(
-      `トークンを取得しましたが保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
-        '認可コードは使用済みになったため、原因を取り除いてから alarmbox authorize-url で認可コードを取り直してください。',
-      { reason: isReasonedError(error) ? error.reason : 'unexpected', cause: error },
-    );
-  });
-}
+// The console and tests import these from here too.
+export { saveTokenFromCode, validateCode };
 
 /** `--code CODE`, `--code -` (standard input) or, in a terminal, a prompt that does not echo. */
 async function codeFrom(option: string | undefined): Promise<string> {

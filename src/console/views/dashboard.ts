@@ -1,6 +1,6 @@
 // The console's home: the token's state and countdown, the actions, the refresh timeline, the settings.
 import type { RefreshHistoryEntry } from '../../alarmbox/refresh-history.ts';
-import { formatTime } from '../../cli/output.ts';
+import { formatTime } from '../../format-time.ts';
 import { TEST_CORPORATION_NUMBERS } from '../api-trial.ts';
 import type { Notice } from '../notices.ts';
 import { outcomeLabel } from '../reasons.ts';

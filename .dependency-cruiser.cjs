@@ -1,0 +1,68 @@
+// The layers of src/, checked by `npm test` (`npm run lint:deps`).
+//   library: config, crypto, db, lock, alarmbox (token manager), api and the shared top-level modules
+//   emulator: a stand-in AlarmBox server, independent of the token manager in both directions
+//   apps: doctor, jobs, console, sandbox and, on top, cli (the only folder that may import every other one)
+const LIBRARY = '^src/(config|crypto|db|lock|alarmbox|api)/|^src/(failure-reason|exit-codes|index)\\.ts$';
+const APPS = '^src/(cli|console|jobs|doctor|sandbox)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      comment: 'Modules import each other in one direction only, type imports included.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'library-not-apps',
+      comment: 'The library that apps embed never reaches up into the CLI, console, jobs or doctor.',
+      severity: 'error',
+      from: { path: LIBRARY },
+      to: { path: `${APPS}|^src/format-time\\.ts$` },
+    },
+    {
+      name: 'library-not-emulator',
+      comment: 'The token manager works against any AlarmBox; the emulator is a separate entry point.',
+      severity: 'error',
+      from: { path: LIBRARY },
+      to: { path: '^src/emulator/' },
+    },
+    {
+      name: 'emulator-standalone',
+      comment:
+        'The emulator is published on its own (`alarmbox-auth/emulator`) and imports nothing of the toolkit.',
+      severity: 'error',
+      from: { path: '^src/emulator/' },
+      to: { path: '^src/', pathNot: '^src/emulator/' },
+    },
+    {
+      name: 'apps-not-cli',
+      comment: 'The CLI sits on top: doctor, jobs, console and the sandbox never import it.',
+      severity: 'error',
+      from: { path: '^src/(console|jobs|doctor|sandbox)/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'jobs-doctor-not-console',
+      comment: 'The web console may use the doctor; the doctor and the jobs do not use the console.',
+      severity: 'error',
+      from: { path: '^src/(jobs|doctor|sandbox)/' },
+      to: { path: '^src/console/' },
+    },
+    {
+      name: 'src-not-tests',
+      comment: 'Shipped code never imports tests, benchmarks or dev-only packages.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(tests|bench)/|node_modules/(vitest|fast-check|playwright-core)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default'] },
+  },
+};

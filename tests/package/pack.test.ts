@@ -1,0 +1,198 @@
+// The package as a user gets it: `npm pack` (which builds through `prepare`), the tarball installed into a fresh
+// project on every supported Node (engines' minimum and the Node running the tests), a strict TypeScript
+// consumer typechecked and run against the emulator from `alarmbox-auth/emulator`, and the installed `alarmbox`.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeySpec } from '../../src/crypto/index.ts';
+import type { RunningEmulator } from '../../src/emulator/index.ts';
+import { obtainCode } from '../support/authorize.ts';
+import { ensureNode } from './node-install.ts';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  engines: { node: string };
+};
+const minimum = /^>=(\d+\.\d+)$/.exec(manifest.engines.node)?.[1];
+/** The Node running the tests (24) and the oldest one that `engines` admits. */
+const VERSIONS = [process.versions.node, `${minimum}.0`];
+const TSC = join(root, 'node_modules/typescript/bin/tsc');
+/** The consumer's @types/node: the very version the repository installed, so npm's cache has it. */
+const typesNodeVersion = (
+  JSON.parse(readFileSync(join(root, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }
+).version;
+
+let work: string;
+let tarball: string;
+let packedFiles: string[];
+/** The consumer compiled once: its types do not depend on the Node that runs it (the check takes ~15 s). */
+let consumerJs: string | undefined;
+
+beforeAll(async () => {
+  if (minimum === undefined)
+    throw new Error(`engines.node must read ">=MAJOR.MINOR", not ${manifest.engines.node}`);
+  work = mkdtempSync(join(tmpdir(), 'alarmbox-pack-'));
+  const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: root,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
+  if (packed === undefined) throw new Error('npm pack reported nothing');
+  tarball = join(work, packed.filename);
+  packedFiles = packed.files.map((file) => file.path);
+}, 240_000);
+
+afterAll(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('ships the compiled build, the bin and the manifest only', () => {
+    const stray = packedFiles.filter(
+      (path) =>
+        !/^(dist\/.+\.(js|d\.ts|js\.map)|bin\/(alarmbox|run)\.js|package\.json|README\.md|LICENSE)$/.test(
+          path,
+        ),
+    );
+    expect(stray).toEqual([]);
+    expect(packedFiles).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/emulator/index.d.ts',
+        'dist/cli-bundle/main.js',
+      ]),
+    );
+    // The applications reach users only through the CLI bundle; their module-by-module build stays home.
+    expect(packedFiles.filter((path) => /^dist\/(cli|console|jobs|doctor|sandbox)\//.test(path))).toEqual([]);
+  });
+
+  it('passes publint and arethetypeswrong (ESM only)', async () => {
+    const bin = join(root, 'node_modules/.bin');
+    const publint = await exec(join(bin, 'publint'), [tarball, '--strict']);
+    expect(publint.stdout).toContain('All good');
+    await exec(join(bin, 'attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii']);
+  }, 60_000);
+});
+
+describe('the public API', () => {
+  it('matches the reviewed report etc/alarmbox-auth.api.md (npm run api:report after a deliberate change)', async () => {
+    // `npm pack` above has just built dist/, whose declarations API Extractor reads.
+    await exec(join(root, 'node_modules/.bin/api-extractor'), ['run'], { cwd: root }).catch(
+      (error: { stdout?: string }) => {
+        throw new Error(
+          `the public API differs from etc/alarmbox-auth.api.md:\n${error.stdout ?? String(error)}`,
+        );
+      },
+    );
+  }, 60_000);
+
+  it('exports exactly the reviewed names at run time', async () => {
+    const report = readFileSync(join(root, 'etc/alarmbox-auth.api.md'), 'utf8');
+    const runtime = Object.keys(await import(pathToFileURL(join(root, 'dist/index.js')).href)).sort();
+    // Every run-time export is a class, function or constant of the report, and nothing internal slipped in.
+    for (const name of runtime)
+      expect(report).toMatch(new RegExp(`export (declare )?(class|function|const) ${name}\\b`));
+    expect(runtime).toContain('createAlarmbox');
+    for (const internal of [
+      'AlarmboxTokenStore',
+      'LockManager',
+      'RefreshHistory',
+      'migrateToLatest',
+      'runDoctor',
+      'runJob',
+    ])
+      expect(runtime).not.toContain(internal);
+  });
+});
+
+describe.each(VERSIONS)('installed on Node %s', (version) => {
+  let app: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    const nodeBin = version === process.versions.node ? dirname(process.execPath) : await ensureNode(version);
+    app = join(work, `app-${version}`);
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), '{"name":"app","private":true,"type":"module"}\n');
+    env = {
+      PATH: `${nodeBin}${delimiter}${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? app,
+      TZ: 'Asia/Tokyo',
+    };
+    // npm runs on this Node (its shebang finds the first node on PATH), so engines and install scripts see it.
+    // Everything but the tarball comes from npm's cache when it can.
+    await exec(
+      'npm',
+      [
+        'install',
+        tarball,
+        `@types/node@${typesNodeVersion}`,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+      ],
+      { cwd: app, env },
+    );
+    const { stdout } = await exec('node', ['--version'], { env });
+    expect(stdout.trim()).toBe(`v${version}`);
+  }, 240_000);
+
+  it('typechecks a strict nodenext consumer (skipLibCheck false) that saves, reads and force-refreshes a token', async () => {
+    if (consumerJs === undefined) {
+      cpSync(fileURLToPath(new URL('./consumer/', import.meta.url)), app, { recursive: true });
+      await exec(process.execPath, [TSC, '-p', join(app, 'tsconfig.json')]).catch(
+        (error: { stdout?: string }) => {
+          throw new Error(`the consumer does not typecheck:\n${error.stdout ?? String(error)}`);
+        },
+      );
+      consumerJs = join(app, 'out/consumer.js');
+    }
+    // In the app's own directory, so that `alarmbox-auth` resolves to this app's installation.
+    cpSync(consumerJs, join(app, 'consumer.js'));
+    const { stdout } = await exec('node', [join(app, 'consumer.js')], { cwd: app, env });
+    expect(JSON.parse(stdout)).toEqual({ saved: true, read: true, refreshed: true, node: version });
+  }, 60_000);
+
+  it('runs the installed alarmbox bin: --version, migrate, save-token, status, demo', async () => {
+    const alarmbox = join(app, 'node_modules/.bin/alarmbox');
+    expect((await exec(alarmbox, ['--version'], { env })).stdout.trim()).toBe(manifest.version);
+
+    const installed = pathToFileURL(join(app, 'node_modules/alarmbox-auth/dist/emulator/index.js')).href;
+    const { startEmulator } = (await import(installed)) as {
+      startEmulator(options: object): Promise<RunningEmulator>;
+    };
+    const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
+    try {
+      const cliEnv = {
+        ...env,
+        DATABASE_URL: `sqlite:${join(app, 'cli.db')}`,
+        ALARMBOX_ENV: 'dev',
+        ALARMBOX_ENCRYPTION_KEYS: generateKeySpec('k1'),
+        ALARMBOX_BASE_URL: emulator.url,
+        ALARMBOX_CLIENT_ID: emulator.options.clientId,
+        ALARMBOX_CLIENT_SECRET: emulator.options.clientSecret,
+      };
+      await exec(alarmbox, ['migrate'], { env: cliEnv, cwd: app });
+      const code = await obtainCode(emulator);
+      const saved = await exec(alarmbox, ['save-token', `--code=${code}`], { env: cliEnv, cwd: app });
+      expect(saved.stdout).toContain('トークンを保存しました');
+      const status = await exec(alarmbox, ['status', '--json'], { env: cliEnv, cwd: app });
+      expect(JSON.parse(status.stdout)).toMatchObject({ registered: true });
+    } finally {
+      await emulator.close();
+    }
+    const demo = await exec(alarmbox, ['demo'], { env, cwd: app });
+    expect(demo.stdout).toContain('すべての確認に成功しました');
+  }, 90_000);
+});
