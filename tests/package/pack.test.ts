@@ -59,7 +59,7 @@ describe('the packed tarball', () => {
   it('ships the compiled build, the bin and the manifest only', () => {
     const stray = packedFiles.filter(
       (path) =>
-        !/^(dist\/.+\.(js|d\.ts|js\.map)|bin\/(alarmbox|run)\.js|package\.json|README\.md|LICENSE)$/.test(
+        !/^(dist\/.+\.(js|d\.ts|js\.map)|bin\/(alarmbox|run)\.js|docs\/[a-z-]+\.md|package\.json|README\.md|LICENSE)$/.test(
           path,
         ),
     );
