@@ -54,7 +54,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     lock: new LockManager(database, {
       name: TokenService.LOCK_NAME,
       leaseMs: 3 * config.httpTimeoutMs,
-      pollMs: 50,
+      purpose: 'トークンを更新中',
     }),
     lockWaitMs: config.lockWaitMs,
     fallbackExpiresIn: config.fallbackExpiresIn,

@@ -202,3 +202,23 @@ function missingWhat(error: unknown, code: string): string {
   }
   return `必要なテーブルまたは列がありません, ${code}`;
 }
+
+/**
+ * A unique or primary key already held the value an INSERT gave it: MariaDB's ER_DUP_ENTRY, PostgreSQL's
+ * unique_violation (23505), SQLite's SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE. Nothing else: another kind of
+ * constraint failure is a different problem, never to be taken for "someone inserted it first".
+ */
+export function isDuplicateKey(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
+}
+
+/** The driver's error code, for a message that must not repeat the driver's text. */
+export function driverCodeOf(error: unknown): string | undefined {
+  return codeOf(error);
+}
