@@ -56,10 +56,10 @@ export function jobLockName(job: Pick<Job, 'name'>): string {
 const MAX_RETRY_DELAY_MS = 60_000;
 /**
  * How long a job's lease lasts unless renewed: how long a holder that vanished on another machine keeps the
- * next execution waiting. Shorter than the default lock wait (ALARMBOX_LOCK_WAIT_MS, 35 s at least), so one
+ * next execution waiting. Shorter than the shortest default lock wait (ALARMBOX_LOCK_WAIT_MS, 30 s), so one
  * wait outlasts it.
  */
-export const JOB_LEASE_MS = 30_000;
+export const JOB_LEASE_MS = 24_000;
 /** A live execution renews its lease this often, well within its length. */
 const JOB_LEASE_RENEW_MS = JOB_LEASE_MS / 3;
 

@@ -8,7 +8,7 @@ import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE, migrateToLatest } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { jobLockName } from '../../src/jobs/runner.ts';
+import { JOB_LEASE_MS, jobLockName } from '../../src/jobs/runner.ts';
 import { LockManager } from '../../src/lock/index.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
@@ -39,7 +39,7 @@ describeEachDatabase(
 
     beforeAll(async () => {
       emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
-      // A refresh lease of 3 × 20 s and a lock wait of 25 s: what a rerun must not wait for.
+      // A refresh lease of 3 × 20 s and a lock wait of 30 s: what a rerun must not wait for.
       env = emulatorEnv(emulator, fixture.url, keys, { ALARMBOX_HTTP_TIMEOUT_MS: '20000' });
       alarmbox = alarmboxFor(emulator, fixture.url, keys);
       await migrateToLatest(alarmbox.database);
@@ -77,7 +77,7 @@ describeEachDatabase(
       const rerun = await job();
       expect(rerun.code, rerun.stderr).toBe(0);
       expect(rerun.end).toMatchObject({ outcome: 'ok', code: 'refreshed', exitCode: 0, attempts: 1 });
-      // Not the job lease's 30 s, nor the refresh lease's 60 s, nor the 25 s lock wait: at once.
+      // Not the job lease's 24 s, nor the refresh lease's 60 s, nor the 30 s lock wait: at once.
       expect(rerun.end.durationMs as number).toBeLessThan(5_000);
       expect(refreshes()).toBe(1);
       const stored = await alarmbox.store.getInstance();
@@ -92,10 +92,10 @@ describeEachDatabase(
         const machine = /:([0-9a-f]{8})\.[0-9a-f]{12}$/.exec(ours)?.[1];
         return `other-host:4242:${machine === 'ffffffff' ? 'eeeeeeee' : 'ffffffff'}.00000000000${lastDigit}`;
       };
-      // A holder there that stopped renewing 30 s ago would look like this one for its last 30 s.
+      // What a holder there leaves when it stops renewing: a whole lease still to run.
       const long = await new LockManager(alarmbox.database, {
         name: JOB_LOCK,
-        leaseMs: 30_000,
+        leaseMs: JOB_LEASE_MS,
         ownerId: elsewhere('1'),
       }).acquire({ waitMs: 0 });
       const blocked = await job({ ALARMBOX_LOCK_WAIT_MS: '1500' }, ['--retries=0']);
@@ -118,6 +118,30 @@ describeEachDatabase(
       expect(after.end).toMatchObject({ outcome: 'ok', code: 'refreshed' });
       expect(performance.now() - taken).toBeGreaterThanOrEqual(4_900);
       expect(refreshes()).toBe(1);
+    });
+
+    it('a live run renews its job lease, so a long run is never taken for a vanished one', async () => {
+      // AlarmBox answers after more than a third of the lease: the run must renew meanwhile.
+      emulator.setFaults({ token: { delayMs: JOB_LEASE_MS / 3 + 2_000, times: 1 } });
+      const run = new CliProcess(['refresh-token', '--log-format=json'], env);
+      running.push(run);
+      const jobLease = async () =>
+        alarmbox.database.db
+          .selectFrom(LOCKS_TABLE)
+          .select(['owner', 'acquired_at_ms', 'expires_at_ms'])
+          .where('name', '=', JOB_LOCK)
+          .executeTakeFirst();
+      for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_500; i++) await sleep(10);
+      const first = await jobLease();
+      expect(first?.owner).toContain(`:${run.child.pid}:`);
+      await sleep(JOB_LEASE_MS / 3 + 1_000);
+      const later = await jobLease();
+      expect(later?.owner).toBe(first?.owner);
+      expect(later?.acquired_at_ms).toBe(first?.acquired_at_ms);
+      expect(Number(later?.expires_at_ms)).toBeGreaterThan(Number(first?.expires_at_ms));
+      const result = await run.exited(30_000);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await leases()).toEqual([]);
     });
   },
   { concurrentKinds: true },
