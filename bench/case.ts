@@ -9,6 +9,8 @@ export interface BenchResult {
   /** The ratio this case must stay under, if the issue that asked for it set one. */
   readonly limit?: number;
   readonly note?: string;
+  /** What the case found wrong besides the ratio (a count that must be exact): each fails the run. */
+  readonly problems?: readonly string[];
 }
 
 export interface BenchCase {

@@ -18,7 +18,6 @@ export {
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
 export { type Alarmbox, createAlarmbox, type ExchangeCodeOptions } from './alarmbox/public.ts';
-export type { TokenWarning, TokenWarningCode } from './alarmbox/token-response.ts';
 export {
   type InitialTokens,
   type RefreshOptions,
@@ -28,7 +27,7 @@ export {
   type ValidAccessToken,
 } from './alarmbox/token-service.ts';
 export type { AlarmboxToken, RefreshOutcome } from './alarmbox/token-store.ts';
-export type { ReceivedTokens, TokenResponse } from './alarmbox/types.ts';
+export type { ReceivedTokens, TokenResponse, TokenWarning, TokenWarningCode } from './alarmbox/types.ts';
 export {
   type AccessTokenSource,
   type AccessTokens,

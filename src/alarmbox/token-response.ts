@@ -2,22 +2,9 @@
 // answered 200, the old refresh token may already be revoked, so a usable new refresh token must be kept even
 // when another field is odd. Each oddity becomes a warning (history, status, doctor, logs) instead of an error.
 import { redact } from './redact.ts';
-import type { TokenResponse } from './types.ts';
+import type { TokenResponse, TokenWarning, TokenWarningCode } from './types.ts';
 
-export type TokenWarningCode =
-  | 'token_type_missing'
-  | 'token_type_not_bearer'
-  | 'expires_in_missing'
-  | 'expires_in_invalid'
-  | 'access_token_unusable'
-  | 'refresh_token_missing'
-  | 'refresh_token_unusable';
-
-/** Something odd in a token response that was stored anyway. The message never holds a token. */
-export interface TokenWarning {
-  readonly code: TokenWarningCode;
-  readonly message: string;
-}
+export type { TokenWarning, TokenWarningCode } from './types.ts';
 
 /**
  * The longest lifetime believed: beyond it an `expires_in` is taken for a server fault and the fallback lifetime

@@ -1,8 +1,7 @@
 // The guide's TokenService (lib/alarmbox/token_service.py), following DESIGN.md "The refresh, precisely".
 import { EnvelopeTooLongError } from '../crypto/index.ts';
 import { type FailureReason, isReasonedError } from '../failure-reason.ts';
-import { Backoff } from '../lock/backoff.ts';
-import { type HolderWatch, type Lease, type LockManager, LockWaitTimeoutError } from '../lock/index.ts';
+import type { Lease, LockManager } from '../lock/index.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
@@ -12,19 +11,11 @@ import { type TokenWarning, warningText } from './token-response.ts';
 import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store.ts';
 import type { ReceivedTokens } from './types.ts';
 
-/**
- * How often a process waiting for the refresh lease looks at row 1 for a peer's new pair (and tries the lease
- * again) when no commit can wake it: often at first (a refresh usually takes milliseconds), then less, so a
- * slow AlarmBox is not answered by a stampede of reads.
- */
-const PEER_WATCH_FIRST_MS = 5;
-const PEER_WATCH_MAX_MS = 50;
-
 export interface TokenServiceOptions {
   readonly store: AlarmboxTokenStore;
   /** Created on first use: reading a valid token must not require the client secret to be configured. */
   readonly client: () => AlarmboxClient;
-  /** The lease `alarmbox-token-refresh`. */
+  /** The lease {@link TokenService.LOCK_NAME}. */
   readonly lock: LockManager;
   /** How long to wait for a peer's refresh before giving up with a temporary error. */
   readonly lockWaitMs: number;
@@ -281,40 +272,26 @@ export class TokenService {
   }
 
   /**
-   * Takes the lease, or learns that a peer has stored the pair we were about to fetch, whichever comes first.
-   * One loop does both and looks at row 1 before each new try for the lease: a waiter woken by the peer's save
-   * finds the pair there and ends at once, instead of every waiting process taking the lease in turn, after
-   * the peer released it, only to find the work done.
+   * Takes the lease, or learns that a peer has stored the pair we were about to fetch, whichever comes first:
+   * between its tries for the lease, the lock's wait loop looks at row 1, so a waiter finds the peer's pair
+   * and ends, instead of every waiting process taking the lease in turn, after the peer released it, only to
+   * find the work done.
    */
   async #leaseOrPeer(
     answered: (current: AlarmboxToken) => boolean,
   ): Promise<{ lease: Lease } | { peer: AlarmboxToken }> {
     const { lock, store, lockWaitMs } = this.#o;
-    // Our own wait budget is measured on the local monotonic clock, as LockManager.acquire does.
-    const deadline = performance.now() + lockWaitMs;
-    const backoff = new Backoff(PEER_WATCH_FIRST_MS, PEER_WATCH_MAX_MS);
-    let holder: HolderWatch | undefined;
     try {
-      for (;;) {
-        const lease = await lock.tryAcquire().catch((error: unknown) => {
-          throw AlarmboxTokenExpiredError.fromRefreshFailure(error);
-        });
-        if (lease !== undefined) return { lease };
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) {
-          throw AlarmboxTokenExpiredError.fromRefreshFailure(new LockWaitTimeoutError(lock.name, lockWaitMs));
-        }
-        // The holder's save or release wakes us (SQLite: its announcement; MariaDB / PostgreSQL: its wake
-        // lock), and the poll is only a safety net: polling often would take CPU from the very process doing
-        // the refresh. Where nothing can wake us, the poll is all we have: often at first (a refresh usually
-        // takes milliseconds), then less.
-        holder ??= lock.watchHolder();
-        await holder.wait(backoff.next(), remaining);
-        const current = await store.getInstance().catch(() => undefined);
-        if (current?.isRegistered === true && answered(current)) return { peer: current };
-      }
-    } finally {
-      holder?.close();
+      const waited = await lock.acquireUnless(
+        async () => {
+          const current = await store.getInstance();
+          return current.isRegistered && answered(current) ? current : undefined;
+        },
+        { waitMs: lockWaitMs },
+      );
+      return 'lease' in waited ? waited : { peer: waited.settled };
+    } catch (error) {
+      throw AlarmboxTokenExpiredError.fromRefreshFailure(error);
     }
   }
 

@@ -1,10 +1,11 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
-import { announceCommit } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
+import { errorCode } from '../db/dialects/adapter.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
-import type { FailureReason } from '../failure-reason.ts';
+import { describeTarget } from '../db/url.ts';
+import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
 import { redact, scrub } from './redact.ts';
 
 export const TOKEN_TABLE = 'hansha_alarmbox_tokens';
@@ -143,32 +144,56 @@ export class AlarmboxTokenStore {
   /**
    * Stores a pair unconditionally (a new authorization supersedes whatever was there) and returns the
    * new snapshot.
+   * @throws TokenSaveError when the row could not be written (never a silent success), or the database's
+   *   typed errors (unreachable, migrations pending)
    */
   async saveInitial(pair: TokenPair, now: Date = new Date()): Promise<AlarmboxToken> {
     const values = this.#pairValues(pair, now);
-    await this.#run(async () => {
-      const updated = await this.#handle.db
-        .updateTable(TOKEN_TABLE)
-        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
-        .where('id', '=', ROW_ID)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) > 0) return;
-      try {
-        await this.#handle.db
-          .insertInto(TOKEN_TABLE)
-          .values({ id: ROW_ID, ...values, version: 1 })
-          .execute();
-      } catch {
-        // Another process inserted row 1 between our UPDATE and INSERT: update it instead.
-        await this.#handle.db
+    const update = async () => {
+      const updated = await this.#run(() =>
+        this.#handle.db
           .updateTable(TOKEN_TABLE)
           .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
           .where('id', '=', ROW_ID)
-          .execute();
-      }
-    });
-    announceCommit(this.#handle.target);
-    return this.getInstance();
+          .executeTakeFirst(),
+      );
+      return Number(updated.numUpdatedRows) > 0;
+    };
+    if (await update()) return this.getInstance();
+    try {
+      await this.#handle.db
+        .insertInto(TOKEN_TABLE)
+        .values({ id: ROW_ID, ...values, version: 1 })
+        .execute();
+      return this.getInstance();
+    } catch (error) {
+      // Only "another process inserted row 1 between our UPDATE and INSERT" is answered by updating it.
+      if (!this.#handle.adapter.isDuplicateKey(error)) throw this.#saveFailure(error);
+    }
+    if (await update()) return this.getInstance();
+    throw new TokenSaveError(
+      `トークンを保存できませんでした: ${this.#where()} の行 ${ROW_ID} は別のプロセスが作成した直後に消え、書き込み先がありませんでした。` +
+        'トークン表を同時に削除する処理 (手作業の DELETE など) がないか確認してください。',
+      'ROW_VANISHED',
+    );
+  }
+
+  /** An INSERT of row 1 that failed for another reason than a duplicate key: the database's typed error, or ours. */
+  #saveFailure(error: unknown): Error {
+    const mapped = toDatabaseError(error, this.#handle.target);
+    if (isReasonedError(mapped)) return mapped;
+    const code = errorCode(error) ?? (error instanceof Error ? error.name : typeof error);
+    // The driver's message is not repeated: it may quote the values it refused.
+    return new TokenSaveError(
+      `トークンを保存できませんでした: ${this.#where()} への行 ${ROW_ID} の追加をデータベースが拒否しました (${code})。` +
+        'テーブルの定義 (alarmbox migrate 以外で変更した列・制約・トリガー) とデータベースのログを確認してください。',
+      code,
+      { cause: error },
+    );
+  }
+
+  #where(): string {
+    return `${describeTarget(this.#handle.target)} のテーブル ${TOKEN_TABLE}`;
   }
 
   /**
@@ -185,9 +210,7 @@ export class AlarmboxTokenStore {
         .where('version', '=', expectedVersion)
         .executeTakeFirst(),
     );
-    if (Number(result.numUpdatedRows) !== 1) return false;
-    announceCommit(this.#handle.target);
-    return true;
+    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Records a failed attempt (no secrets: the message is redacted) without touching the pair or its version. */
@@ -240,5 +263,19 @@ export class AlarmboxTokenStore {
     } catch (error) {
       throw toDatabaseError(error, this.#handle.target);
     }
+  }
+}
+
+/**
+ * Row 1 could not be written, for a reason that retrying the same call does not fix by itself (a constraint
+ * or trigger of the table refused it, the row vanished under us). `code`: the driver's error code, or ours.
+ */
+export class TokenSaveError extends Error implements ReasonedError {
+  override readonly name = 'TokenSaveError';
+  readonly reason: FailureReason = 'unexpected';
+  readonly code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
   }
 }

@@ -1,5 +1,3 @@
-import type { TokenWarning } from './token-response.ts';
-
 // Wire types of the token endpoint (the guide's lib/alarmbox/types.py), named as on the wire.
 
 /** 初回認証リクエスト (認可コード → トークン取得), RFC 6749 §4.1.3 */
@@ -46,4 +44,19 @@ export interface ReceivedTokens {
   readonly requestedAt: Date;
   /** What was odd in the response and how it was made up for (token-response.ts); kept anyway. */
   readonly warnings?: readonly TokenWarning[] | undefined;
+}
+
+export type TokenWarningCode =
+  | 'token_type_missing'
+  | 'token_type_not_bearer'
+  | 'expires_in_missing'
+  | 'expires_in_invalid'
+  | 'access_token_unusable'
+  | 'refresh_token_missing'
+  | 'refresh_token_unusable';
+
+/** Something odd in a token response that was stored anyway. The message never holds a token. */
+export interface TokenWarning {
+  readonly code: TokenWarningCode;
+  readonly message: string;
 }

@@ -1,12 +1,16 @@
 // Bounded retries for idempotent reads. RFC 9110 §9.2.2: GET is idempotent, so repeating it after 429 or
 // 5xx cannot change anything at AlarmBox. POST is not (a credit check is a purchase): never retried here,
 // whatever went wrong, so none of this applies to it.
+import { backoffDelayMs } from '../backoff.ts';
 
 /** How often and after how long the API client retries a call that failed temporarily. */
 export interface RetryPolicy {
   /** Requests in total, the first included. 1 disables retries. */
   readonly maxAttempts: number;
-  /** The backoff before retry n (1-based) is drawn from [0, min(maxDelayMs, baseDelayMs × 2^(n−1))). */
+  /**
+   * The backoff before retry n (1-based) is drawn from [c/2, c), c = min(maxDelayMs, baseDelayMs × 2^(n−1))
+   * (src/backoff.ts).
+   */
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   /** A `Retry-After` longer than this is not waited for: the call fails at once and reports it. */
@@ -27,15 +31,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 /** RFC 6585 §4 (429 Too Many Requests) and the 5xx class (RFC 9110 §15.6): worth trying again later. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
-}
-
-/**
- * "Full jitter" exponential backoff: a random delay up to a doubling ceiling, so that many clients failing
- * together do not come back together.
- */
-export function backoffDelayMs(retry: number, policy: RetryPolicy): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(policy.random() * ceiling);
 }
 
 /**
@@ -70,7 +65,8 @@ export function decideRetry(
   if (retryAfterMs !== undefined && retryAfterMs > policy.retryAfterCapMs) {
     return { retry: false, why: 'retry_after_too_long' };
   }
-  return { retry: true, delayMs: Math.max(retryAfterMs ?? 0, backoffDelayMs(attempt, policy)) };
+  const backoff = { firstMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, random: policy.random };
+  return { retry: true, delayMs: Math.max(retryAfterMs ?? 0, backoffDelayMs(attempt, backoff)) };
 }
 
 /** Fills a partial policy with the defaults and rejects values that would retry forever or never wait. */

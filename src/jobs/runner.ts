@@ -1,9 +1,15 @@
 // Runs one execution of a job: overlap guard (a lease `job:<name>` in the same SQL database, so two
 // executions never overlap on any host), per-tick idempotency, bounded retries of temporary failures with
 // backoff inside a time budget, structured log lines, and the DESIGN.md exit code.
+//
+// An execution that finds the job's lease held waits for it: a dead process of this machine's lease is taken
+// over at once, any other holder's is waited out (released, or expired because its holder stopped renewing
+// it). One that cannot get the lease in time fails with `lock_timeout` (exit 5, run again later): it never
+// reports success for work it has not seen done.
 
 import type { Alarmbox } from '../alarmbox/create.ts';
 import { redact } from '../alarmbox/redact.ts';
+import { backoffDelayMs } from '../backoff.ts';
 import { ExitCode, exitCodeFor } from '../exit-codes.ts';
 import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
 import { type Lease, LockManager, LockWaitTimeoutError } from '../lock/index.ts';
@@ -16,7 +22,7 @@ export interface RunJobOptions {
   readonly logger: JobLogger;
   /** Extra attempts after the first for temporary failures (network, 5xx, timeouts, lock waits). */
   readonly retries: number;
-  /** The first pause before a retry; each next one doubles (capped at 60 s), with jitter. */
+  /** The first pause's ceiling before a retry; each next one doubles (capped at 60 s), jittered (src/backoff.ts). */
   readonly retryDelayMs: number;
   /** No retry starts once this much time has passed since the run began. */
   readonly budgetMs: number;
@@ -48,6 +54,14 @@ export function jobLockName(job: Pick<Job, 'name'>): string {
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
+/**
+ * How long a job's lease lasts unless renewed: how long a holder that vanished on another machine keeps the
+ * next execution waiting. Shorter than the shortest default lock wait (ALARMBOX_LOCK_WAIT_MS, 30 s), so one
+ * wait outlasts it.
+ */
+export const JOB_LEASE_MS = 24_000;
+/** A live execution renews its lease this often, well within its length. */
+const JOB_LEASE_RENEW_MS = JOB_LEASE_MS / 3;
 
 /** What a person (or an alert) should do about a failure reason. */
 export function actionFor(reason: FailureReason): string {
@@ -87,10 +101,10 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
     scheduledAt: options.scheduledAt,
   };
   const { config } = alarmbox;
-  // A live execution never loses its lease: the budget, plus one last attempt started just before it ends.
   const lock = new LockManager(alarmbox.database, {
     name: jobLockName(job),
-    leaseMs: Math.max(1, options.budgetMs) + config.lockWaitMs + config.httpTimeoutMs,
+    leaseMs: JOB_LEASE_MS,
+    purpose: `ジョブ ${job.name} を実行中`,
   });
   logger.log('INFO', `ジョブ ${job.name} を開始します`, { ...base, event: 'start' });
 
@@ -124,24 +138,14 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
     });
 
   let lease: Lease | undefined;
+  let renewal: NodeJS.Timeout | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       try {
         if (lease === undefined) {
-          const taken = await takeLease(lock);
-          if ('holder' in taken) {
-            return finish({
-              job: job.name,
-              outcome: 'skipped',
-              code: 'overlap',
-              exitCode: ExitCode.ok,
-              attempts: attempt,
-              durationMs: elapsed(),
-              message: `ほかの実行 (${taken.holder}) がジョブ ${job.name} を実行中のため、今回は何もしませんでした。`,
-            });
-          }
-          lease = taken.lease;
+          lease = await takeLease(lock, job, config.lockWaitMs, signal);
           options.onLease?.(lease);
+          renewal = keepRenewed(lease);
         }
         const result = (await job.alreadyDone?.(context)) ?? (await job.run(context));
         return finish({
@@ -157,7 +161,10 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
       } catch (caught) {
         const error = asReasoned(caught);
         const retryable = error.reason === 'temporary' || error.reason === 'lock_timeout';
-        const delayMs = retryDelay(options.retryDelayMs, attempt);
+        const delayMs = backoffDelayMs(attempt, {
+          firstMs: options.retryDelayMs,
+          maxMs: MAX_RETRY_DELAY_MS,
+        });
         if (!retryable || attempt > options.retries) return failed(error, attempt);
         if (signal.aborted) return failed(interrupted(error), attempt);
         if (elapsed() + delayMs >= options.budgetMs) {
@@ -185,26 +192,56 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
       }
     }
   } finally {
+    clearInterval(renewal);
     await lease?.release().catch(() => false);
   }
 }
 
-type Taken = { lease: Lease } | { holder: string };
-
-async function takeLease(lock: LockManager): Promise<Taken> {
+/**
+ * The job's lease, waiting up to `waitMs` for another execution to finish.
+ * @throws JobError: `lock_timeout` naming the holder when it is still held, `temporary` when stopped meanwhile
+ */
+async function takeLease(lock: LockManager, job: Job, waitMs: number, signal: AbortSignal): Promise<Lease> {
   try {
-    return { lease: await lock.acquire({ waitMs: 0 }) };
+    return await lock.acquire({ waitMs, signal });
   } catch (error) {
+    if (signal.aborted) {
+      throw new JobError(
+        'temporary',
+        '停止の要求 (SIGTERM など) を受けたため、ほかの実行が終わるのを待たずに終了しました。次回の実行で回復します。',
+        { cause: error },
+      );
+    }
     if (!(error instanceof LockWaitTimeoutError)) throw error;
     const holder = await lock.holder().catch(() => undefined);
-    return { holder: holder?.owner ?? '不明' };
+    throw new JobError(
+      'lock_timeout',
+      `ほかの実行 (${holder?.owner ?? '不明'}) がジョブ ${job.name} を実行中のため、${describeDuration(waitMs)}待っても始められませんでした。` +
+        '今回は何もしていません。しばらくしてから再実行してください。',
+      { cause: error },
+    );
   }
 }
 
-/** retryDelayMs × 2^(attempt−1), capped, then between 75 % and 100 % of that (so peers spread out). */
-function retryDelay(firstMs: number, attempt: number): number {
-  const step = Math.min(MAX_RETRY_DELAY_MS, firstMs * 2 ** (attempt - 1));
-  return Math.max(0, Math.round(step * (0.75 + Math.random() * 0.25)));
+/**
+ * Renews `lease` in the background until cleared, so that it outlives any run while this process is alive,
+ * and expires soon after the process dies. A failed renewal is tried again next time; unref: it never keeps
+ * the process alive.
+ */
+function keepRenewed(lease: Lease): NodeJS.Timeout {
+  let renewing = false;
+  const timer = setInterval(() => {
+    if (renewing) return;
+    renewing = true;
+    lease
+      .renew()
+      .catch(() => false)
+      .finally(() => {
+        renewing = false;
+      });
+  }, JOB_LEASE_RENEW_MS);
+  timer.unref();
+  return timer;
 }
 
 /** Resolves true after `ms`, false at once when `signal` aborts. */

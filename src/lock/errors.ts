@@ -1,5 +1,4 @@
 import type { FailureReason, ReasonedError } from '../failure-reason.ts';
-import { LOCK_NAME_TOKEN_REFRESH } from './names.ts';
 
 /**
  * Another process held the lock for longer than we were willing to wait. Retrying later helps; nothing
@@ -10,12 +9,11 @@ export class LockWaitTimeoutError extends Error implements ReasonedError {
   readonly reason: FailureReason = 'lock_timeout';
   readonly lockName: string;
   readonly waitMs: number;
-  constructor(lockName: string, waitMs: number) {
+  /** `purpose`: what the holder does (`トークンを更新中`), when the lock's owner said. */
+  constructor(lockName: string, waitMs: number, purpose?: string) {
     const seconds = formatSeconds(waitMs);
     const who =
-      lockName === LOCK_NAME_TOKEN_REFRESH
-        ? '他のプロセスがトークンを更新中のため'
-        : '他のプロセスがロックを保持しているため';
+      purpose === undefined ? '他のプロセスがロックを保持しているため' : `他のプロセスが${purpose}のため`;
     super(
       `${who}、ロック "${lockName}" を ${seconds} 秒待っても取得できませんでした。しばらくしてから再実行してください。`,
     );

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import { announceCommit } from '../db/commit-watch.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
 
@@ -18,13 +17,15 @@ export interface LeaseRow {
 
 /**
  * One attempt: insert the row if there is none, or take it over when the current lease has expired by the
- * database's clock. Returns the lease now held, or undefined when another owner holds a live one.
+ * database's clock or `isDeadOwner` says its holder is gone. Returns the lease now held, or undefined when
+ * another owner holds a live one.
  */
 export async function tryTakeLease(
   handle: DatabaseHandle,
   name: string,
   owner: string,
   leaseMs: number,
+  isDeadOwner: (owner: string) => boolean,
 ): Promise<LeaseRow | undefined> {
   // One statement reads the database's clock and the current lease: one round trip for every waiter's look,
   // however many are looking. That one clock reading serves the comparison and the new row, so the lease we
@@ -37,20 +38,40 @@ export async function tryTakeLease(
   // Look before writing: while a live lease is held, waiters only read. On SQLite every write takes the
   // one database-wide write lock, and a crowd of waiters writing to learn "still held" would queue behind
   // each other in SQLite's busy handler, slowing the holder's own save too.
-  if (current !== undefined && current.expiresAtMs >= now) return undefined;
+  if (current !== undefined && current.expiresAtMs >= now && !isDeadOwner(current.owner)) return undefined;
   if (current === undefined) {
     // Lost the race to insert: someone took it a moment ago, and it is live.
     return (await handle.adapter.insertLeaseIfAbsent(handle.db, { name, ...values })) ? lease : undefined;
   }
 
-  // A single UPDATE … WHERE expired: the database's row lock lets exactly one of several racing takers win.
+  // A single UPDATE of exactly the lease we looked at (expired, or its holder dead): the database's row lock
+  // lets one of several racing takers win, and a lease renewed or taken meanwhile is left alone.
   const taken = await handle.db
     .updateTable(LOCKS_TABLE)
     .set(values)
     .where('name', '=', name)
-    .where('expires_at_ms', '<', now)
+    .where('owner', '=', current.owner)
+    .where('acquired_at_ms', '=', current.acquiredAtMs)
+    .where('expires_at_ms', '=', current.expiresAtMs)
     .executeTakeFirst();
   return taken.numUpdatedRows > 0n ? lease : undefined;
+}
+
+/**
+ * Pushes a live lease's expiry to `leaseMs` from now (database clock). False when it is no longer ours
+ * (expired, taken over): a lease is never brought back to life.
+ */
+export async function renewLease(handle: DatabaseHandle, lease: LeaseRow, leaseMs: number): Promise<boolean> {
+  const now = handle.adapter.nowMs();
+  const renewed = await handle.db
+    .updateTable(LOCKS_TABLE)
+    .set({ expires_at_ms: sql<number>`${now} + ${leaseMs}` })
+    .where('name', '=', lease.name)
+    .where('owner', '=', lease.owner)
+    .where('acquired_at_ms', '=', lease.acquiredAtMs)
+    .where('expires_at_ms', '>=', now)
+    .executeTakeFirst();
+  return renewed.numUpdatedRows > 0n;
 }
 
 /**
@@ -65,10 +86,7 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
     .where('acquired_at_ms', '=', lease.acquiredAtMs)
     .where('expires_at_ms', '>=', handle.adapter.nowMs())
     .executeTakeFirst();
-  if (live.numDeletedRows > 0n) {
-    announceCommit(handle.target);
-    return true;
-  }
+  if (live.numDeletedRows > 0n) return true;
   // Ours but expired and not taken over: tidy it up, and still report that we no longer held it.
   await handle.db
     .deleteFrom(LOCKS_TABLE)

@@ -1,49 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs } from '../backoff.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/driver-errors.ts';
-import { Backoff } from './backoff.ts';
 import { LockWaitTimeoutError } from './errors.ts';
-import { type HolderWatch, watchHolder } from './holder-watch.ts';
-import { isLeaseHeld, type LeaseRow, readLease, releaseLease, tryTakeLease } from './lease-sql.ts';
-import { defaultOwnerId, MAX_OWNER_LENGTH } from './owner-id.ts';
-import { canUseWakeLock, holdWakeLock, prepareWakeLock, type WakeHold } from './wake-lock.ts';
+import {
+  isLeaseHeld,
+  type LeaseRow,
+  readLease,
+  releaseLease,
+  renewLease,
+  tryTakeLease,
+} from './lease-sql.ts';
+import { defaultOwnerId, isDeadLocalOwner, MAX_OWNER_LENGTH } from './owner-id.ts';
 
 /** A held lock. Times are epoch milliseconds on the database's clock. */
 export interface Lease {
   readonly name: string;
   readonly owner: string;
   readonly acquiredAtMs: number;
+  /** When the lease expires unless renewed (as taken; {@link renew} moves it). */
   readonly expiresAtMs: number;
   /** Gives the lock back. False when it was no longer ours (expired, or taken over by another owner). */
   release(): Promise<boolean>;
   /** Whether this lease is still stored and not expired. */
   isHeld(): Promise<boolean>;
+  /** Extends the lease to a whole `leaseMs` from now. False when it was no longer ours. */
+  renew(): Promise<boolean>;
 }
 
 export interface LockManagerOptions {
-  /** The lock's name, e.g. {@link LOCK_NAME_TOKEN_REFRESH}. At most 191 characters. */
+  /** The lock's name, e.g. `TokenService.LOCK_NAME`. At most 191 characters. */
   readonly name: string;
-  /** How long a lease lasts unless released: the bound on how long a crashed holder blocks others. */
+  /** How long a lease lasts unless released or renewed: how long a holder that vanished blocks others. */
   readonly leaseMs: number;
-  /** Who holds the lease, as stored in the table. Default `host:pid:random`, unique per LockManager. */
+  /**
+   * What a holder of this lock does, in Japanese, for the message of a wait that timed out
+   * (`トークンを更新中` → 他のプロセスがトークンを更新中のため…).
+   */
+  readonly purpose?: string | undefined;
+  /** Who holds the lease, as stored in the table. Default `host:pid:machine.random`, unique per LockManager. */
   readonly ownerId?: string;
-  /** The longest pause between attempts while waiting (default 200 ms; the first pauses are ~20 ms). */
+  /** The longest pause between attempts while waiting (default 50 ms; the first pauses are a few ms). */
   readonly pollMs?: number;
 }
 
 export interface AcquireOptions {
   /** How long to keep trying before {@link LockWaitTimeoutError}. 0 = a single attempt. */
   readonly waitMs: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 const MAX_NAME_LENGTH = 191;
-const FIRST_POLL_MS = 20;
-const DEFAULT_POLL_MS = 200;
+/** The first pause's ceiling: a lease is often held for milliseconds only. */
+const FIRST_POLL_MS = 4;
+const DEFAULT_POLL_MS = 50;
 
 /**
  * The guide's `LockManager(name, parallelism=1)`: a lease row in `alarmbox_locks` of the same database, so
  * it excludes other threads, processes and hosts alike. Not re-entrant: a second acquire waits even with the
- * same owner. A crashed holder's lease simply expires after `leaseMs`.
+ * same owner. A lease whose holder is a dead process of this machine is taken over at once; any other
+ * holder's lease is waited out until it is released or expires (database clock).
  */
 export class LockManager {
   readonly name: string;
@@ -51,8 +67,7 @@ export class LockManager {
   readonly leaseMs: number;
   readonly #db: DatabaseHandle;
   readonly #pollMs: number;
-  /** The wake lock is ready (MariaDB: its row exists): prepared by this process's first lease. */
-  #wakeLockReady: Promise<void> | undefined;
+  readonly #purpose: string | undefined;
 
   constructor(db: DatabaseHandle, options: LockManagerOptions) {
     const { name, leaseMs, ownerId = defaultOwnerId(), pollMs = DEFAULT_POLL_MS } = options;
@@ -71,76 +86,66 @@ export class LockManager {
     this.ownerId = ownerId;
     this.leaseMs = leaseMs;
     this.#pollMs = pollMs;
+    this.#purpose = options.purpose;
   }
 
   /**
-   * Takes the lock, polling with a jittered back-off until `waitMs` has passed. A release by another process
-   * ends the wait at once (see {@link watchHolder}); a crashed holder's lease expiring is seen at the next poll.
+   * Takes the lock, polling with a growing, jittered pause (src/backoff.ts) until `waitMs` has passed.
    * @throws LockWaitTimeoutError ('lock_timeout'), DatabaseUnavailableError, MigrationsPendingError, or the
    *   signal's reason when aborted.
    */
   async acquire(options: AcquireOptions): Promise<Lease> {
+    // Nothing settles this wait (`never`): it ends with the lease or throws.
+    const waited = await this.acquireUnless<never>(async () => undefined, options);
+    return (waited as { lease: Lease }).lease;
+  }
+
+  /**
+   * Takes the lock, or ends the wait as soon as `settled` finds what the lease was wanted for (another
+   * process did the work meanwhile): the one wait loop of every lease. `settled` runs after each pause,
+   * before the next attempt; its failures count as "not yet" (the next attempt reports a lost database).
+   * @throws as {@link acquire}
+   */
+  async acquireUnless<T>(
+    settled: () => Promise<T | undefined>,
+    options: AcquireOptions,
+  ): Promise<{ lease: Lease } | { settled: T }> {
     const { waitMs, signal } = options;
     if (!(waitMs >= 0) || !Number.isFinite(waitMs)) {
       throw new RangeError('waitMs must be a finite number >= 0');
     }
     // Our own wait budget is measured on the local monotonic clock; only lease expiry needs the database's.
     const deadline = performance.now() + waitMs;
-    const backoff = new Backoff(Math.min(FIRST_POLL_MS, this.#pollMs), this.#pollMs);
-    let holder: HolderWatch | undefined;
-    try {
-      for (;;) {
-        signal?.throwIfAborted();
-        const lease = await this.tryAcquire();
-        if (lease !== undefined) return lease;
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs);
-        holder ??= this.watchHolder(signal);
-        await holder.wait(backoff.next(), remaining);
-      }
-    } finally {
-      holder?.close();
+    const backoff = { firstMs: Math.min(FIRST_POLL_MS, this.#pollMs), maxMs: this.#pollMs };
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const lease = await this.tryAcquire();
+      if (lease !== undefined) return { lease };
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs, this.#purpose);
+      await sleep(Math.min(backoffDelayMs(attempt, backoff), remaining), undefined, { signal }).catch(
+        (error: unknown) => {
+          signal?.throwIfAborted();
+          throw error;
+        },
+      );
+      const done = await settled().catch(() => undefined);
+      if (done !== undefined) return { settled: done };
     }
   }
 
   /**
-   * Wakes a waiter when this lock's holder, in any process, may be done: for callers that wait in their own
-   * way between {@link tryAcquire} attempts (TokenService also looks at the token row).
-   */
-  watchHolder(signal?: AbortSignal): HolderWatch {
-    return watchHolder(this.#db, this.name, signal);
-  }
-
-  /**
-   * One attempt, no waiting: the lease, or undefined while another owner holds a live one. For callers that
-   * wait in their own way (TokenService also watches the token row meanwhile).
+   * One attempt, no waiting: the lease, or undefined while another owner holds a live one.
    * @throws DatabaseUnavailableError, MigrationsPendingError
    */
   async tryAcquire(): Promise<Lease | undefined> {
     let row: LeaseRow | undefined;
     try {
-      row = await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs);
+      row = await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs, isDeadLocalOwner);
     } catch (error) {
       throw toDatabaseError(error, this.#db.target);
     }
-    return row === undefined ? undefined : this.#toLease(row, this.#holdWakeLock());
-  }
-
-  /**
-   * Takes the wake lock for as long as the lease is held, so that waiters in other processes and on other
-   * hosts wake when it is released. In the background: the lease is ours already, and its holder need not
-   * wait for what is only a hint to others.
-   */
-  #holdWakeLock(): Promise<WakeHold | undefined> | undefined {
-    if (!canUseWakeLock(this.#db)) return undefined;
-    this.#wakeLockReady ??= prepareWakeLock(this.#db, this.name);
-    return this.#wakeLockReady
-      .then(() => holdWakeLock(this.#db, this.name, this.leaseMs))
-      .then((hold) => {
-        // Not had (its row deleted by hand, a lost connection): prepare again next time.
-        if (hold === undefined) this.#wakeLockReady = undefined;
-        return hold;
-      });
+    return row === undefined ? undefined : this.#toLease(row);
   }
 
   /**
@@ -168,36 +173,21 @@ export class LockManager {
     }
   }
 
-  #toLease(row: LeaseRow, wake: Promise<WakeHold | undefined> | undefined): Lease {
+  #toLease(row: LeaseRow): Lease {
     const db = this.#db;
-    /** The hold once taken: undefined while it is being taken (or when there is none), null if it failed. */
-    let wakeHeld: WakeHold | null | undefined;
-    void wake?.then((hold) => {
-      wakeHeld = hold ?? null;
-    });
+    const leaseMs = this.leaseMs;
+    const run = async <T>(statement: () => Promise<T>): Promise<T> => {
+      try {
+        return await statement();
+      } catch (error) {
+        throw toDatabaseError(error, db.target);
+      }
+    };
     return {
       ...row,
-      async release() {
-        try {
-          return await releaseLease(db, row);
-        } catch (error) {
-          throw toDatabaseError(error, db.target);
-        } finally {
-          // After the lease row is gone, so that a waiter that wakes finds the lock free. A hold still being
-          // taken (a lease given back at once) is ended when it is taken, without making the release wait.
-          if (wake !== undefined) {
-            if (wakeHeld === undefined) void wake.then((hold) => hold?.end());
-            else await wakeHeld?.end();
-          }
-        }
-      },
-      async isHeld() {
-        try {
-          return await isLeaseHeld(db, row);
-        } catch (error) {
-          throw toDatabaseError(error, db.target);
-        }
-      },
+      release: () => run(() => releaseLease(db, row)),
+      isHeld: () => run(() => isLeaseHeld(db, row)),
+      renew: () => run(() => renewLease(db, row, leaseMs)),
     };
   }
 }

@@ -62,8 +62,8 @@ describe('GET: bounded retries on 429 / 5xx', () => {
     });
     f.emulator.setFaults({ api: { status: 502 } });
     await f.failure(api.creditChecks.get(id));
-    // Ceilings 8, 16, 32 ms (doubling); each delay is the draw times its ceiling.
-    expect(api.retries.map((r) => r.delayMs)).toEqual([4, 4, 31]);
+    // Ceilings 8, 16, 32 ms (doubling); each delay is half its ceiling plus the draw times the other half.
+    expect(api.retries.map((r) => r.delayMs)).toEqual([6, 10, 31]);
     expect(faulted()).toBe(4);
   });
 

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { isInvalidTokenChallenge, parseBearerChallenge } from '../../src/api/bearer-challenge.ts';
 import { expandPath, resolveEndpoints, scopeForPath } from '../../src/api/endpoints.ts';
 import { classifyBody, summariseBody } from '../../src/api/response-body.ts';
-import { backoffDelayMs, DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfterMs } from '../../src/api/retry.ts';
+import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfterMs } from '../../src/api/retry.ts';
 import { creditCheckResultLabel } from '../../src/api/summary.ts';
+import { backoffDelayMs } from '../../src/backoff.ts';
 import { planCreditCheck } from '../../src/cli/commands/credit-check.ts';
 
 describe('parseBearerChallenge (RFC 6750 §3)', () => {
@@ -44,10 +45,13 @@ describe('retries', () => {
     expect(parseRetryAfterMs(null, now)).toBeUndefined();
   });
 
-  it('backoff ceilings double up to maxDelayMs; the draw scales them', () => {
-    const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 500, random: () => 0.9999 };
-    expect([1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, policy))).toEqual([99, 199, 399, 499, 499]);
-    expect(backoffDelayMs(3, { ...policy, random: () => 0 })).toBe(0);
+  it('backoff ceilings grow up to maxMs; the draw places the delay between half the ceiling and all of it', () => {
+    const backoff = { firstMs: 100, maxMs: 500, random: () => 0.9999 };
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, backoff))).toEqual([99, 199, 399, 499, 499]);
+    expect(backoffDelayMs(3, { ...backoff, random: () => 0 })).toBe(200);
+    expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, { ...backoff, factor: 1.5, random: () => 0 }))).toEqual([
+      50, 75, 112, 168,
+    ]);
   });
 
   it('decides: only 429 / 5xx, bounded, Retry-After within the cap wins over a shorter backoff', () => {
@@ -55,7 +59,8 @@ describe('retries', () => {
     expect(decideRetry(1, 404, undefined, policy)).toEqual({ retry: false, why: 'not_retryable' });
     expect(decideRetry(1, 400, undefined, policy).retry).toBe(false);
     expect(decideRetry(1, 503, 2_000, policy)).toEqual({ retry: true, delayMs: 2_000 });
-    expect(decideRetry(2, 429, undefined, policy)).toEqual({ retry: true, delayMs: 0 });
+    // The default policy's second ceiling is 500 ms: a draw of 0 waits half of it.
+    expect(decideRetry(2, 429, undefined, policy)).toEqual({ retry: true, delayMs: 250 });
     expect(decideRetry(3, 500, undefined, policy)).toEqual({ retry: false, why: 'attempts_exhausted' });
     expect(decideRetry(1, 503, 60_000, policy)).toEqual({ retry: false, why: 'retry_after_too_long' });
   });

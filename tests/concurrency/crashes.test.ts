@@ -74,7 +74,7 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         await expectModeOutcome();
       });
 
-      it('a holder killed with SIGKILL mid-refresh blocks the others at most for its lease', async () => {
+      it('a holder killed with SIGKILL mid-refresh is taken over at once, not waited out for its lease', async () => {
         const before = await snapshot();
         emulator.setFaults({ token: { delayMs: 1_500, times: 1 } });
         const holder = new NodeScript('token-caller.ts', ['1'], env);
@@ -99,7 +99,8 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
             expect(e.reason).toBe('reauthorization_required');
           });
         }
-        expect(Date.now() - started).toBeLessThan(3 * HTTP_TIMEOUT_MS + 2_000);
+        // Its lease (3 × 1 s) had almost all of it left: a process of this machine that is gone holds nothing.
+        expect(Date.now() - started).toBeLessThan(2_000);
       });
 
       it('killed between AlarmBox answering and the database commit: the row is never half-written', async () => {

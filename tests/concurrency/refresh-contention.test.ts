@@ -3,12 +3,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
-import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { LockManager } from '../../src/lock/index.ts';
-import { WAKE_BLOCK_MS } from '../../src/lock/wake-lock.ts';
 import { describeEachDatabase } from '../helpers/databases.ts';
 import { NodeScript } from '../helpers/node-scripts.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
@@ -80,34 +77,6 @@ describeEachDatabase('refresh under contention', (fixture) => {
         expect(
           await apiStatus(emulator, (await alarmbox.store.getInstance()).getDecryptedAccessToken()),
         ).toBe(200);
-      });
-
-      it("a waiting process wakes as soon as a peer's refresh is done, not at its next poll", async () => {
-        // A waiter of our own on the refresh lease that polls only every 30 s: only the peer's save or release
-        // can end its wait soon (SQLite: the announcement; MariaDB / PostgreSQL: the wake lock the peer keeps
-        // while it holds the lease). On a server a block also ends after WAKE_BLOCK_MS (1 s) with the
-        // lease still held: the peer is done well before that.
-        const lock = new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 30_000 });
-        const version = (await alarmbox.store.getInstance()).version;
-        emulator.setFaults({ token: { delayMs: 500, times: 1 } });
-        const [peer] = callers;
-        peer?.send('force wake');
-        while ((await lock.holder()) === undefined) await new Promise((r) => setTimeout(r, 5));
-        // The peer holds the lease and waits for AlarmBox; it takes its wake lock in the background meanwhile.
-        await new Promise((r) => setTimeout(r, 150));
-        const watch = lock.watchHolder();
-        try {
-          const start = performance.now();
-          await watch.wait(30_000, 30_000);
-          const waited = performance.now() - start;
-          // Woken by the peer, so its pair is there already.
-          expect((await alarmbox.store.getInstance()).version).toBe(version + 1);
-          expect(waited).toBeLessThan(WAKE_BLOCK_MS - 100);
-          await peer?.waitForLine('result:wake ', 30_000);
-        } finally {
-          watch.close();
-          emulator.setFaults({});
-        }
       });
 
       it('the forced batch refresh racing online refreshes: one rotation at a time, no invalid_grant, newest pair stored', async () => {

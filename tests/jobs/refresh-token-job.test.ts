@@ -1,5 +1,5 @@
 // `alarmbox refresh-token` as the scheduled job: exit codes 0 / 2 / 3 / 4 / 5, bounded retries with backoff
-// inside the time budget, the overlap guard, per-tick idempotency, structured logs without secrets, and the
+// inside the time budget, the overlap guard (wait, then exit 5), per-tick idempotency, structured logs without secrets, and the
 // refresh history that `status` shows. Real CLI processes against the emulator and a SQLite file.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,7 +98,7 @@ describe('refresh-token as a job (SQLite)', () => {
     expect(recovered.events.map((e) => e.event)).toEqual(['start', 'retry', 'end']);
     const retry = recovered.events[1]!;
     expect(retry).toMatchObject({ severity: 'WARNING', reason: 'temporary', attempt: 1 });
-    expect(retry.delayMs).toBeGreaterThanOrEqual(75);
+    expect(retry.delayMs).toBeGreaterThanOrEqual(50);
     expect(retry.delayMs).toBeLessThanOrEqual(100);
     expect(recovered.end).toMatchObject({ outcome: 'ok', attempts: 2 });
     expect(refreshes()).toEqual({ ok: 1 });
@@ -181,25 +181,43 @@ describe('refresh-token as a job (SQLite)', () => {
     expect(badOption.stderr).toContain('--retries');
   });
 
-  it('two executions never overlap: while the job lease is held, another execution does nothing (exit 0)', async () => {
+  it('two executions never overlap: while a live execution holds the job lease, another waits, then exits 5 having done nothing', async () => {
     await setup.register();
+    // This test process is alive: its lease is waited for, never taken over.
     const lease = await new LockManager(setup.alarmbox.database, {
       name: 'job:refresh-token',
       leaseMs: 30_000,
-      ownerId: 'other-execution',
     }).acquire({ waitMs: 0 });
     try {
-      const r = await json([]);
-      expect(r.code).toBe(0);
-      expect(r.end).toMatchObject({ outcome: 'skipped', code: 'overlap', exitCode: 0 });
-      expect(r.end.message).toContain('other-execution');
-      const text = await cli([]);
-      expect(text.code).toBe(0);
-      expect(text.stdout).toContain('ほかの実行');
+      const started = performance.now();
+      const r = await json(['--retries=0'], { ALARMBOX_LOCK_WAIT_MS: '1000' });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1_000);
+      expect(r.code).toBe(5);
+      expect(r.end).toMatchObject({ outcome: 'lock_timeout', action: 'retry_later', exitCode: 5 });
+      expect(r.end.message).toContain(lease.owner);
+      expect(r.end.message).toContain('何もしていません');
+      const text = await cli(['--retries=0'], { ALARMBOX_LOCK_WAIT_MS: '1000' });
+      expect(text.code).toBe(5);
+      expect(text.stderr).toContain('ほかの実行');
       expect(refreshes()).toEqual({});
     } finally {
       await lease.release();
     }
+  });
+
+  it('an execution that waited for another one runs once that one is done', async () => {
+    await setup.register();
+    const lease = await new LockManager(setup.alarmbox.database, {
+      name: 'job:refresh-token',
+      leaseMs: 30_000,
+    }).acquire({ waitMs: 0 });
+    const waiting = json([], { ALARMBOX_LOCK_WAIT_MS: '20000' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    await lease.release();
+    const r = await waiting;
+    expect(r.code).toBe(0);
+    expect(r.end).toMatchObject({ outcome: 'ok', code: 'refreshed', exitCode: 0 });
+    expect(refreshes()).toEqual({ ok: 1 });
   });
 
   it('--skip-if-fresh: a second execution of the same tick (a duplicate trigger) does nothing', async () => {

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -8,12 +11,8 @@ import {
   parseDatabaseUrl,
   readDbNowMs,
 } from '../../src/db/index.ts';
-import {
-  type Lease,
-  LOCK_NAME_TOKEN_REFRESH,
-  LockManager,
-  LockWaitTimeoutError,
-} from '../../src/lock/index.ts';
+import { type Lease, LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
+import { isDeadLocalOwner } from '../../src/lock/owner-id.ts';
 import { createTestDatabase, describeEachDatabase } from '../helpers/databases.ts';
 
 /** What `promise` rejected with (fails the test if it resolved). */
@@ -40,11 +39,49 @@ describe('LockManager options', () => {
     expect(() => new LockManager(handle, options)).toThrow(RangeError);
   });
 
-  it('defaults the owner to host:pid:random, different per manager', () => {
+  it('defaults the owner to host:pid:machine.random, different per manager', () => {
     const a = new LockManager(handle, { name: 'x', leaseMs: 1000 });
     const b = new LockManager(handle, { name: 'x', leaseMs: 1000 });
-    expect(a.ownerId).toMatch(new RegExp(`^.+:${process.pid}:[0-9a-f]{12}$`));
+    expect(a.ownerId).toMatch(new RegExp(`^${hostname()}:${process.pid}:[0-9a-f]{8}\\.[0-9a-f]{12}$`));
     expect(a.ownerId).not.toBe(b.ownerId);
+  });
+});
+
+describe('isDeadLocalOwner', () => {
+  const own = new LockManager(openDatabase(parseDatabaseUrl('sqlite::memory:')), { name: 'x', leaseMs: 1 });
+  const withPid = (pid: number) => own.ownerId.replace(`:${process.pid}:`, `:${pid}:`);
+
+  it('is true only for a process of this machine that no longer exists', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    const pid = child.pid ?? 0;
+    await once(child, 'close');
+    expect(isDeadLocalOwner(withPid(pid))).toBe(true);
+    // This process, and a process that exists (pid 1, whoever owns it).
+    expect(isDeadLocalOwner(own.ownerId)).toBe(false);
+    expect(isDeadLocalOwner(withPid(1))).toBe(false);
+    // Another machine (same host name, another kernel or PID namespace), or an owner id given by hand.
+    const elsewhere = withPid(pid).replace(/:[0-9a-f]{8}\./, (m) =>
+      m === ':ffffffff.' ? ':eeeeeeee.' : ':ffffffff.',
+    );
+    expect(isDeadLocalOwner(elsewhere)).toBe(false);
+    expect(isDeadLocalOwner(`worker-${pid}`)).toBe(false);
+    expect(isDeadLocalOwner(withPid(0))).toBe(false);
+  });
+
+  it('counts a killed process its parent has not collected yet (a zombie) as dead', async () => {
+    // `sh` starts a child that is killed and, while `sh` sleeps, is never waited for.
+    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; kill -9 $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+      const pid = Number(line.toString().trim());
+      await sleep(200);
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      expect(isDeadLocalOwner(withPid(pid))).toBe(true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });
 
@@ -137,15 +174,21 @@ describeEachDatabase(
     });
 
     it('gives up after waitMs with LockWaitTimeoutError (lock_timeout), never suggesting re-authorization', async () => {
-      const holder = await manager(LOCK_NAME_TOKEN_REFRESH).acquire({ waitMs: 0 });
+      const name = 'alarmbox-token-refresh';
+      const holder = await manager(name).acquire({ waitMs: 0 });
       try {
         const started = performance.now();
-        const error = await rejection(manager(LOCK_NAME_TOKEN_REFRESH).acquire({ waitMs: 400 }));
+        const waiter = new LockManager(fixture.handle, {
+          name,
+          leaseMs: 10_000,
+          purpose: 'トークンを更新中',
+        });
+        const error = await rejection(waiter.acquire({ waitMs: 400 }));
         const elapsed = performance.now() - started;
         expect(error).toBeInstanceOf(LockWaitTimeoutError);
         const timeout = error as LockWaitTimeoutError;
         expect(timeout.reason).toBe('lock_timeout');
-        expect(timeout.lockName).toBe(LOCK_NAME_TOKEN_REFRESH);
+        expect(timeout.lockName).toBe(name);
         expect(timeout.message).toBe(
           '他のプロセスがトークンを更新中のため、ロック "alarmbox-token-refresh" を 0.4 秒待っても取得できませんでした。しばらくしてから再実行してください。',
         );
@@ -228,6 +271,61 @@ describeEachDatabase(
       } finally {
         await holder.release();
       }
+    });
+
+    it('renew extends a live lease to a whole leaseMs from now, and never revives an expired or taken one', async () => {
+      const name = freshName();
+      const a = manager(name, 600, 'owner-a');
+      const lease = await a.acquire({ waitMs: 0 });
+      await sleep(400);
+      expect(await lease.renew()).toBe(true);
+      await sleep(400);
+      // 800 ms after taking a 600 ms lease: alive only because it was renewed.
+      expect(await lease.isHeld()).toBe(true);
+      await expect(manager(name, 10_000, 'owner-b').acquire({ waitMs: 0 })).rejects.toBeInstanceOf(
+        LockWaitTimeoutError,
+      );
+      await sleep(800);
+      expect(await lease.renew()).toBe(false);
+      const taken = await manager(name, 10_000, 'owner-b').acquire({ waitMs: 0 });
+      expect(await lease.renew()).toBe(false);
+      expect(await a.holder()).toMatchObject({ owner: 'owner-b', expiresAtMs: taken.expiresAtMs });
+      expect(await taken.release()).toBe(true);
+    });
+
+    it('acquireUnless ends the wait when `settled` finds the work done, without taking the lease', async () => {
+      const name = freshName();
+      const holder = await manager(name).acquire({ waitMs: 0 });
+      try {
+        let looks = 0;
+        let done = false;
+        setTimeout(() => {
+          done = true;
+        }, 200);
+        const started = performance.now();
+        const waited = await manager(name).acquireUnless(
+          async () => {
+            looks++;
+            return done ? 'peer saved it' : undefined;
+          },
+          { waitMs: 5_000 },
+        );
+        expect(waited).toEqual({ settled: 'peer saved it' });
+        // Looked often (a few ms at first, at most 50 ms apart), and ended soon after the work was done.
+        expect(looks).toBeGreaterThan(4);
+        expect(performance.now() - started).toBeLessThan(1_000);
+        expect((await holder.isHeld()) && (await manager(name).holder())?.owner).toBe(holder.owner);
+      } finally {
+        await holder.release();
+      }
+      // A free lock is taken on the first attempt, before `settled` is ever asked.
+      const free = await manager(name).acquireUnless(
+        async () => {
+          throw new Error('not asked');
+        },
+        { waitMs: 0 },
+      );
+      expect('lease' in free && (await free.lease.release())).toBe(true);
     });
 
     it('withLock runs the function under the lock and releases afterwards, also on failure', async () => {

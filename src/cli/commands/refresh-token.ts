@@ -34,7 +34,7 @@ export function registerRefreshTokenCommand(program: Command): void {
     )
     .option(
       '--retry-delay <duration>',
-      '最初の再試行までの待ち時間。以後は倍々 (既定: ALARMBOX_JOB_RETRY_DELAY、未設定なら 5s)',
+      '最初の再試行までの待ち時間の上限 (実際はその半分〜全部)。以後は倍々 (既定: ALARMBOX_JOB_RETRY_DELAY、未設定なら 5s)',
     )
     .option(
       '--timeout <duration>',
@@ -46,7 +46,7 @@ export function registerRefreshTokenCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\n終了コード: 0 成功 (更新不要・ほかの実行中も含む) / 2 設定の誤り / 3 トークン未登録 / 4 再認可が必要 / 5 一時的な失敗 (後で再実行)',
+      '\n終了コード: 0 成功 (更新不要も含む) / 2 設定の誤り / 3 トークン未登録 / 4 再認可が必要 / 5 一時的な失敗 (ほかの実行が終わらない場合も含む。後で再実行)',
     )
     .action(async (opts: RefreshTokenCliOptions) => {
       const settings = resolveJobRunSettings(opts, 'text');
@@ -85,11 +85,7 @@ export function registerRefreshTokenCommand(program: Command): void {
           const expiredAt = report.result?.fields?.expiredAt;
           const until =
             typeof expiredAt === 'string' ? ` (有効期限: ${formatTime(new Date(expiredAt))})` : '';
-          say(
-            report.code === 'overlap' || report.code === 'fresh'
-              ? report.message
-              : `${report.message}${until}`,
-          );
+          say(report.code === 'fresh' ? report.message : `${report.message}${until}`);
         });
       } catch (error) {
         if (!json) throw error;
