@@ -46,6 +46,7 @@ export interface ReceivedTokens {
   readonly warnings?: readonly TokenWarning[] | undefined;
 }
 
+/** What was odd in a token response that was stored anyway (see {@link TokenWarning}). */
 export type TokenWarningCode =
   | 'token_type_missing'
   | 'token_type_not_bearer'
