@@ -7,10 +7,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two test files at a time, though vitest would pick one on a 2-core machine: most of the suite waits
+    // Three test files at a time, though vitest would pick one on a 2-core machine: most of the suite waits
     // rather than computes (child processes starting, busy timeouts, leases running out, emulator delays), so
-    // a second file uses the waiting time and keeps the suite well inside its 5-minute budget.
-    maxWorkers: 2,
+    // more files use the waiting time and keep the suite inside its 5-minute budget.
+    maxWorkers: 3,
     reporters: ['default', './tests/support/summary-reporter.ts'],
   },
 });

@@ -58,7 +58,9 @@ export async function saveTokenFromCode(
   }
   try {
     const received = await client.getTokenByCode(code, redirectUri);
-    return await tokens.saveInitialToken(tokens.initialTokensFrom(received)).catch((error: unknown) => {
+    // initialTokensFrom throws on an answer that cannot be stored: that, too, comes after the code was spent.
+    const save = async () => tokens.saveInitialToken(tokens.initialTokensFrom(received));
+    return await save().catch((error: unknown) => {
       // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
       throw new AlarmboxTokenError(
         `トークンを取得しましたが保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +

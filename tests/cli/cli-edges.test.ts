@@ -90,7 +90,11 @@ describe('a Node that is too old', () => {
 describe("commander's own errors", () => {
   it.each([
     ['an unknown command', ['statsu'], ['statsu というコマンドはありません', 'もしかして: status']],
-    ['a missing --code', ['save-token'], ['必須のオプション --code <code> が指定されていません']],
+    [
+      'a missing required option',
+      ['deploy-manifest'],
+      ['必須のオプション --target <target> が指定されていません'],
+    ],
     ['an unknown option', ['status', '--bogus'], ['--bogus というオプションはありません']],
     ['a missing option value', ['status', '--history'], ['オプション --history <n> に値を指定してください']],
   ])('%s is explained in Japanese, exit 2', async (_label, args, expected) => {

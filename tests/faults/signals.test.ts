@@ -21,7 +21,7 @@ import { lockRowOne } from '../support/row-lock.ts';
 
 const HTTP_TIMEOUT_MS = 8_000;
 /** Long enough for a loaded machine to notice the request is held and signal before AlarmBox answers. */
-const DELAY_MS = 3_000;
+const DELAY_MS = 1_500;
 const EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 type Step = 'before-request' | 'held-by-alarmbox' | 'after-answer' | 'during-save';
 type Kill = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGKILL';
