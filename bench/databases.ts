@@ -1,5 +1,5 @@
 // The databases a bench case runs on: a SQLite file in a temporary directory, or a database of its own on the
-// machine's MariaDB / PostgreSQL servers (the same servers as the test suite, tests/helpers/databases.ts).
+// machine's MariaDB / PostgreSQL servers (the same servers as the test suite, tests/support/databases.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 import type { FailureReason } from './failure-reason.ts';
 
-/** Exit codes of DESIGN.md, for schedulers and scripts. */
+/** Exit codes (README「終了コード」), for schedulers and scripts. */
 export const ExitCode = {
   ok: 0,
   unexpected: 1,

@@ -53,7 +53,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const tokens = new TokenService({
     store,
     client: getClient,
-    // DESIGN.md: the lease outlives three HTTP timeouts, so a live holder never loses it mid-refresh. Waiters
+    // docs/design.md: the lease outlives three HTTP timeouts, so a live holder never loses it mid-refresh. Waiters
     // mostly learn of a peer's refresh by watching the row; the lease poll only matters when the holder failed.
     lock: new LockManager(database, {
       name: TokenService.LOCK_NAME,

@@ -1,4 +1,4 @@
-// The guide's TokenService (lib/alarmbox/token_service.py), following DESIGN.md "The refresh, precisely".
+// The guide's TokenService (lib/alarmbox/token_service.py), following docs/design.md「トークン更新の手順」.
 import { EnvelopeTooLongError } from '../crypto/index.ts';
 import { type FailureReason, isReasonedError } from '../failure-reason.ts';
 import type { Lease, LockManager } from '../lock/index.ts';
@@ -94,7 +94,7 @@ export class TokenService {
   /** ロック名 (競合防止用) */
   static readonly LOCK_NAME = 'alarmbox-token-refresh';
 
-  readonly #o: TokenServiceOptions;
+  readonly #options: TokenServiceOptions;
   /** One refresh at a time per process: concurrent callers share it instead of queueing on the lock. */
   #inflight: Promise<RefreshResult> | undefined;
   /** This service's token exchanges: {@link close} stops new ones and waits for the open ones. */
@@ -103,7 +103,7 @@ export class TokenService {
   #reading: Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> | undefined;
 
   constructor(options: TokenServiceOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /**
@@ -138,7 +138,7 @@ export class TokenService {
 
   /** Row 1 decrypted when it is not expiring; the row itself when it is (a refresh is due). */
   async #readValid(): Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> {
-    const token = await this.#o.store.getInstance();
+    const token = await this.#options.store.getInstance();
     if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
     if (isExpiring(token.expiredAt, token.updatedAt)) return { expiring: token };
     return {
@@ -178,7 +178,7 @@ export class TokenService {
         message,
       };
       return Promise.resolve()
-        .then(() => this.#o.onAttempt?.(attempt))
+        .then(() => this.#options.onAttempt?.(attempt))
         .catch(() => undefined);
     };
     try {
@@ -205,7 +205,7 @@ export class TokenService {
   async saveInitialToken(tokens: InitialTokens): Promise<AlarmboxToken> {
     const warning = warningText(tokens.warnings ?? []);
     if (warning !== undefined) reportWarning(warning);
-    return this.#o.store.saveInitial({
+    return this.#options.store.saveInitial({
       // No usable access token arrived: store the refresh token with an access token already expired, so that
       // the first read refreshes.
       accessToken: tokens.accessToken,
@@ -231,7 +231,7 @@ export class TokenService {
     return {
       accessToken: r.access_token,
       refreshToken: r.refresh_token,
-      expiresIn: r.expires_in ?? this.#o.fallbackExpiresIn,
+      expiresIn: r.expires_in ?? this.#options.fallbackExpiresIn,
       scope: r.scope,
       requestedAt: received.requestedAt,
       warnings: received.warnings,
@@ -243,7 +243,7 @@ export class TokenService {
     ifAccessTokenIs: string | undefined,
     seenByCaller: AlarmboxToken | undefined,
   ): Promise<RefreshResult> {
-    const seen = seenByCaller ?? (await this.#o.store.getInstance());
+    const seen = seenByCaller ?? (await this.#options.store.getInstance());
     if (!seen.isRegistered) throw new AlarmboxTokenNotFoundError();
     /** Whether `current` already answers this request, so that no refresh token needs to be spent. */
     const answered = (current: AlarmboxToken): boolean => {
@@ -261,7 +261,7 @@ export class TokenService {
     try {
       if (ends.includes(undefined)) throw stopping();
       // ロック取得後、再度チェック (他のプロセスが更新済みの可能性)
-      const current = await this.#o.store.getInstance();
+      const current = await this.#options.store.getInstance();
       if (!current.isRegistered) throw new AlarmboxTokenNotFoundError();
       if (answered(current)) return unchanged(current);
       return await this.#refreshWith(current);
@@ -280,7 +280,7 @@ export class TokenService {
   async #leaseOrPeer(
     answered: (current: AlarmboxToken) => boolean,
   ): Promise<{ lease: Lease } | { peer: AlarmboxToken }> {
-    const { lock, store, lockWaitMs } = this.#o;
+    const { lock, store, lockWaitMs } = this.#options;
     try {
       const waited = await lock.acquireUnless(
         async () => {
@@ -296,12 +296,12 @@ export class TokenService {
   }
 
   async #refreshWith(current: AlarmboxToken): Promise<RefreshResult> {
-    const store = this.#o.store;
+    const store = this.#options.store;
     let received: ReceivedTokens;
     // A stop that arrived while row 1 was re-read: nothing is sent yet, so nothing can be lost.
     if (this.#exchanges.closed || processTokenExchanges.closed) throw stopping();
     try {
-      received = await this.#o.client().refreshToken(current.getDecryptedRefreshToken());
+      received = await this.#options.client().refreshToken(current.getDecryptedRefreshToken());
     } catch (error) {
       if (error instanceof AlarmboxAPIError && error.oauthError === 'invalid_grant') {
         // A peer whose lease we outlived may have spent the token and saved the new pair: that is success.
@@ -325,7 +325,7 @@ export class TokenService {
       expiredAt:
         r.access_token === ''
           ? received.requestedAt
-          : expiryFrom(received.requestedAt, r.expires_in ?? this.#o.fallbackExpiresIn),
+          : expiryFrom(received.requestedAt, r.expires_in ?? this.#options.fallbackExpiresIn),
       scope: r.scope ?? current.scope ?? undefined,
       warning,
     };

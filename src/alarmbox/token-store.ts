@@ -3,12 +3,12 @@ import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { errorCode } from '../db/dialects/adapter.ts';
+import { TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
 import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
 import { redact, scrub } from './redact.ts';
 
-export const TOKEN_TABLE = 'hansha_alarmbox_tokens';
 /** 常に 1 レコードのみで運用 */
 const ROW_ID = 1;
 /**
@@ -107,7 +107,7 @@ const EMPTY: TokenRowValues = {
 };
 
 function location(column: 'access_token' | 'refresh_token') {
-  return { table: TOKEN_TABLE, column, rowId: ROW_ID };
+  return { table: TOKENS_TABLE, column, rowId: ROW_ID };
 }
 
 /** Reads and writes row 1. Every write of a token pair is a compare-and-set on `version`. */
@@ -120,7 +120,7 @@ export class AlarmboxTokenStore {
   constructor(handle: DatabaseHandle, ring: () => KeyRing) {
     this.#handle = handle;
     this.#ring = ring;
-    this.#selectRow = handle.db.selectFrom(TOKEN_TABLE).selectAll().where('id', '=', ROW_ID).compile();
+    this.#selectRow = handle.db.selectFrom(TOKENS_TABLE).selectAll().where('id', '=', ROW_ID).compile();
   }
 
   /** 唯一の 1 レコードを取得 (no row yet: an empty, unregistered snapshot with version 0). */
@@ -152,7 +152,7 @@ export class AlarmboxTokenStore {
     const update = async () => {
       const updated = await this.#run(() =>
         this.#handle.db
-          .updateTable(TOKEN_TABLE)
+          .updateTable(TOKENS_TABLE)
           .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
           .where('id', '=', ROW_ID)
           .executeTakeFirst(),
@@ -162,7 +162,7 @@ export class AlarmboxTokenStore {
     if (await update()) return this.getInstance();
     try {
       await this.#handle.db
-        .insertInto(TOKEN_TABLE)
+        .insertInto(TOKENS_TABLE)
         .values({ id: ROW_ID, ...values, version: 1 })
         .execute();
       return this.getInstance();
@@ -193,7 +193,7 @@ export class AlarmboxTokenStore {
   }
 
   #where(): string {
-    return `${describeTarget(this.#handle.target)} のテーブル ${TOKEN_TABLE}`;
+    return `${describeTarget(this.#handle.target)} のテーブル ${TOKENS_TABLE}`;
   }
 
   /**
@@ -204,7 +204,7 @@ export class AlarmboxTokenStore {
     const values = this.#pairValues(pair, now);
     const result = await this.#run(() =>
       this.#handle.db
-        .updateTable(TOKEN_TABLE)
+        .updateTable(TOKENS_TABLE)
         .set({ ...values, version: expectedVersion + 1 })
         .where('id', '=', ROW_ID)
         .where('version', '=', expectedVersion)
@@ -218,7 +218,7 @@ export class AlarmboxTokenStore {
     const adapter = this.#handle.adapter;
     await this.#run(() =>
       this.#handle.db
-        .updateTable(TOKEN_TABLE)
+        .updateTable(TOKENS_TABLE)
         .set({
           last_refresh_at: toDbTime(adapter, now),
           last_refresh_outcome: outcome,
@@ -233,7 +233,7 @@ export class AlarmboxTokenStore {
   async markExpired(now: Date = new Date()): Promise<boolean> {
     const result = await this.#run(() =>
       this.#handle.db
-        .updateTable(TOKEN_TABLE)
+        .updateTable(TOKENS_TABLE)
         .set({ expired_at: toDbTime(this.#handle.adapter, new Date(now.getTime() - 3_600_000)) })
         .where('id', '=', ROW_ID)
         .where('access_token', '!=', '')

@@ -1,7 +1,7 @@
 // RFC 6750 §3: the `WWW-Authenticate: Bearer …` challenge of a protected resource. Doorkeeper answers a
 // missing, expired, revoked or unknown token with 401, an empty body and
 // `Bearer realm="Doorkeeper", error="invalid_token", error_description="The access token expired"`
-// (alarmbox-provider.md §2 "Protected API"): the header is the only place that says why.
+// (docs/design.md「AlarmBox について分かっていること」): the header is the only place that says why.
 
 export interface BearerChallenge {
   /** RFC 6750 §3.1: `invalid_request`, `invalid_token`, `insufficient_scope`, or absent. */

@@ -1,6 +1,6 @@
 // AlarmboxApi: typed calls to the AlarmBox API with the token handled for the caller.
 //
-// Rules (alarmbox-provider.md §2 "Protected API" and §3, issue 6):
+// Rules (docs/design.md「AlarmBox について分かっていること」, issue 6):
 // - Every call takes its token from TokenService, through the in-process cache (token-cache.ts).
 // - 401 with `error="invalid_token"` (RFC 6750 §3.1): if the stored token already differs from the one that
 //   failed, a peer rotated it: retry with the stored one. Otherwise force one refresh through the lock, which
@@ -382,7 +382,7 @@ export class AlarmboxApi {
       });
     }
     if (status === 403) {
-      // Doorkeeper answers a token without the scope with 403 and an empty body (alarmbox-provider.md §2).
+      // Doorkeeper answers a token without the scope with 403 and an empty body (docs/design.md「AlarmBox について分かっていること」).
       const granted = await this.#source
         .getValidToken()
         .then((t) => t.scope ?? undefined)

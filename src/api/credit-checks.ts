@@ -1,5 +1,5 @@
 // パワーサーチ 信用チェック: checking what is sent before a purchase, and what comes back before a caller
-// relies on it (alarmbox-provider.md §1).
+// relies on it (docs/design.md「AlarmBox について分かっていること」).
 import { AlarmboxApiInputError } from './errors.ts';
 import { isRecord } from './response-body.ts';
 import {

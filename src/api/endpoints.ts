@@ -1,5 +1,5 @@
 // The one table of AlarmBox API paths. AlarmBox documents none of them publicly; the credit-check rows come
-// from integrators (alarmbox-provider.md §1) and may be wrong for your contract, so every row can be
+// from integrators (docs/design.md「AlarmBox について分かっていること」) and may be wrong for your contract, so every row can be
 // corrected, and rows for the other features (monitoring, guarantee, …) added, without touching the client.
 
 /** The HTTP methods the endpoint table uses. */

@@ -1,4 +1,4 @@
-// Reading AlarmBox's answers. Its error bodies are undocumented (alarmbox-provider.md §1) and, if it is stock
+// Reading AlarmBox's answers. Its error bodies are undocumented (docs/design.md「AlarmBox について分かっていること」) and, if it is stock
 // Doorkeeper, empty on 401/403 (§2); a proxy in front may answer HTML. Everything here tolerates any body and
 // reduces it to a short, redacted summary that is safe to put in an error message.
 import { redact } from '../alarmbox/redact.ts';

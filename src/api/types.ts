@@ -1,4 +1,4 @@
-// Wire types of パワーサーチ 信用チェック (alarmbox-provider.md §1), named as on the wire.
+// Wire types of パワーサーチ 信用チェック (docs/design.md「AlarmBox について分かっていること」), named as on the wire.
 
 /** 取引区分: 1, 2 or 9 (その他). */
 export type Deal = 1 | 2 | 9;

@@ -1,6 +1,6 @@
 import type { FailureReason, ReasonedError } from '../failure-reason.ts';
 
-/** A command's own failure with the reason that picks its exit code (DESIGN.md), e.g. a port in use. */
+/** A command's own failure with the reason that picks its exit code (README「終了コード」), e.g. a port in use. */
 export class CommandError extends Error implements ReasonedError {
   override readonly name: string = 'CommandError';
   readonly reason: FailureReason;

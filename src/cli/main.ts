@@ -67,7 +67,7 @@ function ignoreClosedStdout(): void {
   });
 }
 
-/** Runs the CLI and resolves to the process exit code (DESIGN.md: 0 ok, 1 unexpected, 2 usage, 3, 4, 5). */
+/** Runs the CLI and resolves to the process exit code (docs/design.md: 0 ok, 1 unexpected, 2 usage, 3, 4, 5). */
 export async function main(argv: readonly string[]): Promise<number> {
   ignoreClosedStdout();
   try {

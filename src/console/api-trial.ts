@@ -7,7 +7,7 @@ import { creditCheckResultLabel } from '../api/summary.ts';
 import { formatRemaining } from '../format-time.ts';
 import { failure, type Notice, success } from './notices.ts';
 
-/** AlarmBox test accounts answer these numbers with fixed results (alarmbox-provider.md §1). */
+/** AlarmBox test accounts answer these numbers with fixed results (docs/design.md「AlarmBox について分かっていること」). */
 export const TEST_CORPORATION_NUMBERS = [
   { number: '0000000000001', expected: '問題なし (ok) になる番号' },
   { number: '0000000000002', expected: '保留 (hold) になる番号' },

@@ -43,7 +43,7 @@ export interface DoctorCheck {
 
 export interface DoctorReport {
   readonly ok: boolean;
-  /** 0, or the DESIGN.md exit code of the first failed check. */
+  /** 0, or the documented exit code of the first failed check. */
   readonly exitCode: number;
   readonly checks: readonly DoctorCheck[];
 }

@@ -1,4 +1,4 @@
-// The one AlarmBox API the emulator offers: パワーサーチ 信用チェック (alarmbox-provider.md §1).
+// The one AlarmBox API the emulator offers: パワーサーチ 信用チェック (docs/design.md「AlarmBox について分かっていること」).
 // AlarmBox test accounts answer fixed results for corporation numbers 0000000000001/2/3; so does this.
 import { minimalPdf } from './pdf.ts';
 

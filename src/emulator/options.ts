@@ -2,7 +2,7 @@
 // row), the token lifetime and the refresh-token rotation mode, which AlarmBox does not document.
 
 /**
- * How a refresh retires the old pair (alarmbox-provider.md §2, "Refresh-token rotation"):
+ * How a refresh retires the old pair (docs/design.md「AlarmBox について分かっていること」, "Refresh-token rotation"):
  * - `on_use`: Doorkeeper's default install (`previous_refresh_token` column present): the old pair stays
  *   valid until the new access token is first used.
  * - `immediate`: the old pair is revoked inside the refresh itself.

@@ -1,6 +1,6 @@
 // Runs one execution of a job: overlap guard (a lease `job:<name>` in the same SQL database, so two
 // executions never overlap on any host), per-tick idempotency, bounded retries of temporary failures with
-// backoff inside a time budget, structured log lines, and the DESIGN.md exit code.
+// backoff inside a time budget, structured log lines, and the documented exit code.
 //
 // An execution that finds the job's lease held waits for it: a dead process of this machine's lease is taken
 // over at once, any other holder's is waited out (released, or expired because its holder stopped renewing

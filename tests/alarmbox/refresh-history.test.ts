@@ -5,7 +5,7 @@ import { RefreshHistory } from '../../src/alarmbox/refresh-history.ts';
 import type { RefreshAttempt } from '../../src/alarmbox/token-service.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { REFRESH_HISTORY_TABLE } from '../../src/db/schema.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 9, minute));
 const attempt = (

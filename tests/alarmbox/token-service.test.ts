@@ -8,10 +8,10 @@ import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
 import { alarmboxFor, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { closedPort } from '../support/closed-port.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 const rejection = async (p: Promise<unknown>): Promise<unknown> =>
   p.then(

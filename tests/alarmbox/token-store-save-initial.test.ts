@@ -5,10 +5,11 @@
 import { inspect } from 'node:util';
 import { sql } from 'kysely';
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { AlarmboxTokenStore, TOKEN_TABLE, TokenSaveError } from '../../src/alarmbox/token-store.ts';
+import { AlarmboxTokenStore, TokenSaveError } from '../../src/alarmbox/token-store.ts';
 import { generateKeySpec, parseKeyRing } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/index.ts';
-import { type DatabaseKind, describeEachDatabase } from '../helpers/databases.ts';
+import { TOKENS_TABLE } from '../../src/db/schema.ts';
+import { type DatabaseKind, describeEachDatabase } from '../support/databases.ts';
 
 const PAIR = {
   accessToken: 'initial-access-token-never-shown',
@@ -23,16 +24,16 @@ function refusal(kind: DatabaseKind, how: 'refuse' | 'duplicate-elsewhere'): str
     switch (kind) {
       case 'sqlite':
         return [
-          `create trigger test_refuse before insert on ${TOKEN_TABLE} begin select raise(abort, 'refused by test'); end`,
+          `create trigger test_refuse before insert on ${TOKENS_TABLE} begin select raise(abort, 'refused by test'); end`,
         ];
       case 'mysql':
         return [
-          `create trigger test_refuse before insert on ${TOKEN_TABLE} for each row signal sqlstate '45000' set message_text = 'refused by test'`,
+          `create trigger test_refuse before insert on ${TOKENS_TABLE} for each row signal sqlstate '45000' set message_text = 'refused by test'`,
         ];
       case 'postgres':
         return [
           `create function test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused by test'; end $$`,
-          `create trigger test_refuse before insert on ${TOKEN_TABLE} for each row execute function test_refuse()`,
+          `create trigger test_refuse before insert on ${TOKENS_TABLE} for each row execute function test_refuse()`,
         ];
     }
   }
@@ -42,18 +43,18 @@ function refusal(kind: DatabaseKind, how: 'refuse' | 'duplicate-elsewhere'): str
     case 'sqlite':
       return [
         ...side,
-        `create trigger test_refuse before insert on ${TOKEN_TABLE} begin insert into test_side (id) values (1); end`,
+        `create trigger test_refuse before insert on ${TOKENS_TABLE} begin insert into test_side (id) values (1); end`,
       ];
     case 'mysql':
       return [
         ...side,
-        `create trigger test_refuse before insert on ${TOKEN_TABLE} for each row insert into test_side (id) values (1)`,
+        `create trigger test_refuse before insert on ${TOKENS_TABLE} for each row insert into test_side (id) values (1)`,
       ];
     case 'postgres':
       return [
         ...side,
         `create function test_refuse() returns trigger language plpgsql as $$ begin insert into test_side (id) values (1); return new; end $$`,
-        `create trigger test_refuse before insert on ${TOKEN_TABLE} for each row execute function test_refuse()`,
+        `create trigger test_refuse before insert on ${TOKENS_TABLE} for each row execute function test_refuse()`,
       ];
   }
 }
@@ -61,7 +62,7 @@ function refusal(kind: DatabaseKind, how: 'refuse' | 'duplicate-elsewhere'): str
 function cleanup(kind: DatabaseKind): string[] {
   return kind === 'postgres'
     ? [
-        `drop trigger if exists test_refuse on ${TOKEN_TABLE}`,
+        `drop trigger if exists test_refuse on ${TOKENS_TABLE}`,
         'drop function if exists test_refuse()',
         'drop table if exists test_side',
       ]
@@ -74,7 +75,7 @@ describeEachDatabase('AlarmboxTokenStore.saveInitial', (fixture) => {
   const run = async (statements: string[]) => {
     for (const statement of statements) await sql.raw(statement).execute(fixture.handle.db);
   };
-  const rows = () => fixture.handle.db.selectFrom(TOKEN_TABLE).selectAll().execute();
+  const rows = () => fixture.handle.db.selectFrom(TOKENS_TABLE).selectAll().execute();
   const failure = async (promise: Promise<unknown>): Promise<TokenSaveError> => {
     const error = await promise.then(
       () => {
@@ -94,7 +95,7 @@ describeEachDatabase('AlarmboxTokenStore.saveInitial', (fixture) => {
     store = new AlarmboxTokenStore(fixture.handle, () => ring);
   });
   beforeEach(async () => {
-    await fixture.handle.db.deleteFrom(TOKEN_TABLE).execute();
+    await fixture.handle.db.deleteFrom(TOKENS_TABLE).execute();
   });
   afterEach(async () => {
     await run(cleanup(fixture.kind));
@@ -115,7 +116,7 @@ describeEachDatabase('AlarmboxTokenStore.saveInitial', (fixture) => {
     const error = await failure(store.saveInitial(PAIR));
     expect(error.reason).toBe('unexpected');
     expect(error.message).toMatch(/^トークンを保存できませんでした: /);
-    expect(error.message).toContain(`テーブル ${TOKEN_TABLE}`);
+    expect(error.message).toContain(`テーブル ${TOKENS_TABLE}`);
     expect(error.message).toContain('拒否しました');
     expect(error.message).toContain(error.code);
     expect(error.code).toBe(

@@ -6,8 +6,8 @@ import type { AlarmboxApi, AlarmboxApiSettings, RetryEvent } from '../../src/api
 import { createAlarmboxApi } from '../../src/api/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { obtainCode } from '../support/authorize.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
 export interface ApiFixture {

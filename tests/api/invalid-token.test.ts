@@ -1,9 +1,9 @@
-// The 401 rule (alarmbox-provider.md §3) with real processes: another process rotates the token while this
+// The 401 rule (docs/design.md「AlarmBox について分かっていること」) with real processes: another process rotates the token while this
 // one holds the old one in its cache; two processes hit the same 401 at once; a 401 that persists.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { AlarmboxApiCallError, AlarmboxApiUnauthorizedError, type RetryEvent } from '../../src/api/index.ts';
-import { NodeScript } from '../helpers/node-scripts.ts';
+import { NodeScript } from '../support/node-scripts.ts';
 import { type ApiFixture, useApiFixture } from './helpers.ts';
 
 interface ChildResult {

@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
 import { emulatorEnv } from '../support/alarmbox.ts';
 import { obtainCode } from '../support/authorize.ts';
 import { CLI, runCli } from '../support/cli.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 /** Doorkeeper tokens and codes: 43 url-safe characters. None may appear in ordinary output. */
 const TOKEN_SHAPE = /[A-Za-z0-9_-]{43}/;

@@ -156,7 +156,7 @@ describe('alarmbox CLI (SQLite)', () => {
     }
   });
 
-  describe('bad input: Japanese message, DESIGN.md exit code, stored row untouched', () => {
+  describe('bad input: Japanese message, documented exit code, stored row untouched', () => {
     const registered = async () => {
       expect((await cli(['migrate'])).code).toBe(0);
       expect((await cli(['save-token', `--code=${await code()}`])).code).toBe(0);

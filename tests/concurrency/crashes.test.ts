@@ -10,10 +10,10 @@ import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
-import { NodeScript } from '../helpers/node-scripts.ts';
 import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
+import { describeEachDatabase } from '../support/databases.ts';
+import { NodeScript } from '../support/node-scripts.ts';
 import { lockRowOne } from '../support/row-lock.ts';
 
 const HTTP_TIMEOUT_MS = 1_000; // lease = 3 × 1 s

@@ -10,11 +10,11 @@ import { LOCKS_TABLE, migrateToLatest } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { JOB_LEASE_MS, jobLockName } from '../../src/jobs/runner.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { CliProcess, logEvents } from '../support/cli-process.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 const JOB_LOCK = jobLockName({ name: 'refresh-token' });
 

@@ -6,11 +6,11 @@ import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
-import { NodeScript } from '../helpers/node-scripts.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
+import { describeEachDatabase } from '../support/databases.ts';
+import { NodeScript } from '../support/node-scripts.ts';
 
 const PROCESSES = 8;
 const CALLERS = 25;

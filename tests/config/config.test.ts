@@ -16,7 +16,7 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('has the DESIGN.md defaults', () => {
+  it('has the documented defaults', () => {
     const c = loadConfig({}, {});
     expect(c.env).toBe('local');
     expect(c.database).toMatchObject({ dialect: 'sqlite' });

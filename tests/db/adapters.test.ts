@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adapterFor, LOCKS_TABLE, migrateToLatest, TOKENS_TABLE, toDbTime } from '../../src/db/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 describe('adapterFor', () => {
   it('has one adapter per dialect, naming its driver', () => {

@@ -13,7 +13,7 @@ import {
   parseDatabaseUrl,
   toDatabaseError,
 } from '../../src/db/index.ts';
-import { adminUrl, describeEachDatabase, describeWithServer } from '../helpers/databases.ts';
+import { adminUrl, describeEachDatabase, describeWithServer } from '../support/databases.ts';
 
 const PASSWORD = 'Pw-9f3kQ-never-shown';
 

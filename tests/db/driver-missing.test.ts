@@ -16,7 +16,7 @@ const PASSWORD = 'Pw-driver-test-never-shown';
 /** A copy of the package (what its bin runs) beside a node_modules without mysql2 and pg. */
 function packageWithoutDrivers(): string {
   const dir = mkdtempSync(join(tmpdir(), 'alarmbox-nodrivers-'));
-  for (const entry of ['package.json', 'bin', 'src', 'dist']) {
+  for (const entry of ['package.json', 'bin', 'src']) {
     if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
   mkdirSync(join(dir, 'node_modules'));

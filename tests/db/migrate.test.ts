@@ -9,8 +9,8 @@ import {
   migrationNames,
   openDatabase,
 } from '../../src/db/index.ts';
-import { createTestDatabase, type DatabaseKind, describeEachDatabase } from '../helpers/databases.ts';
-import { startTogether } from '../helpers/node-scripts.ts';
+import { createTestDatabase, type DatabaseKind, describeEachDatabase } from '../support/databases.ts';
+import { startTogether } from '../support/node-scripts.ts';
 
 const ALL = [
   '0001-create-alarmbox-tokens',

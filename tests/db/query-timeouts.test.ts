@@ -1,5 +1,5 @@
 // Every query on MySQL/MariaDB and PostgreSQL has a time limit, and a pool gets over a server that went
-// silent or reset its connections: a TCP fault proxy (tests/helpers/fault-proxy.ts) stands between the
+// silent or reset its connections: a TCP fault proxy (tests/support/fault-proxy.ts) stands between the
 // pool and the real server.
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +10,8 @@ import {
   openDatabase,
   parseDatabaseUrl,
 } from '../../src/db/index.ts';
-import { adminUrl, describeWithServer } from '../helpers/databases.ts';
-import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { adminUrl, describeWithServer } from '../support/databases.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
 
 const QUERY_TIMEOUT_MS = 800;
 const CONNECT_TIMEOUT_MS = 800;

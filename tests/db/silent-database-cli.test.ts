@@ -5,10 +5,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { createTestDatabase, describeWithServer, type TestDatabase } from '../helpers/databases.ts';
-import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { runCli } from '../support/cli.ts';
 import { CliProcess, type LogEvent } from '../support/cli-process.ts';
+import { createTestDatabase, describeWithServer, type TestDatabase } from '../support/databases.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
 /** Short limits so the suite stays quick; the defaults are covered by the `status` case. */

@@ -8,7 +8,7 @@ import {
   readDbNowMs,
   toDbTime,
 } from '../../src/db/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 const INSTANT = new Date('2026-11-25T08:50:00.123Z');
 

@@ -1,4 +1,4 @@
-// Refresh-token rotation, both modes of alarmbox-provider.md §2, including concurrent refreshes.
+// Refresh-token rotation, both modes of docs/design.md「AlarmBox について分かっていること」, including concurrent refreshes.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import {

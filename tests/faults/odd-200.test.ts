@@ -6,10 +6,10 @@ import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
 import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 
 const FALLBACK = 7_200;
 

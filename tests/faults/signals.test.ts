@@ -13,10 +13,10 @@ import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { type DatabaseFixture, describeEachDatabase } from '../helpers/databases.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { CliProcess, type CliProcessResult } from '../support/cli-process.ts';
+import { type DatabaseFixture, describeEachDatabase } from '../support/databases.ts';
 import { lockRowOne } from '../support/row-lock.ts';
 
 const HTTP_TIMEOUT_MS = 8_000;

@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { CliProcess, type LogEvent } from '../support/cli-process.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
 const EVERY_2S = '*/2 * * * * *';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { migrateToLatest, openDatabase, parseDatabaseUrl } from '../../src/db/index.ts';
 import { LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
-import { NodeScript, type ScriptResult, startTogether } from '../helpers/node-scripts.ts';
+import { describeEachDatabase } from '../support/databases.ts';
+import { NodeScript, type ScriptResult, startTogether } from '../support/node-scripts.ts';
 
 // A dozen Node processes on a small, busy CI machine: allow more than the suite's default 30 s.
 vi.setConfig({ testTimeout: 60_000 });

@@ -13,7 +13,7 @@ import {
 } from '../../src/db/index.ts';
 import { type Lease, LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
 import { isDeadLocalOwner } from '../../src/lock/owner-id.ts';
-import { createTestDatabase, describeEachDatabase } from '../helpers/databases.ts';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
 
 /** What `promise` rejected with (fails the test if it resolved). */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { DoctorReport } from '../../src/doctor/doctor.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
 const CHECKS = 8;

@@ -6,9 +6,9 @@ import { rekeyStoredToken } from '../../src/alarmbox/rekey.ts';
 import { generateKeySpec, parseKeyRing } from '../../src/crypto/index.ts';
 import { TOKENS_TABLE } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { describeEachDatabase } from '../helpers/databases.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
+import { describeEachDatabase } from '../support/databases.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
 describeEachDatabase(

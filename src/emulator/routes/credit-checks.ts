@@ -1,4 +1,4 @@
-// The protected API: `POST /ps/v1/credit_checks` and `GET /ps/v1/credit_checks/{id}` (alarmbox-provider.md §1).
+// The protected API: `POST /ps/v1/credit_checks` and `GET /ps/v1/credit_checks/{id}` (docs/design.md「AlarmBox について分かっていること」).
 import type { Context, Hono } from 'hono';
 import { authorizeApiRequest } from '../api-auth.ts';
 import {
