@@ -8,7 +8,7 @@ import module from 'node:module';
 // Keeps the compiled (and, in a checkout, type-stripped) modules between runs: schedulers start us often.
 module.enableCompileCache?.();
 
-const source = new URL('../src/cli/main.ts', import.meta.url);
+const source = new URL('../src/apps/cli/main.ts', import.meta.url);
 // Node 22 strips types only from 22.18 on; an older one (or --no-experimental-strip-types) uses the build.
 const entry =
   existsSync(source) && process.features.typescript

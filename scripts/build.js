@@ -29,7 +29,7 @@ if (result.status !== 0) process.exit(result.status ?? 1);
 // Packages stay external (drivers are optional peers; the rest are small or load lazily) except Kysely.
 const { rolldown } = await import('rolldown');
 const bundle = await rolldown({
-  input: new URL('dist/cli/main.js', root).pathname,
+  input: new URL('dist/apps/cli/main.js', root).pathname,
   platform: 'node',
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !/^kysely(\/|$)/.test(id),
   logLevel: 'warn',

@@ -6,8 +6,8 @@ import { expandPath, resolveEndpoints, scopeForPath } from '../../src/api/endpoi
 import { classifyBody, summariseBody } from '../../src/api/response-body.ts';
 import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfterMs } from '../../src/api/retry.ts';
 import { creditCheckResultLabel } from '../../src/api/summary.ts';
+import { planCreditCheck } from '../../src/apps/cli/commands/credit-check.ts';
 import { backoffDelayMs } from '../../src/backoff.ts';
-import { planCreditCheck } from '../../src/cli/commands/credit-check.ts';
 
 describe('parseBearerChallenge (RFC 6750 §3)', () => {
   it("reads Doorkeeper's challenge", () => {

@@ -124,7 +124,7 @@ describe('commands load lazily', () => {
     import { registerHooks } from 'node:module';
     const seen = new Set();
     registerHooks({ load(url, context, next) {
-      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url) ?? /\\/src\\/(cli\\/commands\\/[^/]+|[^/]+\\/)/.exec(url);
+      const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(url) ?? /\\/src\\/(?:apps\\/)?(cli\\/commands\\/[^/]+|[^/]+\\/)/.exec(url);
       if (m) seen.add(m[1]);
       return next(url, context);
     } });

@@ -2,7 +2,7 @@
 // and never the secret that was given.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateCode } from '../../src/cli/commands/save-token.ts';
+import { validateCode } from '../../src/apps/cli/commands/save-token.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { isReasonedError } from '../../src/failure-reason.ts';
 

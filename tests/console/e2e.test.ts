@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningConsole, startConsole } from '../../src/console/index.ts';
+import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
 import { expectNoSecrets } from '../support/registered.ts';
 import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from './chromium.ts';
 import { connectByLoopback, connectByPastingCode, refreshNow, tryApi } from './driver.ts';

@@ -1,7 +1,7 @@
 // Talks to a running console over HTTP the way a browser would: one cookie jar, the CSRF token read from the
 // page, an Origin header on every POST. Every response is kept, so a test can prove no secret was served.
 import { request } from 'node:http';
-import type { RunningConsole } from '../../src/console/index.ts';
+import type { RunningConsole } from '../../src/apps/console/index.ts';
 
 export interface PageResponse {
   readonly status: number;

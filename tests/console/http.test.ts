@@ -1,9 +1,9 @@
 // The console over plain HTTP: a real server on 127.0.0.1:0 with its embedded emulator, driven with fetch.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateCode } from '../../src/cli/commands/save-token.ts';
-import { CSRF_ORIGIN_MESSAGE, CSRF_TOKEN_MESSAGE } from '../../src/console/csrf.ts';
-import { type RunningConsole, startConsole } from '../../src/console/index.ts';
+import { validateCode } from '../../src/apps/cli/commands/save-token.ts';
+import { CSRF_ORIGIN_MESSAGE, CSRF_TOKEN_MESSAGE } from '../../src/apps/console/csrf.ts';
+import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { runCli } from '../support/cli.ts';

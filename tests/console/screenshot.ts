@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startConsole } from '../../src/console/index.ts';
+import { startConsole } from '../../src/apps/console/index.ts';
 import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from './chromium.ts';
 import { connectByLoopback, refreshNow } from './driver.ts';
 

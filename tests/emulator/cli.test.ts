@@ -2,7 +2,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseEmulatorCliOptions } from '../../src/cli/commands/emulator.ts';
+import { parseEmulatorCliOptions } from '../../src/apps/cli/commands/emulator.ts';
 
 const bin = fileURLToPath(new URL('../../bin/alarmbox.js', import.meta.url));
 

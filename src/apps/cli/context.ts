@@ -1,0 +1,27 @@
+import { type Alarmbox, createAlarmbox } from '../../alarmbox/create.ts';
+import { assertDatabaseExists } from '../../db/dialects/index.ts';
+import { assertMigrated } from '../../db/migrate.ts';
+
+// main.ts reads `.env` before any command loads; re-exported for the commands and tests that import it here.
+export { loadDotEnv } from './dotenv.ts';
+
+/**
+ * Opens the toolkit for one command and closes it afterwards, whatever happens.
+ * Commands that touch the token table first check that `alarmbox migrate` has run; on SQLite they never
+ * create the file (a path that does not exist is reported as such).
+ */
+export async function withAlarmbox<T>(
+  run: (alarmbox: Alarmbox) => Promise<T>,
+  options: { readonly requireMigrated?: boolean } = {},
+): Promise<T> {
+  const alarmbox = createAlarmbox();
+  try {
+    const requireMigrated = options.requireMigrated ?? true;
+    if (requireMigrated) assertDatabaseExists(alarmbox.database.target);
+    await alarmbox.database.ping();
+    if (requireMigrated) await assertMigrated(alarmbox.database);
+    return await run(alarmbox);
+  } finally {
+    await alarmbox.close();
+  }
+}

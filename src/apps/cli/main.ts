@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isReasonedError } from '../../failure-reason.ts';
+import { translateCommanderError } from './commander-ja.ts';
+import { loadDotEnv } from './dotenv.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
+
+type Register = (program: Command) => void;
+
+// Each command's module (and what it pulls in: the database drivers, the emulator, the console) loads only when
+// that command runs, so `alarmbox --version` or `status` do not pay for all of them. Listed in help order.
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  migrate: async () => (await import('./commands/migrate.ts')).registerMigrateCommand,
+  'authorize-url': async () => (await import('./commands/authorize-url.ts')).registerAuthorizeUrlCommand,
+  'save-token': async () => (await import('./commands/save-token.ts')).registerSaveTokenCommand,
+  'refresh-token': async () => (await import('./commands/refresh-token.ts')).registerRefreshTokenCommand,
+  status: async () => (await import('./commands/status.ts')).registerStatusCommand,
+  'access-token': async () => (await import('./commands/access-token.ts')).registerAccessTokenCommand,
+  'credit-check': async () => (await import('./commands/credit-check.ts')).registerCreditCheckCommand,
+  'expire-token': async () => (await import('./commands/expire-token.ts')).registerExpireTokenCommand,
+  worker: async () => (await import('./commands/worker.ts')).registerWorkerCommand,
+  'deploy-manifest': async () =>
+    (await import('./commands/deploy-manifest.ts')).registerDeployManifestCommand,
+  doctor: async () => (await import('./commands/doctor.ts')).registerDoctorCommand,
+  rekey: async () => (await import('./commands/rekey.ts')).registerRekeyCommand,
+  emulator: async () => (await import('./commands/emulator.ts')).registerEmulatorCommand,
+  demo: async () => (await import('./commands/demo.ts')).registerDemoCommand,
+  console: async () => (await import('./commands/console.ts')).registerConsoleCommand,
+};
+
+/** The package's version, from the package.json next to src/ (a checkout) or dist/ (an installed package). */
+export function packageVersion(): string {
+  const manifest: unknown = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  );
+  const version = (manifest as { version?: unknown }).version;
+  return typeof version === 'string' ? version : '0.0.0';
+}
+
+/**
+ * Builds the `alarmbox` program with the commands that `argv` needs: the named command only, none for
+ * `--version`, every one for help, no command or an unknown one (so that help and suggestions list them all).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const program = new Command('alarmbox')
+    .description('AlarmBox API の OAuth 2.0 トークンを管理します (保存・暗号化・自動更新・ロック)')
+    .version(packageVersion(), '-V, --version', 'バージョンを表示します')
+    .helpOption('-h, --help', 'ヘルプを表示します')
+    .helpCommand('help [command]', 'コマンドのヘルプを表示します')
+    .showHelpAfterError('(使い方は alarmbox --help で確認できます)')
+    .configureOutput({ outputError: (text, write) => write(translateCommanderError(text)) })
+    .exitOverride();
+  const args = argv.slice(2);
+  const name = args.find((arg) => !arg.startsWith('-'));
+  const load = name === undefined ? undefined : COMMANDS[name];
+  if (load !== undefined) {
+    (await load())(program);
+  } else if (!(name === undefined && args.some((arg) => arg === '-V' || arg === '--version'))) {
+    for (const register of await Promise.all(Object.values(COMMANDS).map((loader) => loader())))
+      register(program);
+  }
+  return program;
+}
+
+/** Reading `alarmbox status | head -1` closes the pipe early: stop writing quietly instead of crashing. */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
+/** Runs the CLI and resolves to the process exit code (docs/design.md: 0 ok, 1 unexpected, 2 usage, 3, 4, 5). */
+export async function main(argv: readonly string[]): Promise<number> {
+  ignoreClosedStdout();
+  try {
+    const program = await buildProgram(argv);
+    loadDotEnv();
+    await program.parseAsync([...argv]);
+    // A command that ends normally may still report a state through its exit code (`status`: 3 = none).
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+function reportFailure(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its explanation (in Japanese, configureOutput) and the help hint.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    if (error.code === 'commander.help') return ExitCode.ok;
+    process.stderr.write('コマンドの指定が正しくありません。上の説明を確認して指定し直してください。\n');
+    return ExitCode.usageOrConfiguration;
+  }
+  if (isReasonedError(error)) {
+    process.stderr.write(`エラー: ${error.message}\n`);
+    return exitCodeFor(error.reason);
+  }
+  // Unknown errors may carry anything (a driver echoing a connection string, say): print the class only.
+  const name = error instanceof Error ? error.name : typeof error;
+  process.stderr.write(
+    `予期しないエラーが発生しました (${name})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。\n`,
+  );
+  if (process.env.ALARMBOX_DEBUG === '1' && error instanceof Error)
+    process.stderr.write(`${error.stack ?? ''}\n`);
+  return ExitCode.unexpected;
+}

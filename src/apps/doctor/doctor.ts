@@ -1,0 +1,429 @@
+// `alarmbox doctor`: checks, one after the other, everything the toolkit depends on, and says for each failure
+// how to fix it. Nothing is changed and nothing is spent: the token endpoint is probed with a dummy
+// authorization code, which AlarmBox (Doorkeeper) rejects after authenticating the client.
+import { maskToken } from '../../alarmbox/redact.ts';
+import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
+import { envelopeKeyId } from '../../alarmbox/rekey.ts';
+import { AlarmboxTokenStore } from '../../alarmbox/token-store.ts';
+import type { AlarmboxConfig, AlarmboxOptions } from '../../config/config.ts';
+import { loadConfig } from '../../config/config.ts';
+import type { KeyRing } from '../../crypto/index.ts';
+import type { DatabaseHandle } from '../../db/connection.ts';
+import { openDatabase } from '../../db/connection.ts';
+import { DatabaseUnavailableError } from '../../db/errors.ts';
+import { assertMigrated } from '../../db/migrate.ts';
+import { TOKENS_TABLE } from '../../db/schema.ts';
+import { describeTarget } from '../../db/url.ts';
+import { exitCodeFor } from '../../exit-codes.ts';
+import { type FailureReason, isReasonedError } from '../../failure-reason.ts';
+import { formatRemaining, formatTime } from '../format-time.ts';
+
+export type CheckId =
+  | 'config'
+  | 'credentials'
+  | 'encryption-keys'
+  | 'database'
+  | 'migrations'
+  | 'stored-token'
+  | 'token-endpoint'
+  | 'clock';
+
+export interface DoctorCheck {
+  readonly id: CheckId;
+  readonly title: string;
+  /** `skipped`: a check it depends on failed, so it could not be made. */
+  readonly status: 'ok' | 'fail' | 'skipped';
+  readonly detail: string;
+  /** For a failure: what to do. */
+  readonly fix?: string | undefined;
+  readonly reason?: FailureReason | undefined;
+  /** Things worth knowing that are not failures (a row under an old key, recent failed refreshes). */
+  readonly notes?: readonly string[] | undefined;
+}
+
+export interface DoctorReport {
+  readonly ok: boolean;
+  /** 0, or the documented exit code of the first failed check. */
+  readonly exitCode: number;
+  readonly checks: readonly DoctorCheck[];
+}
+
+export interface DoctorOptions {
+  readonly options?: AlarmboxOptions;
+  /** Largest accepted difference to AlarmBox's clock (default 60 s). */
+  readonly clockToleranceMs?: number;
+}
+
+const TITLES: Record<CheckId, string> = {
+  config: '設定',
+  credentials: 'クライアント情報',
+  'encryption-keys': '暗号化キー',
+  database: 'データベース接続',
+  migrations: 'マイグレーション',
+  'stored-token': '保存済みトークン',
+  'token-endpoint': 'トークンエンドポイント',
+  clock: '時刻のずれ',
+};
+
+const REAUTHORIZE_FIX =
+  'alarmbox authorize-url の URL をブラウザで開いて認可コードを取得し、alarmbox save-token --code <認可コード> を実行してください。';
+const PROBE_CODE = 'alarmbox-doctor-probe';
+const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
+
+export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const ok = (id: CheckId, detail: string, notes?: string[]) =>
+    checks.push({ id, title: TITLES[id], status: 'ok', detail, notes: notes?.length ? notes : undefined });
+  const fail = (id: CheckId, error: unknown, fix: string, reason?: FailureReason) =>
+    checks.push({
+      id,
+      title: TITLES[id],
+      status: 'fail',
+      detail: messageOf(error),
+      fix,
+      reason: reason ?? (isReasonedError(error) ? error.reason : 'unexpected'),
+    });
+  const skip = (id: CheckId, why: string) =>
+    checks.push({ id, title: TITLES[id], status: 'skipped', detail: why });
+
+  // 1. Configuration: everything that is read at start-up.
+  let config: AlarmboxConfig | undefined;
+  try {
+    config = loadConfig(doctorOptions.options);
+    ok(
+      'config',
+      `ALARMBOX_ENV=${config.env} / AlarmBox ${config.baseUrl} / データベース ${describeTarget(config.database)}`,
+    );
+  } catch (error) {
+    fail('config', error, 'メッセージに示された環境変数 (または .env) を直してください。');
+  }
+  if (config === undefined) {
+    for (const id of [
+      'credentials',
+      'encryption-keys',
+      'database',
+      'migrations',
+      'stored-token',
+      'token-endpoint',
+      'clock',
+    ] as const)
+      skip(id, '設定に誤りがあるため確認していません');
+    return finish(checks);
+  }
+
+  // 2. Client credentials (not a secret: the id is shown masked, the secret never).
+  let credentials: { clientId: string; clientSecret: string } | undefined;
+  try {
+    credentials = config.credentials();
+    ok('credentials', `client_id ${maskToken(credentials.clientId)}、client_secret 設定済み`);
+  } catch (error) {
+    fail(
+      'credentials',
+      error,
+      'AlarmBox の API 管理画面で発行された client_id / client_secret を ALARMBOX_CLIENT_ID / ALARMBOX_CLIENT_SECRET (または ALARMBOX_INFO) に設定してください。',
+    );
+  }
+
+  // 3. The key ring.
+  let ring: KeyRing | undefined;
+  try {
+    ring = config.keyRing();
+    const [first, ...rest] = ring.ids;
+    ok(
+      'encryption-keys',
+      `鍵リング: ${first} (暗号化に使用)${rest.length > 0 ? `、${rest.join(', ')} (復号のみ)` : ''}`,
+    );
+  } catch (error) {
+    fail(
+      'encryption-keys',
+      error,
+      'ALARMBOX_ENCRYPTION_KEYS を「キーID:32バイトのbase64」で設定してください (例: k1:$(openssl rand -base64 32) の出力)。すべてのインスタンスで同じ値にします。',
+    );
+  }
+
+  // 4–6. Database, migrations, the stored row.
+  // Doctor only looks: a SQLite path that does not exist is reported, never created.
+  const database = openDatabase(config.database, {
+    ...config.databaseTimeouts,
+    poolSize: 1,
+    createIfMissing: false,
+  });
+  try {
+    await checkDatabase(database, ring, { ok, fail, skip });
+  } finally {
+    await database.close();
+  }
+
+  // 7–8. The token endpoint and the clock.
+  if (credentials === undefined) {
+    skip('token-endpoint', 'クライアント情報が設定されていないため確認していません');
+    skip('clock', 'トークンエンドポイントを確認できなかったため確認していません');
+  } else {
+    await checkTokenEndpoint(
+      config,
+      credentials,
+      doctorOptions.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS,
+      {
+        ok,
+        fail,
+        skip,
+      },
+    );
+  }
+  return finish(checks);
+}
+
+interface Recorders {
+  ok(id: CheckId, detail: string, notes?: string[]): void;
+  fail(id: CheckId, error: unknown, fix: string, reason?: FailureReason): void;
+  skip(id: CheckId, why: string): void;
+}
+
+async function checkDatabase(
+  database: DatabaseHandle,
+  ring: KeyRing | undefined,
+  r: Recorders,
+): Promise<void> {
+  try {
+    await database.ping();
+    r.ok('database', `${describeTarget(database.target)} に接続できました`);
+  } catch (error) {
+    const temporary = isReasonedError(error) && error.reason === 'temporary';
+    const missingFile = error instanceof DatabaseUnavailableError && error.code === 'SQLITE_NOT_FOUND';
+    r.fail(
+      'database',
+      error,
+      missingFile
+        ? 'alarmbox migrate を実行してデータベースを作成するか、DATABASE_URL のパスを既存のファイルに直してください。'
+        : temporary
+          ? 'データベースが起動しているか、DATABASE_URL のホスト・ポートとネットワーク (ファイアウォール、Cloud SQL の接続設定) を確認してください。'
+          : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
+    );
+    r.skip('migrations', 'データベースに接続できないため確認していません');
+    r.skip('stored-token', 'データベースに接続できないため確認していません');
+    return;
+  }
+  try {
+    await assertMigrated(database);
+    r.ok('migrations', 'すべて適用済みです');
+  } catch (error) {
+    r.fail('migrations', error, 'alarmbox migrate を実行してください (何度実行しても安全です)。');
+    r.skip('stored-token', 'テーブルがないため確認していません');
+    return;
+  }
+  if (ring === undefined) {
+    r.skip('stored-token', '暗号化キーが読めないため確認していません');
+    return;
+  }
+  const loadedRing = ring;
+  try {
+    const token = await new AlarmboxTokenStore(database, () => loadedRing).getInstance();
+    if (!token.isRegistered) {
+      r.fail('stored-token', 'トークンが登録されていません。', REAUTHORIZE_FIX, 'not_registered');
+      return;
+    }
+    const raw = await database.db
+      .selectFrom(TOKENS_TABLE)
+      .select(['access_token', 'refresh_token'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const keyIds = [
+      ...new Set([envelopeKeyId(raw.access_token) ?? '?', envelopeKeyId(raw.refresh_token) ?? '?']),
+    ];
+    try {
+      token.getDecryptedAccessToken();
+      token.getDecryptedRefreshToken();
+    } catch (error) {
+      r.fail(
+        'stored-token',
+        error,
+        `トークンを暗号化したキー (キー ID: ${keyIds.join(', ')}) を ALARMBOX_ENCRYPTION_KEYS に戻すか、${REAUTHORIZE_FIX.replace('を実行してください。', 'で登録し直してください。')}`,
+      );
+      return;
+    }
+    if (token.lastRefreshOutcome === 'reauthorization_required') {
+      r.fail(
+        'stored-token',
+        `最後の更新 (${formatTime(token.lastRefreshAt)}) でリフレッシュトークンが無効と判定されました: ${token.lastError ?? ''}`,
+        REAUTHORIZE_FIX,
+        'reauthorization_required',
+      );
+      return;
+    }
+    const notes: string[] = [];
+    const primary = loadedRing.primary.id;
+    if (keyIds.some((id) => id !== primary)) {
+      notes.push(
+        `先頭のキー "${primary}" ではなく ${keyIds.map((id) => `"${id}"`).join(', ')} で暗号化されています。` +
+          'すべてのインスタンスに新しい鍵リングを配置したら alarmbox rekey を実行してください (それまで古いキーを削除しないこと)。',
+      );
+    }
+    if (token.lastRefreshOutcome === 'ok' && token.lastError !== null) {
+      // The last pair was stored although AlarmBox's answer was odd (token-response.ts says what and why).
+      notes.push(`最後に保存したトークンの応答に警告があります: ${token.lastError}`);
+    }
+    const summary = await new RefreshHistory(database).summary(0).catch(() => undefined);
+    if (summary !== undefined && summary.consecutiveFailures > 0) {
+      notes.push(
+        `直近の更新が ${summary.consecutiveFailures} 回続けて失敗しています (alarmbox status で理由を確認できます)。`,
+      );
+    }
+    r.ok(
+      'stored-token',
+      `登録済み。キー ${keyIds.map((id) => `"${id}"`).join(', ')} で復号できました。有効期限 ${formatTime(token.expiredAt)} ${formatRemaining(token.expiredAt)}`,
+      notes,
+    );
+  } catch (error) {
+    r.fail(
+      'stored-token',
+      error,
+      'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。',
+    );
+  }
+}
+
+async function checkTokenEndpoint(
+  config: AlarmboxConfig,
+  credentials: { clientId: string; clientSecret: string },
+  toleranceMs: number,
+  r: Recorders,
+): Promise<void> {
+  const url = `${config.baseUrl}/oauth/token`;
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: PROBE_CODE,
+    redirect_uri: config.redirectUri,
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+  });
+  let response: Response;
+  let sentAt: number;
+  let receivedAt: number;
+  let oauthError: string | undefined;
+  try {
+    sentAt = Date.now();
+    response = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(config.httpTimeoutMs),
+    });
+    const text = await response.text();
+    receivedAt = Date.now();
+    try {
+      const parsed = JSON.parse(text) as { error?: unknown };
+      oauthError = typeof parsed.error === 'string' ? parsed.error : undefined;
+    } catch {
+      oauthError = undefined;
+    }
+  } catch (error) {
+    const timeout = error instanceof DOMException && error.name === 'TimeoutError';
+    const code = timeout
+      ? 'タイムアウト'
+      : (systemCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
+    r.fail(
+      'token-endpoint',
+      `${url} に接続できません (${code})。`,
+      'ALARMBOX_BASE_URL とネットワーク (プロキシ・ファイアウォール・DNS) を確認し、しばらくしてから再実行してください。',
+      'temporary',
+    );
+    r.skip('clock', 'AlarmBox から応答がなかったため確認していません');
+    return;
+  }
+
+  const status = response.status;
+  const label = `HTTP ${status}${oauthError === undefined ? '' : ` ${oauthError}`}`;
+  if (oauthError === 'invalid_grant' || (status === 400 && oauthError === 'invalid_request')) {
+    r.ok(
+      'token-endpoint',
+      `${url} が応答し、client_id / client_secret が受け付けられました (${label}: 確認用のダミーの認可コードを送ったので想定どおりです)`,
+    );
+  } else if (
+    status === 401 ||
+    oauthError === 'invalid_client' ||
+    oauthError === 'unauthorized_client' ||
+    oauthError === 'unsupported_grant_type'
+  ) {
+    r.fail(
+      'token-endpoint',
+      `AlarmBox がクライアント認証を拒否しました (${label})。`,
+      'ALARMBOX_CLIENT_ID と ALARMBOX_CLIENT_SECRET が AlarmBox の API 管理画面の値と一致しているか確認してください。',
+      'client_configuration',
+    );
+  } else if (status === 429 || status >= 500) {
+    r.fail(
+      'token-endpoint',
+      `AlarmBox が一時的に応答できません (${label})。`,
+      'しばらくしてから再実行してください。続く場合は AlarmBox の障害情報を確認してください。',
+      'temporary',
+    );
+  } else if (status === 404 || status === 405 || (status >= 300 && status < 400)) {
+    r.fail(
+      'token-endpoint',
+      `${url} はトークンエンドポイントではないようです (${label})。`,
+      'ALARMBOX_BASE_URL を確認してください (例: https://api.alarmbox.jp)。',
+      'configuration',
+    );
+  } else {
+    r.fail(
+      'token-endpoint',
+      `想定外の応答です (${label})。`,
+      'ALARMBOX_BASE_URL が AlarmBox を指しているか確認してください。',
+      'unexpected',
+    );
+  }
+
+  const date = response.headers.get('date');
+  const serverMs = date === null ? Number.NaN : Date.parse(date);
+  if (Number.isNaN(serverMs)) {
+    r.skip('clock', 'AlarmBox の応答に Date ヘッダがないため確認していません');
+    return;
+  }
+  // `Date` has whole seconds: the server's clock was somewhere in [date, date + 1 s) when it answered.
+  const offsetMs = serverMs + 500 - (sentAt + receivedAt) / 2;
+  const seconds = (Math.round(offsetMs / 100) / 10).toFixed(1);
+  const signed = offsetMs >= 0 ? `+${seconds}` : seconds;
+  const tolerance = Math.round(toleranceMs / 1000);
+  if (Math.abs(offsetMs) <= toleranceMs) {
+    r.ok('clock', `AlarmBox のサーバー時刻とのずれ ${signed} 秒 (許容 ±${tolerance} 秒)`);
+  } else {
+    r.fail(
+      'clock',
+      `このマシンの時計が AlarmBox のサーバー時刻より ${Math.abs(Math.round(offsetMs / 1000))} 秒${offsetMs > 0 ? '遅れて' : '進んで'}います (許容 ±${tolerance} 秒)。有効期限の判定がずれます。`,
+      'NTP (chrony / systemd-timesyncd など) でこのマシンの時刻を同期してください。',
+      'configuration',
+    );
+  }
+}
+
+function finish(checks: readonly DoctorCheck[]): DoctorReport {
+  const firstFailure = checks.find((c) => c.status === 'fail');
+  return {
+    ok: firstFailure === undefined,
+    exitCode: firstFailure === undefined ? 0 : exitCodeFor(firstFailure.reason ?? 'unexpected'),
+    checks,
+  };
+}
+
+function messageOf(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (isReasonedError(error)) return error.message;
+  // Unknown errors may carry anything (a connection string, say): the class name only.
+  return `予期しないエラー (${error instanceof Error ? error.name : typeof error})`;
+}
+
+function causeMessage(error: unknown): string | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error && cause.message !== '' ? cause.message.slice(0, 100) : undefined;
+}
+
+function systemCode(error: unknown): string | undefined {
+  let cause: unknown = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') return code;
+    cause = cause.cause;
+  }
+  return undefined;
+}

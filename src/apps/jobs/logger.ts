@@ -1,0 +1,55 @@
+// Structured log lines for jobs and the worker. `json`: one JSON object per line with Cloud Logging's
+// `severity` and `message` (also what Kubernetes log collectors parse); `text`: one readable line each.
+// Every message is redacted before it is written: no token, code or secret reaches a log.
+import { redact } from '../../alarmbox/redact.ts';
+import { ConfigError } from '../../config/errors.ts';
+
+/** Cloud Logging's LogSeverity names (the ones we use). */
+export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
+export type LogFormat = 'json' | 'text';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
+
+export type LogValue = string | number | boolean | null | undefined | readonly string[];
+export type LogFields = Readonly<Record<string, LogValue>>;
+
+export interface JobLogger {
+  log(severity: Severity, message: string, fields?: LogFields): void;
+}
+
+export function parseLogFormat(value: string, source = '--log-format'): LogFormat {
+  const v = value.trim();
+  if (v === 'json' || v === 'text') return v;
+  throw new ConfigError(
+    source,
+    `${source} "${v.slice(0, 16)}" は使えません。json か text を指定してください (例: ${source} json)。`,
+  );
+}
+
+/** Writes lines to `write` (default stdout, where Cloud Run and Kubernetes collect them). */
+export function createJobLogger(
+  format: LogFormat,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  now: () => Date = () => new Date(),
+): JobLogger {
+  return {
+    log(severity, message, fields = {}) {
+      const clean = redact(message);
+      const defined = Object.entries(fields).filter(([, v]) => v !== undefined);
+      if (format === 'json') {
+        const entry: Record<string, unknown> = { severity, message: clean, time: now().toISOString() };
+        for (const [key, value] of defined) entry[key] = typeof value === 'string' ? redact(value) : value;
+        write(JSON.stringify(entry));
+        return;
+      }
+      const extras = defined
+        .filter(([key]) => key !== 'event')
+        .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : String(value)}`);
+      write(
+        `${now().toISOString()} ${severity.padEnd(7)} ${clean}${extras.length > 0 ? ` (${redact(extras.join(' '))})` : ''}`,
+      );
+    },
+  };
+}
+
+/** A logger that drops everything (library callers that report outcomes themselves). */
+export const silentLogger: JobLogger = { log() {} };

@@ -1,0 +1,153 @@
+// `alarmbox worker`: a long-running process that runs the registered jobs on their schedules (croner, with
+// an explicit time zone). A failed run is logged and the worker goes on; on stop (SIGTERM) it schedules
+// nothing more, lets the current run finish within a grace period, and hands its job lease back either way.
+import { Cron } from 'croner';
+import type { Alarmbox } from '../../alarmbox/create.ts';
+import type { Lease } from '../../lock/index.ts';
+import { formatDuration } from './duration.ts';
+import type { Job } from './job.ts';
+import type { JobLogger } from './logger.ts';
+import { type JobRunReport, runJob } from './runner.ts';
+import type { Schedule } from './schedule.ts';
+
+export interface ScheduledJob {
+  readonly job: Job;
+  readonly schedule: Schedule;
+  /** Per-tick idempotency window; by default half the schedule's period. */
+  readonly freshWindowMs: number;
+}
+
+export interface WorkerOptions {
+  readonly alarmbox: Alarmbox;
+  readonly logger: JobLogger;
+  readonly jobs: readonly ScheduledJob[];
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly budgetMs: number;
+  /** How long a stop waits for the current run before abandoning it. */
+  readonly shutdownGraceMs: number;
+}
+
+/** How a stop ended: nothing was running, the current run finished, or it was abandoned after the grace. */
+export type StopResult = 'idle' | 'finished' | 'abandoned';
+
+export interface Worker {
+  /** Stops scheduling and waits (up to the grace period) for the run under way. */
+  stop(reason: string): Promise<StopResult>;
+  /** Every finished run, for tests and embedding applications. */
+  readonly reports: readonly JobRunReport[];
+}
+
+interface Running {
+  readonly promise: Promise<JobRunReport>;
+  lease?: Lease;
+}
+
+/** Half the period: a second worker whose tick starts after the first finished sees the work as done. */
+export function defaultFreshWindowMs(schedule: Schedule): number {
+  return Math.floor(schedule.periodMs / 2);
+}
+
+export function startWorker(options: WorkerOptions): Worker {
+  const { logger } = options;
+  const stopping = new AbortController();
+  const running = new Map<string, Running>();
+  const reports: JobRunReport[] = [];
+
+  const crons = options.jobs.map(
+    ({ job, schedule, freshWindowMs }) =>
+      new Cron(
+        schedule.pattern,
+        {
+          timezone: schedule.timezone,
+          mode: '5-or-6-parts',
+          // Never two runs of one job in this process; other processes are kept out by the job's lease.
+          protect: () =>
+            logger.log('WARNING', `前回のジョブ ${job.name} がまだ実行中のため、今回の予定をとばしました。`, {
+              job: job.name,
+              event: 'tick_skipped',
+            }),
+          catch: (error) =>
+            logger.log(
+              'ERROR',
+              `ジョブ ${job.name} の実行で予期しないエラーが発生しました (${error instanceof Error ? error.name : typeof error})。`,
+              { job: job.name, event: 'tick_error' },
+            ),
+        },
+        async (self: Cron) => {
+          if (stopping.signal.aborted) return;
+          const entry: { promise?: Promise<JobRunReport>; lease?: Lease } = {};
+          const promise = runJob(job, {
+            alarmbox: options.alarmbox,
+            logger,
+            retries: options.retries,
+            retryDelayMs: options.retryDelayMs,
+            budgetMs: options.budgetMs,
+            freshWindowMs,
+            signal: stopping.signal,
+            scheduledAt: self.currentRun() ?? new Date(),
+            onLease: (lease) => {
+              entry.lease = lease;
+            },
+          });
+          const record: Running = {
+            promise,
+            get lease() {
+              return entry.lease;
+            },
+          };
+          running.set(job.name, record);
+          try {
+            reports.push(await promise);
+          } finally {
+            running.delete(job.name);
+          }
+        },
+      ),
+  );
+
+  logger.log('INFO', 'ワーカーを開始しました', {
+    event: 'worker_start',
+    pid: process.pid,
+    jobs: options.jobs.map(({ job }) => job.name),
+    schedules: options.jobs.map(({ job, schedule }) => `${job.name}=${schedule.pattern}`),
+    timezone: options.jobs[0]?.schedule.timezone,
+    freshWindows: options.jobs.map(
+      ({ job, freshWindowMs }) => `${job.name}=${formatDuration(freshWindowMs)}`,
+    ),
+    nextRuns: crons.map((c) => c.nextRun()?.toISOString() ?? '-'),
+  });
+
+  return {
+    reports,
+    async stop(reason: string): Promise<StopResult> {
+      for (const cron of crons) cron.stop();
+      stopping.abort();
+      const current = [...running.values()];
+      logger.log('INFO', `${reason} を受け取りました。ワーカーを停止します`, {
+        event: 'worker_stopping',
+        pid: process.pid,
+        running: current.length,
+      });
+      if (current.length === 0) return 'idle';
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'abandoned'>((resolve) => {
+        timer = setTimeout(() => resolve('abandoned'), options.shutdownGraceMs);
+      });
+      const finished = Promise.allSettled(current.map((r) => r.promise)).then(() => 'finished' as const);
+      const result = await Promise.race([finished, grace]);
+      clearTimeout(timer);
+      if (result === 'abandoned') {
+        // The run's own `finally` will not get to it before we exit: give the job's lease back now.
+        await Promise.all(current.map((r) => r.lease?.release().catch(() => false)));
+        logger.log(
+          'WARNING',
+          `実行中のジョブが ${formatDuration(options.shutdownGraceMs)} 以内に終わらなかったため、中断して終了します。` +
+            '保存済みのトークンは変わっていないか、更新済みの組に置き換わっているかのどちらかです。',
+          { event: 'worker_abandoned', pid: process.pid },
+        );
+      }
+      return result;
+    },
+  };
+}
