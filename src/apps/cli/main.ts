@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isReasonedError } from '../../failure-reason.ts';
 import { translateCommanderError } from './commander-ja.ts';
@@ -28,11 +28,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   console: async () => (await import('./commands/console.ts')).registerConsoleCommand,
 };
 
-/** The package's version, from the package.json next to src/ (a checkout) or dist/ (an installed package). */
+/**
+ * The package's version. Read through the package's own name (`exports` has `./package.json`), so it is found
+ * wherever this module sits: src/ in a checkout, dist/ or the CLI bundle in an installed package.
+ */
 export function packageVersion(): string {
-  const manifest: unknown = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-  );
+  const manifest: unknown = createRequire(import.meta.url)('alarmbox-auth/package.json');
   const version = (manifest as { version?: unknown }).version;
   return typeof version === 'string' ? version : '0.0.0';
 }
