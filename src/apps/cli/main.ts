@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
 import { isReasonedError } from '../../failure-reason.ts';
 import { translateCommanderError } from './commander-ja.ts';
 import { loadDotEnv } from './dotenv.ts';
-import { ExitCode, exitCodeFor } from './exit-codes.ts';
 
 type Register = (program: Command) => void;
 

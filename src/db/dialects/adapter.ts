@@ -7,7 +7,7 @@ import {
   type Kysely,
   type RawBuilder,
 } from 'kysely';
-import type { AlarmboxLocksTable, AlarmboxSchema, DbTime } from '../schema.ts';
+import { type AlarmboxLocksTable, type AlarmboxSchema, type DbTime, LOCKS_TABLE } from '../schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from '../url.ts';
 
 /** What a driver's error means, whichever driver said it. */
@@ -134,6 +134,22 @@ export function kindOfCode(
     if (codes.includes(code)) return kind;
   }
   return undefined;
+}
+
+/**
+ * `INSERT … ON CONFLICT (name) DO NOTHING` of a lease row, for the databases that have it (SQLite,
+ * PostgreSQL): true when this statement inserted the row.
+ */
+export async function insertLeaseOnConflictDoNothing(
+  db: Kysely<AlarmboxSchema>,
+  row: LeaseValues,
+): Promise<boolean> {
+  const result = await db
+    .insertInto(LOCKS_TABLE)
+    .values(row)
+    .onConflict((conflict) => conflict.column('name').doNothing())
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
 /** Runs one fixed statement on a connection being set up (Kysely's `onCreateConnection`). */

@@ -1,12 +1,13 @@
 import { PostgresDialect, sql } from 'kysely';
 import type { CustomTypesConfig, PoolConfig } from 'pg';
-import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
+import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import type { DatabaseTarget } from '../url.ts';
 import {
   type ConnectionSettings,
   type DatabaseAdapter,
   type DriverErrorKind,
   errorCode,
+  insertLeaseOnConflictDoNothing,
   kindOfCode,
   runStatement,
 } from './adapter.ts';
@@ -57,14 +58,7 @@ export const postgresAdapter: DatabaseAdapter = {
   // pg serializes a Date exactly, milliseconds included.
   timeValue: (date) => new Date(date.getTime()),
 
-  async insertLeaseIfAbsent(db, row) {
-    const result = await db
-      .insertInto(LOCKS_TABLE)
-      .values(row)
-      .onConflict((conflict) => conflict.column('name').doNothing())
-      .executeTakeFirst();
-    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
-  },
+  insertLeaseIfAbsent: insertLeaseOnConflictDoNothing,
 
   // pg reports no insert id: ask for it.
   async insertHistory(db, row) {

@@ -3,10 +3,16 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect, sql } from 'kysely';
 import { DatabaseUnavailableError } from '../errors.ts';
-import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
+import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { withStatementCache } from '../sqlite-statement-cache.ts';
 import { type DatabaseTarget, describeTarget } from '../url.ts';
-import { type DatabaseAdapter, type DriverErrorKind, errorCode, kindOfCode } from './adapter.ts';
+import {
+  type DatabaseAdapter,
+  type DriverErrorKind,
+  errorCode,
+  insertLeaseOnConflictDoNothing,
+  kindOfCode,
+} from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
 
 const BUSY_TIMEOUT_MS = 5_000;
@@ -49,14 +55,7 @@ export const sqliteAdapter: DatabaseAdapter = {
   // better-sqlite3 cannot bind a Date. ISO-8601 with the `Z` also sorts correctly as text.
   timeValue: (date) => date.toISOString(),
 
-  async insertLeaseIfAbsent(db, row) {
-    const result = await db
-      .insertInto(LOCKS_TABLE)
-      .values(row)
-      .onConflict((conflict) => conflict.column('name').doNothing())
-      .executeTakeFirst();
-    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
-  },
+  insertLeaseIfAbsent: insertLeaseOnConflictDoNothing,
 
   async insertHistory(db, row) {
     const result = await db.insertInto(REFRESH_HISTORY_TABLE).values(row).executeTakeFirst();

@@ -4,8 +4,8 @@ import type { Alarmbox } from '../../../alarmbox/create.ts';
 import { maskToken } from '../../../alarmbox/redact.ts';
 import { migrateToLatest } from '../../../db/migrate.ts';
 import type { RunningEmulator } from '../../../emulator/index.ts';
+import { ExitCode } from '../../../exit-codes.ts';
 import { openSandbox } from '../../sandbox/sandbox.ts';
-import { ExitCode } from '../exit-codes.ts';
 import { formatRemaining, formatTime, say } from '../output.ts';
 
 /** A check of the demo: it either holds, or the demo ends with exit code 1. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitCodeFor } from '../../../exit-codes.ts';
 import { isReasonedError } from '../../../failure-reason.ts';
 import { parseDuration } from '../../jobs/duration.ts';
 import { createJobLogger, type JobLogger } from '../../jobs/logger.ts';
@@ -6,7 +7,6 @@ import { REFRESH_TOKEN_JOB_NAME, refreshTokenJob } from '../../jobs/refresh-toke
 import { actionFor, runJob } from '../../jobs/runner.ts';
 import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
 import { withAlarmbox } from '../context.ts';
-import { exitCodeFor } from '../exit-codes.ts';
 import { formatTime, note, say } from '../output.ts';
 import { holdStopSignals } from '../stop-signal.ts';
 

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import type { RefreshHistorySummary } from '../../../alarmbox/refresh-history.ts';
 import type { AlarmboxToken } from '../../../alarmbox/token-store.ts';
 import { describeTarget } from '../../../db/url.ts';
+import { ExitCode } from '../../../exit-codes.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
-import { ExitCode } from '../exit-codes.ts';
 import { formatRemaining, formatTime, say } from '../output.ts';
 
 /** What `status --json` prints: no token, no secret, stable keys for monitoring. */

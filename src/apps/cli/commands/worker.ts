@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { ExitCode } from '../../../exit-codes.ts';
 import { parseDuration } from '../../jobs/duration.ts';
 import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
 import { withAlarmbox } from '../context.ts';
-import { ExitCode } from '../exit-codes.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
 interface WorkerCliOptions {
