@@ -161,7 +161,7 @@ describe('console --emulator', { timeout: 90_000 }, () => {
     const child = new CliProcess(['console', '--emulator', '--port', '0'], {});
     try {
       await until(() => /一時データベースと一時キー: (\S+)/.test(child.stdout), 30_000);
-      // Its handlers are installed in the same tick as this line.
+      // Its handlers are installed before this line is printed.
       await until(() => child.stdout.includes('Ctrl+C で停止します'), 30_000);
       const dir = /一時データベースと一時キー: (\S+)/.exec(child.stdout)?.[1] ?? '';
       expect(existsSync(dir)).toBe(true);

@@ -33,6 +33,9 @@ export function registerConsoleCommand(program: Command): void {
     )
     .action(async (raw: { port?: string; emulator?: boolean; open?: boolean }) => {
       const port = parsePort(raw.port);
+      // Listening for stop signals before anything is created: a signal during start-up, or one sent the moment
+      // the startup lines appear, still removes the sandbox's temporary files.
+      const stopSignal = waitForStopSignal();
       // Loaded here, not at start-up: the other commands never pay for the server's modules.
       const { startConsole } = await import('../../console/index.ts');
       const running = await startConsole({
@@ -52,7 +55,7 @@ export function registerConsoleCommand(program: Command): void {
       }
       say('Ctrl+C で停止します。');
       if (raw.open === true) openBrowser(`${running.url}/`);
-      const signal = await waitForStopSignal();
+      const signal = await stopSignal;
       say(`${signal} を受け取りました。コンソールを停止します…`);
       // 今すぐ更新 may be under way: its pair is saved before the database (and a sandbox) goes away.
       await finishTokenExchanges(running.alarmbox.config.httpTimeoutMs + 10_000);

@@ -65,9 +65,11 @@ export function registerEmulatorCommand(program: Command): void {
     )
     .action(async (raw: RawEmulatorOptions) => {
       const options = parseEmulatorCliOptions(raw);
+      // Listening before the startup lines: a signal sent the moment they appear still stops cleanly.
+      const stopSignal = waitForStopSignal();
       const emulator = await start(options);
       printStartup(emulator, raw);
-      const signal = await waitForStopSignal();
+      const signal = await stopSignal;
       process.stdout.write(`${signal} を受け取りました。エミュレータを停止します…\n`);
       await emulator.close();
       process.stdout.write('停止しました。\n');

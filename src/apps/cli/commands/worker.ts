@@ -78,6 +78,8 @@ export function registerWorkerCommand(program: Command): void {
       const logger = createJobLogger(settings.logFormat);
 
       await withAlarmbox(async (alarmbox) => {
+        // Listening before the start line is logged: a signal sent the moment it appears still stops cleanly.
+        const stopSignal = waitForStopSignal();
         const running = worker.startWorker({
           alarmbox,
           logger,
@@ -87,7 +89,7 @@ export function registerWorkerCommand(program: Command): void {
           budgetMs: settings.budgetMs,
           shutdownGraceMs,
         });
-        const signal = await waitForStopSignal();
+        const signal = await stopSignal;
         const result = await running.stop(signal);
         // Past the grace period a token request may still be under way: AlarmBox may have rotated the pair,
         // so its answer is saved (or known lost) and the lease released before the process ends.
