@@ -28,7 +28,26 @@ const typesNodeVersion = (
   JSON.parse(readFileSync(join(root, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }
 ).version;
 
+/**
+ * What npm needs to reach the registry from this machine, whichever Node runs it. The other Node's npm reads
+ * its own global npmrc, not the system one, so a `cafile` set there (a TLS-inspecting proxy's CA) is passed on
+ * explicitly, with the usual CA and proxy variables.
+ */
+async function registryEnv(): Promise<Record<string, string>> {
+  const passed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    // Not npm_config_*: under `npm test` they describe this repository (its prefix), not the app.
+    if (value !== undefined && /^(NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(https?|no)_proxy)$/i.test(name))
+      passed[name] = value;
+  }
+  const { stdout } = await exec('npm', ['config', 'get', 'cafile']);
+  const cafile = stdout.trim();
+  if (cafile !== '' && cafile !== 'null' && cafile !== 'undefined') passed.npm_config_cafile = cafile;
+  return passed;
+}
+
 let work: string;
+let registry: Record<string, string>;
 let tarball: string;
 let packedFiles: string[];
 /** The consumer compiled once: its types do not depend on the Node that runs it (the check takes ~15 s). */
@@ -38,6 +57,7 @@ beforeAll(async () => {
   if (minimum === undefined)
     throw new Error(`engines.node must read ">=MAJOR.MINOR", not ${manifest.engines.node}`);
   work = mkdtempSync(join(tmpdir(), 'alarmbox-pack-'));
+  registry = await registryEnv();
   const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', work], {
     cwd: root,
     maxBuffer: 64 * 1024 * 1024,
@@ -125,6 +145,7 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), '{"name":"app","private":true,"type":"module"}\n');
     env = {
+      ...registry,
       PATH: `${nodeBin}${delimiter}${process.env.PATH ?? ''}`,
       HOME: process.env.HOME ?? app,
       TZ: 'Asia/Tokyo',
