@@ -26,19 +26,9 @@ if (result.status !== 0) process.exit(result.status ?? 1);
 // The CLI starts as a process per command (schedulers run it often). Loaded file by file, Kysely alone is 257
 // ES modules; one bundle with a chunk per command loads a few files instead, and starts about twice as fast.
 // The library entries (dist/index.js, dist/emulator/) stay unbundled: an app loads them once.
-// Packages stay external (drivers are optional peers; the rest are small or load lazily) except Kysely.
-const { rolldown } = await import('rolldown');
-const bundle = await rolldown({
+const { bundle } = await import('./bundle.js');
+await bundle({
   input: new URL('dist/apps/cli/main.js', root).pathname,
-  platform: 'node',
-  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !/^kysely(\/|$)/.test(id),
-  logLevel: 'warn',
-});
-await bundle.write({
   dir: new URL('dist/cli-bundle/', root).pathname,
-  format: 'esm',
-  entryFileNames: 'main.js',
-  chunkFileNames: '[name]-[hash].js',
   sourcemap: true,
 });
-await bundle.close();

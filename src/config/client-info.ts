@@ -22,7 +22,16 @@ export function parseAlarmboxInfo(value: string): Partial<ClientCredentials> {
         `ALARMBOX_INFO は JSON でも JSON ファイルのパスでもありません。例: ${INFO_EXAMPLE}`,
       );
     }
-    text = readFileSync(trimmed, 'utf8');
+    try {
+      text = readFileSync(trimmed, 'utf8');
+    } catch (error) {
+      // A directory, a file without read permission…: say which, and what the value should be.
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      throw new ConfigError(
+        'ALARMBOX_INFO',
+        `ALARMBOX_INFO のファイルを読めません (${code})。JSON そのものか、読み取れる JSON ファイルのパスを指定してください。例: ${INFO_EXAMPLE}`,
+      );
+    }
   }
   let parsed: unknown;
   try {

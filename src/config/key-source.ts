@@ -27,14 +27,31 @@ function readOrCreateKeyFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (errorCode(error) !== 'ENOENT') throw keyFileError(path, error);
   }
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // 'wx': two processes starting at once must not each write a different key.
     writeFileSync(path, `${generateKeySpec('local1')}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (errorCode(error) !== 'EEXIST') throw keyFileError(path, error);
   }
-  return readFileSync(path, 'utf8');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw keyFileError(path, error);
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
+}
+
+/** The local key file cannot be read or created (a directory in its place, no permission, a full disk…). */
+function keyFileError(path: string, error: unknown): ConfigError {
+  return new ConfigError(
+    'ALARMBOX_ENCRYPTION_KEYS',
+    `ローカルの暗号鍵ファイル ${path} を読み書きできません (${errorCode(error)})。` +
+      `権限と、同じ名前のディレクトリがないかを確認するか、ALARMBOX_ENCRYPTION_KEYS=${KEY_RING_EXAMPLE} を設定してください。`,
+  );
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { CLI, runCli } from '../support/cli.ts';
+import { BIN, CLI, runCli } from '../support/cli.ts';
 
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI with a preloaded module (`--import data:…`) and returns its exit code and output. */
+/** Runs the bin with a preloaded module (`--import data:…`) and returns its exit code and output. */
 function runWith(
   preload: string,
   args: readonly string[],
@@ -36,7 +36,7 @@ function runWith(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, CLI, ...args],
+      ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, BIN, ...args],
       { env: { PATH: process.env.PATH ?? '', HOME: dir, ...env } },
       (error, stdout, stderr) =>
         resolve({
@@ -73,10 +73,10 @@ describe('a Node that is too old', () => {
   });
 
   it('the first file parses on old Node: no syntax newer than ES2015 modules plus dynamic import', () => {
-    const source = readFileSync(CLI, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+    const source = readFileSync(BIN, 'utf8').replace(/^\s*\/\/.*$/gm, '');
     expect(source).not.toMatch(/^\s*import\s|\?\.|\?\?|^\s*await\s/m);
     // A real old Node, when the machine has one (Debian's /usr/bin/node is 20 here).
-    const old = spawnSync('/usr/bin/node', [CLI, '--version'], { encoding: 'utf8' });
+    const old = spawnSync('/usr/bin/node', [BIN, '--version'], { encoding: 'utf8' });
     const oldVersion = spawnSync('/usr/bin/node', ['-p', 'process.versions.node'], {
       encoding: 'utf8',
     }).stdout?.trim();

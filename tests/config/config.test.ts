@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,6 +66,26 @@ describe('loadConfig', () => {
     expect(e.variable).toBe('ALARMBOX_INFO');
     expect(e.message).not.toContain('sekrit-value');
     expect(e.message).toContain('例:');
+  });
+
+  it('ALARMBOX_INFO naming a directory or an unreadable path: a configuration error with the cause', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-info-'));
+    for (const path of ['.', dir]) {
+      const e = configError(() => loadConfig({}, { ALARMBOX_INFO: path }).credentials());
+      expect(e.variable).toBe('ALARMBOX_INFO');
+      expect(e.message).toContain('EISDIR');
+      expect(e.message).toContain('例:');
+    }
+  });
+
+  it('a local key file that cannot be read or created: a configuration error naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-keyfile-'));
+    // A directory where the key file should be.
+    await mkdir(join(dir, 'encryption-keys'));
+    const e = configError(() => loadConfig({ dataDir: dir }, {}).keyRing());
+    expect(e.variable).toBe('ALARMBOX_ENCRYPTION_KEYS');
+    expect(e.message).toContain(join(dir, 'encryption-keys'));
+    expect(e.message).toContain('EISDIR');
   });
 
   it.each([

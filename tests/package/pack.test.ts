@@ -1,7 +1,8 @@
 // The package as a user gets it: `npm pack` (which builds through `prepare`), the tarball installed into a fresh
 // project on every supported Node (engines' minimum and the Node running the tests), a strict TypeScript
 // consumer typechecked and run against the emulator from `alarmbox-auth/emulator`, and the installed `alarmbox`.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -216,4 +217,34 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
     const demo = await exec(alarmbox, ['demo'], { env, cwd: app });
     expect(demo.stdout).toContain('すべての確認に成功しました');
   }, 90_000);
+
+  it('runs the installed console with its embedded emulator (every lazily loaded chunk resolves)', async () => {
+    const child = spawn(join(app, 'node_modules/.bin/alarmbox'), ['console', '--emulator', '--port', '0'], {
+      env,
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = once(child, 'close');
+    try {
+      await expect
+        .poll(() => (child.exitCode === null ? stdout : `exited: ${stderr}`), { timeout: 30_000 })
+        .toContain('Ctrl+C で停止します');
+      const url = /AlarmBox コンソールを起動しました: (\S+)/.exec(stdout)?.[1] ?? '';
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('AlarmBox コンソール');
+      child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });

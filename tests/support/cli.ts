@@ -1,8 +1,15 @@
 // Runs the real CLI as a child process, the way a user or a scheduler does.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
-export const CLI = fileURLToPath(new URL('../../bin/alarmbox.js', import.meta.url));
+/** The CLI as this test run bundled it from src/ (tests/support/global-setup.ts): what most tests run. */
+export const CLI = inject('cliEntry');
+/**
+ * The `alarmbox` bin of the checkout: its Node version check, then src/ module by module. For the tests of
+ * that first file and of what each command loads.
+ */
+export const BIN = fileURLToPath(new URL('../../bin/alarmbox.js', import.meta.url));
 
 export interface CliResult {
   readonly code: number;

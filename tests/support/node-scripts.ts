@@ -1,17 +1,19 @@
-// Runs .ts fixture scripts in real child processes (Node 24 runs TypeScript directly), for tests that need
-// separate processes: cross-process locks, concurrent migrations, a holder killed with SIGKILL.
+// Runs the tests/fixtures scripts in real child processes, for tests that need separate processes:
+// cross-process locks, concurrent migrations, a holder killed with SIGKILL. They run as this test run bundled
+// them from the current sources (tests/support/global-setup.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 // Children share Node's on-disk compile cache: it halves their start-up (kysely is hundreds of modules),
 // which dominates tests that start a dozen processes on a two-core machine.
 const COMPILE_CACHE = join(tmpdir(), 'alarmbox-test-node-compile-cache');
 
+/** The bundled script of `tests/fixtures/<name>` (`name` as in the source folder, `.ts` included). */
 export function fixturePath(name: string): string {
-  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+  return join(inject('fixturesDir'), name.replace(/\.ts$/, '.js'));
 }
 
 export interface ScriptResult {
