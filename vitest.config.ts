@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    isolate: false,
     // Bundles the CLI once for the whole run (about 330 CLI processes start from it).
     globalSetup: ['./tests/support/global-setup.ts'],
     // Three test files at a time, though vitest would pick one on a 2-core machine: most of the suite waits
