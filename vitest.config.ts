@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A worker runs file after file without reloading the modules they share (src/, Kysely, the drivers):
+    // measured here, the suite needs about a quarter less CPU. So a test file restores whatever process-wide
+    // state it changes (process.env, listeners on process, the token-request gate) before it ends.
     isolate: false,
     // Bundles the CLI once for the whole run (about 330 CLI processes start from it).
     globalSetup: ['./tests/support/global-setup.ts'],
