@@ -28,7 +28,8 @@ export class ConsoleBrowser {
   /** Every response body and header block seen, for the no-secret check. */
   readonly seen: string[] = [];
 
-  constructor(running: RunningConsole) {
+  /** A console in this process, or one in a child process (only its URL is used). */
+  constructor(running: Pick<RunningConsole, 'url'>) {
     this.base = running.url;
   }
 

@@ -12,6 +12,7 @@ import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { ConsoleBrowser } from '../console/helpers.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { CLI } from '../support/cli.ts';
@@ -82,6 +83,27 @@ describe('stopping the other commands mid-refresh (SQLite)', { timeout: 90_000 }
     expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: 1 });
     // credit-check stopped before its API call.
     if (args[0] === 'credit-check') expect(emulator.stats().apiRequests).toEqual({});
+    await expectSavedAndFree(before);
+  });
+
+  it('console: SIGTERM while AlarmBox holds the refresh of 今すぐ更新 waits for the save', async () => {
+    const before = (await alarmbox.store.getInstance()).version;
+    child = new CliProcess(['console', '--port', '0'], env);
+    await until(() => child?.stdout.includes('Ctrl+C で停止します') === true);
+    const url = /AlarmBox コンソールを起動しました: (http:\/\/127\.0\.0\.1:\d+)\//.exec(child.stdout)?.[1];
+    const browser = new ConsoleBrowser({ url: url ?? '' });
+    expect((await browser.get('/')).status).toBe(200);
+    emulator.setFaults({ token: { delayMs: DELAY_MS, times: 1 } });
+    // The button's POST; its answer comes only after the refresh, so it is not awaited here.
+    const pressed = browser.post('/refresh', {}).catch((error: unknown) => error);
+    await until(() => emulator.stats().faultsInjected.token > 0);
+    child.signal('SIGTERM');
+    const result = await child.exited(HTTP_TIMEOUT_MS + 10_000);
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('AlarmBox に送信済みの要求の結果を保存してから終了します');
+    await pressed;
+    expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: 1 });
     await expectSavedAndFree(before);
   });
 
