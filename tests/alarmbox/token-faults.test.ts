@@ -1,17 +1,16 @@
 // Every way the token endpoint can fail or lie: the right reason, and nothing stored changes unless a
 // valid pair arrived. Plus random (property-based) token responses: no crash, no hang, no secret shown.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { isUsableToken } from '../../src/alarmbox/token-response.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { alarmboxFor, refreshFailure, registerToken } from '../support/alarmbox.ts';
+import type { FaultSpec, RunningEmulator } from '../../src/emulator/index.ts';
+import { refreshFailure, registerToken, useEmulatorWorld } from '../support/alarmbox.ts';
 import { closedPort } from '../support/closed-port.ts';
 
 const FALLBACK = 7_200;
@@ -31,23 +30,16 @@ describe('token endpoint faults (SQLite)', () => {
   };
   const failure = refreshFailure;
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
-    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-faults-'));
-    alarmbox = alarmboxFor(emulator, `sqlite:${join(dir, 'faults.db')}`, generateKeySpec('f1'), {
-      httpTimeoutMs: 800,
-      fallbackExpiresIn: FALLBACK,
-    });
-    await migrateToLatest(alarmbox.database);
-  });
-  afterAll(async () => {
-    await alarmbox?.close();
-    await emulator?.close();
-  });
-  beforeEach(async () => {
-    emulator.reset();
-    await registerToken(alarmbox, emulator);
-  });
+  useEmulatorWorld(
+    {
+      databaseUrl: () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'alarmbox-faults-')), 'faults.db')}`,
+      keys: generateKeySpec('f1'),
+      alarmbox: { httpTimeoutMs: 800, fallbackExpiresIn: FALLBACK },
+    },
+    (world) => {
+      ({ emulator, alarmbox } = world);
+    },
+  );
 
   it.each<[string, FaultSpec, string]>([
     ['timeout', { delayMs: 2_000 }, 'temporary'],

@@ -2,7 +2,7 @@
 // and the outcome is the one each rotation mode allows (on_use recovers by itself; immediate says exactly
 // what a person must run).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import type { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
@@ -10,7 +10,13 @@ import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
+import {
+  alarmboxFor,
+  emulatorEnv,
+  refreshFailure,
+  registerToken,
+  useEmulatorWorld,
+} from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { NodeScript } from '../support/node-scripts.ts';
@@ -48,21 +54,17 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         }
       }
 
-      beforeAll(async () => {
-        emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true, rotation });
-        env = emulatorEnv(emulator, fixture.url, keys, { ALARMBOX_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS) });
-        alarmbox = alarmboxFor(emulator, fixture.url, keys, { httpTimeoutMs: HTTP_TIMEOUT_MS });
-        await migrateToLatest(alarmbox.database);
-      });
-      afterAll(async () => {
-        await alarmbox?.close();
-        await emulator?.close();
-      });
-      beforeEach(async () => {
-        emulator.reset();
-        await alarmbox.database.db.deleteFrom('alarmbox_locks').execute();
-        await registerToken(alarmbox, emulator);
-      });
+      useEmulatorWorld(
+        {
+          databaseUrl: () => fixture.url,
+          keys,
+          emulator: { rotation },
+          alarmbox: { httpTimeoutMs: HTTP_TIMEOUT_MS },
+        },
+        (world) => {
+          ({ emulator, alarmbox, env } = world);
+        },
+      );
 
       it('AlarmBox commits the rotation and the response is lost', async () => {
         const before = await snapshot();

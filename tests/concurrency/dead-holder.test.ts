@@ -2,15 +2,15 @@
 // machine takes both over at once and refreshes; a holder on another machine is waited out, and a run that
 // cannot outwait it exits 5 (retry), never 0 without having refreshed. Real CLI processes, real SIGKILL.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { JOB_LEASE_MS, jobLockName } from '../../src/apps/jobs/runner.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { LOCKS_TABLE, migrateToLatest } from '../../src/db/index.ts';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { LOCKS_TABLE } from '../../src/db/index.ts';
+import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
+import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { CliProcess, logEvents } from '../support/cli-process.ts';
@@ -37,22 +37,13 @@ describeEachDatabase(
     };
     const running: CliProcess[] = [];
 
-    beforeAll(async () => {
-      emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
+    useEmulatorWorld(
       // A refresh lease of 3 × 20 s and a lock wait of 30 s: what a rerun must not wait for.
-      env = emulatorEnv(emulator, fixture.url, keys, { ALARMBOX_HTTP_TIMEOUT_MS: '20000' });
-      alarmbox = alarmboxFor(emulator, fixture.url, keys);
-      await migrateToLatest(alarmbox.database);
-    });
-    afterAll(async () => {
-      await alarmbox?.close();
-      await emulator?.close();
-    });
-    beforeEach(async () => {
-      emulator.reset();
-      await alarmbox.database.db.deleteFrom(LOCKS_TABLE).execute();
-      await registerToken(alarmbox, emulator);
-    });
+      { databaseUrl: () => fixture.url, keys, env: { ALARMBOX_HTTP_TIMEOUT_MS: '20000' } },
+      (world) => {
+        ({ emulator, alarmbox, env } = world);
+      },
+    );
     afterEach(() => {
       for (const p of running.splice(0)) p.kill();
       emulator.setFaults({});

@@ -1,18 +1,18 @@
 // Unbounded input: an endless body from AlarmBox (token endpoint or API) is a temporary error (exit 5), read
 // no further than 1 MiB; every duration setting is checked against what Node can honour (exit 2, Japanese).
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxApiUnavailableError } from '../../src/api/errors.ts';
 import { MAX_RESPONSE_BYTES } from '../../src/api/response-body.ts';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
 import { HUGE_BODY_BYTES } from '../../src/emulator/faults.ts';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
+import type { RunningEmulator } from '../../src/emulator/index.ts';
+import { refreshFailure, useEmulatorWorld } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
 
 describe('bodies past the 1 MiB limit (SQLite)', () => {
@@ -21,22 +21,16 @@ describe('bodies past the 1 MiB limit (SQLite)', () => {
   let env: Record<string, string>;
   const keys = generateKeySpec('b1');
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
-    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-bounds-'));
-    const url = `sqlite:${join(dir, 'bounds.db')}`;
-    env = emulatorEnv(emulator, url, keys);
-    alarmbox = alarmboxFor(emulator, url, keys, { httpTimeoutMs: 20_000 });
-    await migrateToLatest(alarmbox.database);
-  });
-  afterAll(async () => {
-    await alarmbox?.close();
-    await emulator?.close();
-  });
-  beforeEach(async () => {
-    emulator.reset();
-    await registerToken(alarmbox, emulator);
-  });
+  useEmulatorWorld(
+    {
+      databaseUrl: () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'alarmbox-bounds-')), 'bounds.db')}`,
+      keys,
+      alarmbox: { httpTimeoutMs: 20_000 },
+    },
+    (world) => {
+      ({ emulator, alarmbox, env } = world);
+    },
+  );
 
   it('the emulator streams far more than the limit', () => {
     expect(HUGE_BODY_BYTES).toBeGreaterThan(500 * MAX_RESPONSE_BYTES);

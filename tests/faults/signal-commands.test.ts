@@ -2,18 +2,16 @@
 // request (the emulator's delay fault) waits for the answer to be saved, and the lease is released.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { ConsoleBrowser } from '../console/helpers.ts';
-import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
+import { alarmboxFor, useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { CLI } from '../support/cli.ts';
 import { CliProcess } from '../support/cli-process.ts';
@@ -38,24 +36,17 @@ describe('stopping the other commands mid-refresh (SQLite)', { timeout: 90_000 }
   let child: CliProcess | undefined;
   const keys = generateKeySpec('c1');
 
-  beforeAll(async () => {
-    emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
-    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-stop-'));
-    databaseUrl = `sqlite:${join(dir, 'stop.db')}`;
-    env = emulatorEnv(emulator, databaseUrl, keys, { ALARMBOX_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS) });
-    alarmbox = alarmboxFor(emulator, databaseUrl, keys, { httpTimeoutMs: HTTP_TIMEOUT_MS });
-    await migrateToLatest(alarmbox.database);
-  });
-  afterAll(async () => {
-    await alarmbox?.close();
-    await emulator?.close();
-  });
-  beforeEach(async () => {
-    emulator.reset();
-    await alarmbox.database.db.deleteFrom('alarmbox_locks').execute();
-    await registerToken(alarmbox, emulator);
-    await alarmbox.store.markExpired();
-  });
+  useEmulatorWorld(
+    {
+      databaseUrl: () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'alarmbox-stop-')), 'stop.db')}`,
+      keys,
+      alarmbox: { httpTimeoutMs: HTTP_TIMEOUT_MS },
+      expired: true,
+    },
+    (world) => {
+      ({ emulator, alarmbox, env, databaseUrl } = world);
+    },
+  );
   afterEach(() => child?.kill());
 
   /** The pair was rotated once, stored, works, and the lease is free. */

@@ -5,15 +5,14 @@
 // for us (immediate rotation after a SIGKILL), an honest re-authorization.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { migrateToLatest } from '../../src/db/migrate.ts';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
+import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { CliProcess, type CliProcessResult } from '../support/cli-process.ts';
 import { type DatabaseFixture, describeEachDatabase } from '../support/databases.ts';
@@ -74,22 +73,18 @@ function suite(
         };
       };
 
-      beforeAll(async () => {
-        emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true, rotation });
-        env = emulatorEnv(emulator, fixture.url, keys, { ALARMBOX_HTTP_TIMEOUT_MS: String(HTTP_TIMEOUT_MS) });
-        alarmbox = alarmboxFor(emulator, fixture.url, keys, { httpTimeoutMs: HTTP_TIMEOUT_MS });
-        await migrateToLatest(alarmbox.database);
-      });
-      afterAll(async () => {
-        await alarmbox?.close();
-        await emulator?.close();
-      });
-      beforeEach(async () => {
-        emulator.reset();
-        await alarmbox.database.db.deleteFrom('alarmbox_locks').execute();
-        await registerToken(alarmbox, emulator);
-        await alarmbox.store.markExpired();
-      });
+      useEmulatorWorld(
+        {
+          databaseUrl: () => fixture.url,
+          keys,
+          emulator: { rotation },
+          alarmbox: { httpTimeoutMs: HTTP_TIMEOUT_MS },
+          expired: true,
+        },
+        (world) => {
+          ({ emulator, alarmbox, env } = world);
+        },
+      );
       afterEach(() => child?.kill());
 
       /**

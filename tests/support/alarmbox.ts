@@ -1,8 +1,11 @@
 // The toolkit wired to an emulator and a database, the way most tests need it.
+
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import type { AlarmboxOptions } from '../../src/config/index.ts';
-import type { RunningEmulator } from '../../src/emulator/index.ts';
+import { LOCKS_TABLE, migrateToLatest } from '../../src/db/index.ts';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { obtainCode } from './authorize.ts';
 
 /** The environment variables a child process (CLI, fixture) needs to talk to `emulator` and `databaseUrl`. */
@@ -60,4 +63,58 @@ export async function refreshFailure(p: Promise<unknown>): Promise<AlarmboxToken
     throw error;
   }
   throw new Error('expected an AlarmboxTokenExpiredError');
+}
+
+export interface EmulatorWorld {
+  readonly emulator: RunningEmulator;
+  readonly alarmbox: Alarmbox;
+  /** The same configuration for a child process (CLI, fixture). */
+  readonly env: Record<string, string>;
+  readonly databaseUrl: string;
+}
+
+export interface EmulatorWorldOptions {
+  /** A URL, or a function giving it once the file's earlier hooks ran (a describeEachDatabase fixture). */
+  readonly databaseUrl: string | (() => string);
+  readonly keys: string;
+  readonly emulator?: EmulatorOptions;
+  /** Passed to {@link alarmboxFor}; `httpTimeoutMs` also becomes the children's ALARMBOX_HTTP_TIMEOUT_MS. */
+  readonly alarmbox?: AlarmboxOptions;
+  /** More variables for the children. */
+  readonly env?: Record<string, string>;
+  /** Store the pair already expired, so the next read refreshes. */
+  readonly expired?: boolean;
+}
+
+/**
+ * The lifecycle most fault tests share: an emulator and a migrated database for the describe block (beforeAll),
+ * then before each test a reset emulator, no lease left behind and a freshly registered pair. `use` receives the
+ * world once it exists, so the tests keep plain variables.
+ */
+export function useEmulatorWorld(options: EmulatorWorldOptions, use: (world: EmulatorWorld) => void): void {
+  let world: EmulatorWorld | undefined;
+  beforeAll(async () => {
+    const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true, ...options.emulator });
+    const databaseUrl = typeof options.databaseUrl === 'string' ? options.databaseUrl : options.databaseUrl();
+    const timeout = options.alarmbox?.httpTimeoutMs;
+    const env = emulatorEnv(emulator, databaseUrl, options.keys, {
+      ...(timeout === undefined ? {} : { ALARMBOX_HTTP_TIMEOUT_MS: String(timeout) }),
+      ...options.env,
+    });
+    const alarmbox = alarmboxFor(emulator, databaseUrl, options.keys, options.alarmbox);
+    world = { emulator, alarmbox, env, databaseUrl };
+    await migrateToLatest(alarmbox.database);
+    use(world);
+  });
+  afterAll(async () => {
+    await world?.alarmbox.close();
+    await world?.emulator.close();
+  });
+  beforeEach(async () => {
+    if (world === undefined) return;
+    world.emulator.reset();
+    await world.alarmbox.database.db.deleteFrom(LOCKS_TABLE).execute();
+    await registerToken(world.alarmbox, world.emulator);
+    if (options.expired === true) await world.alarmbox.store.markExpired();
+  });
 }
