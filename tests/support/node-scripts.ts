@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 
-// Children share Node's on-disk compile cache: it halves their start-up (kysely is hundreds of modules),
-// which dominates tests that start a dozen processes on a two-core machine.
+// Children share Node's on-disk compile cache, so each one does not compile the same bundle again: start-up
+// dominates tests that start a dozen processes on a two-core machine.
 const COMPILE_CACHE = join(tmpdir(), 'alarmbox-test-node-compile-cache');
 
 /** The bundled script of `tests/fixtures/<name>` (`name` as in the source folder, `.ts` included). */
