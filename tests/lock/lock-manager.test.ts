@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -69,14 +70,24 @@ describe('isDeadLocalOwner', () => {
   });
 
   it('counts a killed process its parent has not collected yet (a zombie) as dead', async () => {
-    // `sh` starts a child that is killed and, while `sh` sleeps, is never waited for.
-    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; kill -9 $!; exec sleep 30'], {
+    // `sh` starts a child, then becomes `sleep`, which never waits for children: once the shell is gone
+    // (a shell may still reap its jobs), the child killed here stays a zombie until `sleep` ends.
+    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
+    const state = (pid: number) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+    const until = async (test: () => boolean) => {
+      for (let i = 0; !test(); i++) {
+        if (i > 500) throw new Error('condition not met in time');
+        await sleep(10);
+      }
+    };
     try {
       const [line] = (await once(parent.stdout, 'data')) as [Buffer];
       const pid = Number(line.toString().trim());
-      await sleep(200);
+      await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep');
+      process.kill(pid, 'SIGKILL');
+      await until(() => state(pid) === 'Z');
       expect(() => process.kill(pid, 0)).not.toThrow();
       expect(isDeadLocalOwner(withPid(pid))).toBe(true);
     } finally {
