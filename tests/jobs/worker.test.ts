@@ -4,7 +4,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createJobLogger } from '../../src/apps/jobs/logger.ts';
+import { refreshTokenJob } from '../../src/apps/jobs/refresh-token-job.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -155,6 +158,39 @@ describe('alarmbox worker (SQLite)', () => {
   });
 });
 
+describe('the refresh job, for a tick of the worker', () => {
+  it("counts a refresh saved since the tick's scheduled time as this tick's, however late the run looks", async () => {
+    const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true });
+    const dir = await mkdtemp(join(tmpdir(), 'alarmbox-tick-'));
+    const setup = await openRegistered(emulator, `sqlite:${join(dir, 'tokens.db')}`, generateKeySpec('t1'));
+    try {
+      await setup.register();
+      const job = refreshTokenJob();
+      const tick = new Date(Date.now() - 5_000);
+      // Another worker's run for the same tick refreshed, then this run got to look past the fresh window.
+      await setup.alarmbox.tokens.refresh({ force: true });
+      await sleep(20);
+      const context = {
+        alarmbox: setup.alarmbox,
+        logger: createJobLogger('json', () => {}),
+        signal: new AbortController().signal,
+        freshWindowMs: 10,
+      };
+      expect(await job.alreadyDone?.({ ...context, scheduledAt: tick })).toMatchObject({
+        outcome: 'skipped',
+        code: 'fresh',
+      });
+      // The next tick is not done yet, and a run without a tick (a scheduler's job) goes by the window alone.
+      expect(await job.alreadyDone?.({ ...context, scheduledAt: new Date() })).toBeUndefined();
+      expect(await job.alreadyDone?.(context)).toBeUndefined();
+    } finally {
+      await setup.close();
+      await emulator.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describeEachDatabase(
   'two workers at once',
   (fixture) => {
@@ -177,24 +213,46 @@ describeEachDatabase(
     it('produce one refresh per tick', async () => {
       workers.push(new CliProcess(workerArgs(), setup.env), new CliProcess(workerArgs(), setup.env));
       await Promise.all(workers.map((w) => w.waitFor((e) => e.some((x) => x.event === 'worker_start'))));
-      // Three ticks both workers saw from the start.
       const firstTick = Math.max(
         ...workers.map((w) => Date.parse((w.events()[0]?.nextRuns as string[] | undefined)?.[0] ?? '')),
       );
-      const seenBy = (w: CliProcess, tick: number) =>
-        ends(w.events()).some((e) => Date.parse(String(e.scheduledAt)) === tick);
-      const ticks = [firstTick, firstTick + 2_000, firstTick + 4_000];
-      await Promise.all(workers.map((w) => w.waitFor(() => ticks.every((t) => seenBy(w, t)), 20_000)));
+      const ticksOf = (w: CliProcess) =>
+        new Set(
+          ends(w.events())
+            .map((e) => Date.parse(String(e.scheduledAt)))
+            .filter((tick) => tick >= firstTick),
+        );
+      // Three ticks both workers ran. On a loaded machine a run may outlast the 2 s interval, and that
+      // worker then skips the next tick (tick_skipped, no run): only ticks both ran are compared.
+      const common = () => {
+        const [a, b] = workers.map(ticksOf);
+        return [...(a ?? [])].filter((tick) => b?.has(tick) === true);
+      };
+      await workers[0]!.waitFor(() => common().length >= 3, 30_000);
+      // Taken before the stop: a tick under way when SIGTERM arrives ends `temporary`, as it should.
+      const compared = common();
       for (const w of workers) w.signal('SIGTERM');
       const results = await Promise.all(workers.map((w) => w.exited()));
       for (const r of results) expect(r.code, r.stderr).toBe(0);
 
       const all = workers.flatMap((w) => ends(w.events()));
-      for (const tick of ticks) {
+      // Per tick ran by both: at most one refresh, and the other run skipped, never failed. Both may skip when
+      // the previous tick's refresh ended less than the fresh window (1 s) ago: on a loaded machine it does.
+      for (const tick of compared) {
         const runs = all.filter((e) => Date.parse(String(e.scheduledAt)) === tick);
-        expect(runs.map((e) => e.outcome).sort(), JSON.stringify(runs)).toEqual(['ok', 'skipped']);
-        expect(['overlap', 'fresh']).toContain(runs.find((e) => e.outcome === 'skipped')?.code);
+        expect(runs, JSON.stringify(runs)).toHaveLength(2);
+        expect(runs.filter((e) => e.outcome === 'ok').length, JSON.stringify(runs)).toBeLessThanOrEqual(1);
+        for (const skipped of runs.filter((e) => e.outcome !== 'ok')) {
+          expect(skipped.outcome, JSON.stringify(runs)).toBe('skipped');
+          expect(['overlap', 'fresh']).toContain(skipped.code);
+        }
       }
+      // Never two refreshes for one tick, whichever worker ran it; and the workers did refresh.
+      for (const tick of new Set(all.map((e) => Date.parse(String(e.scheduledAt))))) {
+        const refreshed = all.filter((e) => Date.parse(String(e.scheduledAt)) === tick && e.outcome === 'ok');
+        expect(refreshed.length).toBeLessThanOrEqual(1);
+      }
+      expect(all.some((e) => e.outcome === 'ok')).toBe(true);
       const oks = all.filter((e) => e.outcome === 'ok').length;
       expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: oks });
       await setup.collect();

@@ -25,12 +25,20 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
       const token = await context.alarmbox.store.getInstance();
       // Not registered: run() reports it with the guide's message and exit code 3.
       if (!token.isRegistered || token.updatedAt === null) return undefined;
-      const ageMs = Date.now() - token.updatedAt.getTime();
-      if (ageMs < 0 || ageMs >= context.freshWindowMs) return undefined;
+      const updatedMs = token.updatedAt.getTime();
+      const ageMs = Date.now() - updatedMs;
+      const withinWindow = ageMs >= 0 && ageMs < context.freshWindowMs;
+      // The worker knows its tick: a refresh saved at or after the tick's scheduled time belongs to this tick,
+      // however late this run got to look (a busy machine, another worker's run ahead of it). Without it, a
+      // run delayed past the window would refresh a second time for the same tick.
+      const sinceTick = context.scheduledAt !== undefined && updatedMs >= context.scheduledAt.getTime();
+      if (!withinWindow && !sinceTick) return undefined;
       return {
         outcome: 'skipped',
         code: 'fresh',
-        message: `トークンは ${describeDuration(ageMs)}前に更新済みのため、今回は更新しませんでした (${describeDuration(context.freshWindowMs)}以内の更新は同じ回の実行とみなします)。`,
+        message: withinWindow
+          ? `トークンは ${describeDuration(ageMs)}前に更新済みのため、今回は更新しませんでした (${describeDuration(context.freshWindowMs)}以内の更新は同じ回の実行とみなします)。`
+          : `トークンはこの回の予定時刻 (${context.scheduledAt?.toISOString()}) より後に更新済みのため、今回は更新しませんでした。`,
         fields: {
           expiredAt: token.expiredAt?.toISOString() ?? null,
           updatedAt: token.updatedAt.toISOString(),
