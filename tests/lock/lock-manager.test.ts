@@ -286,17 +286,18 @@ describeEachDatabase(
 
     it('renew extends a live lease to a whole leaseMs from now, and never revives an expired or taken one', async () => {
       const name = freshName();
-      const a = manager(name, 600, 'owner-a');
+      // Margins of a second: on a loaded machine a sleep or a query can overrun by hundreds of ms.
+      const a = manager(name, 2_000, 'owner-a');
       const lease = await a.acquire({ waitMs: 0 });
-      await sleep(400);
+      await sleep(1_000);
       expect(await lease.renew()).toBe(true);
-      await sleep(400);
-      // 800 ms after taking a 600 ms lease: alive only because it was renewed.
+      await sleep(1_200);
+      // 2.2 s after taking a 2 s lease: alive only because it was renewed (which gave it until about 3 s).
       expect(await lease.isHeld()).toBe(true);
       await expect(manager(name, 10_000, 'owner-b').acquire({ waitMs: 0 })).rejects.toBeInstanceOf(
         LockWaitTimeoutError,
       );
-      await sleep(800);
+      await sleep(2_000);
       expect(await lease.renew()).toBe(false);
       const taken = await manager(name, 10_000, 'owner-b').acquire({ waitMs: 0 });
       expect(await lease.renew()).toBe(false);
