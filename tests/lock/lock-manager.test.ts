@@ -233,12 +233,13 @@ describeEachDatabase(
 
     it('an expired lease is taken over, and its former holder can no longer release it', async () => {
       const name = freshName();
-      const a = manager(name, 400, 'owner-a');
+      // Long enough that b's first try surely meets it alive on a loaded machine.
+      const a = manager(name, 1_500, 'owner-a');
       const b = manager(name, 10_000, 'owner-b');
       const old = await a.acquire({ waitMs: 0 });
       await expect(b.acquire({ waitMs: 0 })).rejects.toBeInstanceOf(LockWaitTimeoutError);
 
-      const taken = await b.acquire({ waitMs: 3_000 });
+      const taken = await b.acquire({ waitMs: 5_000 });
       expect(taken.acquiredAtMs).toBeGreaterThan(old.expiresAtMs);
       expect(taken.acquiredAtMs - old.expiresAtMs).toBeLessThan(1_000);
 
