@@ -9,6 +9,7 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../..
 import { obtainCode } from '../support/authorize.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
+import { until } from '../support/until.ts';
 
 export interface ApiFixture {
   readonly emulator: RunningEmulator;
@@ -121,10 +122,6 @@ export function apiArrivals(emulator: RunningEmulator): number {
 }
 
 /** Waits until `condition` holds (polling), for effects that happen after the client gave up. */
-export async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+export function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  return until(condition, timeoutMs, 20);
 }

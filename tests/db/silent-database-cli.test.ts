@@ -10,6 +10,7 @@ import { CliProcess, type LogEvent } from '../support/cli-process.ts';
 import { createTestDatabase, describeWithServer, type TestDatabase } from '../support/databases.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
+import { until } from '../support/until.ts';
 
 /** Short limits so the suite stays quick; the defaults are covered by the `status` case. */
 const SHORT_TIMEOUTS = { ALARMBOX_DB_QUERY_TIMEOUT_MS: '1500', ALARMBOX_DB_CONNECT_TIMEOUT_MS: '1000' };
@@ -83,7 +84,7 @@ for (const kind of ['mysql', 'postgres'] as const) {
           ...SHORT_TIMEOUTS,
         });
         children.push(child);
-        await waitUntil(() => emulator.stats().faultsInjected.token >= 1, 15_000);
+        await until(() => emulator.stats().faultsInjected.token >= 1, 15_000, 20);
         proxy.setMode('silence');
         const result = await child.exited(ISSUE_LIMIT_MS);
         const ms = performance.now() - started;
@@ -118,12 +119,4 @@ for (const kind of ['mysql', 'postgres'] as const) {
       expect(failed?.message).toMatch(/データベース/);
     }, 90_000);
   });
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -5,7 +5,6 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -15,18 +14,11 @@ import { alarmboxFor, useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { CLI } from '../support/cli.ts';
 import { CliProcess } from '../support/cli-process.ts';
+import { until } from '../support/until.ts';
 
 const HTTP_TIMEOUT_MS = 8_000;
 /** Long enough for a loaded machine to notice the request is held and signal before AlarmBox answers. */
 const DELAY_MS = 3_000;
-
-async function until(test: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 describe('stopping the other commands mid-refresh (SQLite)', { timeout: 90_000 }, () => {
   let emulator: RunningEmulator;

@@ -17,6 +17,7 @@ import { apiStatus } from '../support/authorize.ts';
 import { CliProcess, type CliProcessResult } from '../support/cli-process.ts';
 import { type DatabaseFixture, describeEachDatabase } from '../support/databases.ts';
 import { lockRowOne } from '../support/row-lock.ts';
+import { until } from '../support/until.ts';
 
 const HTTP_TIMEOUT_MS = 8_000;
 /** Long enough for a loaded machine to notice the request is held and signal before AlarmBox answers. */
@@ -24,14 +25,6 @@ const DELAY_MS = 1_500;
 const EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 type Step = 'before-request' | 'held-by-alarmbox' | 'after-answer' | 'during-save';
 type Kill = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGKILL';
-
-async function until(test: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 /**
  * Whether the process has a handler for SIGHUP (Linux: the SigCgt mask of /proc/<pid>/status). Node itself

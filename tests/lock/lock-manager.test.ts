@@ -15,6 +15,7 @@ import {
 import { type Lease, LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
 import { isDeadLocalOwner } from '../../src/lock/owner-id.ts';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
+import { until } from '../support/until.ts';
 
 /** What `promise` rejected with (fails the test if it resolved). */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -76,18 +77,12 @@ describe('isDeadLocalOwner', () => {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     const state = (pid: number) => /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-    const until = async (test: () => boolean) => {
-      for (let i = 0; !test(); i++) {
-        if (i > 500) throw new Error('condition not met in time');
-        await sleep(10);
-      }
-    };
     try {
       const [line] = (await once(parent.stdout, 'data')) as [Buffer];
       const pid = Number(line.toString().trim());
-      await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep');
+      await until(() => readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() === 'sleep', 5_000);
       process.kill(pid, 'SIGKILL');
-      await until(() => state(pid) === 'Z');
+      await until(() => state(pid) === 'Z', 5_000);
       expect(() => process.kill(pid, 0)).not.toThrow();
       expect(isDeadLocalOwner(withPid(pid))).toBe(true);
     } finally {
