@@ -2,10 +2,10 @@
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
-import { errorCode } from '../db/dialects/adapter.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
+import { errorCode } from '../error-code.ts';
 import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
 import { redact, scrub } from './redact.ts';
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { errorCode } from '../error-code.ts';
 import { ConfigError } from './errors.ts';
 
 export interface ClientCredentials {
@@ -26,7 +27,7 @@ export function parseAlarmboxInfo(value: string): Partial<ClientCredentials> {
       text = readFileSync(trimmed, 'utf8');
     } catch (error) {
       // A directory, a file without read permission…: say which, and what the value should be.
-      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      const code = errorCode(error) ?? 'unknown';
       throw new ConfigError(
         'ALARMBOX_INFO',
         `ALARMBOX_INFO のファイルを読めません (${code})。JSON そのものか、読み取れる JSON ファイルのパスを指定してください。例: ${INFO_EXAMPLE}`,

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { generateKeySpec, KEY_RING_EXAMPLE, type KeyRing, parseKeyRing } from '../crypto/index.ts';
+import { errorCode } from '../error-code.ts';
 import type { AlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 
@@ -43,15 +44,11 @@ function readOrCreateKeyFile(path: string): string {
   }
 }
 
-function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
-}
-
 /** The local key file cannot be read or created (a directory in its place, no permission, a full disk…). */
 function keyFileError(path: string, error: unknown): ConfigError {
   return new ConfigError(
     'ALARMBOX_ENCRYPTION_KEYS',
-    `ローカルの暗号鍵ファイル ${path} を読み書きできません (${errorCode(error)})。` +
+    `ローカルの暗号鍵ファイル ${path} を読み書きできません (${errorCode(error) ?? 'unknown'})。` +
       `権限と、同じ名前のディレクトリがないかを確認するか、ALARMBOX_ENCRYPTION_KEYS=${KEY_RING_EXAMPLE} を設定してください。`,
   );
 }

@@ -1,5 +1,6 @@
+import { errorCode } from '../error-code.ts';
 import { isReasonedError } from '../failure-reason.ts';
-import { type DriverErrorKind, errorCode, kindOfCode } from './dialects/adapter.ts';
+import { type DriverErrorKind, kindOfCode } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
 import { QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE } from './dialects/timeouts.ts';
 import { DatabaseUnavailableError, MigrationsPendingError } from './errors.ts';

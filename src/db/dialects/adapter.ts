@@ -108,22 +108,6 @@ export interface DatabaseAdapter {
   resizeTokenColumns(db: Kysely<unknown>, size: 'wide' | 'guide'): Promise<void>;
 }
 
-/** The first usable error code: the error's own, that of an `AggregateError`'s parts, or of its cause. */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && code !== '') return code;
-  if (typeof code === 'number') return String(code);
-  if (error instanceof AggregateError) {
-    for (const inner of error.errors) {
-      const innerCode = errorCode(inner);
-      if (innerCode !== undefined) return innerCode;
-    }
-  }
-  const cause = (error as { cause?: unknown }).cause;
-  return cause !== undefined && cause !== error ? errorCode(cause) : undefined;
-}
-
 /** Looks `code` up in per-kind code lists. */
 export function kindOfCode(
   table: Readonly<Partial<Record<DriverErrorKind, readonly string[]>>>,

@@ -1,12 +1,12 @@
 import { MysqlDialect, sql } from 'kysely';
 import type { PoolOptions } from 'mysql2';
+import { errorCode } from '../../error-code.ts';
 import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
 import type { DatabaseTarget } from '../url.ts';
 import {
   type ConnectionSettings,
   type DatabaseAdapter,
   type DriverErrorKind,
-  errorCode,
   kindOfCode,
   runStatement,
 } from './adapter.ts';

@@ -1,12 +1,12 @@
 import { PostgresDialect, sql } from 'kysely';
 import type { CustomTypesConfig, PoolConfig } from 'pg';
+import { errorCode } from '../../error-code.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import type { DatabaseTarget } from '../url.ts';
 import {
   type ConnectionSettings,
   type DatabaseAdapter,
   type DriverErrorKind,
-  errorCode,
   insertLeaseOnConflictDoNothing,
   kindOfCode,
   runStatement,

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect, sql } from 'kysely';
+import { errorCode } from '../../error-code.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { withStatementCache } from '../sqlite-statement-cache.ts';
@@ -9,7 +10,6 @@ import { type DatabaseTarget, describeTarget } from '../url.ts';
 import {
   type DatabaseAdapter,
   type DriverErrorKind,
-  errorCode,
   insertLeaseOnConflictDoNothing,
   kindOfCode,
 } from './adapter.ts';
