@@ -42,6 +42,11 @@ export function isDeadLocalOwner(owner: string): boolean {
   if (match === null || match[3] !== MACHINE) return false;
   const pid = Number(match[2]);
   if (pid <= 0 || pid === process.pid) return false;
+  return isDeadProcess(pid);
+}
+
+/** Whether process `pid` of this machine has ended: it no longer exists, or only as a zombie. */
+export function isDeadProcess(pid: number): boolean {
   try {
     // Signal 0 sends nothing: it only asks whether the process exists.
     process.kill(pid, 0);

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { bundle } from '../../scripts/bundle.js';
+import { isDeadProcess } from '../../src/lock/owner-id.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,34 +25,30 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 // own name for `--version`) only in the package scope, which a node_modules folder would end.
 const cacheDir = join(root, '.cache');
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => void> {
   // One folder a run, so two runs in one checkout never replace each other's files; a run that was killed
   // leaves its folder, removed here by the next one.
   mkdirSync(cacheDir, { recursive: true });
   for (const name of readdirSync(cacheDir)) {
     const pid = /^test-cli-(\d+)$/.exec(name)?.[1];
-    if (pid !== undefined && !isAlive(Number(pid)))
+    if (pid !== undefined && isDeadProcess(Number(pid)))
       rmSync(join(cacheDir, name), { recursive: true, force: true });
   }
   const dir = join(cacheDir, `test-cli-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
-  await bundle({ input: join(root, 'src/apps/cli/main.ts'), dir });
+  // One build, so the CLI and the fixtures share their chunks (Kysely, the token core) and are built once.
   const fixtures = join(root, 'tests/fixtures');
   const scripts = readdirSync(fixtures).filter((name) => name.endsWith('.ts'));
-  const fixturesDir = join(dir, 'fixtures');
   await bundle({
-    input: Object.fromEntries(scripts.map((name) => [basename(name, '.ts'), join(fixtures, name)])),
-    dir: fixturesDir,
+    input: {
+      main: join(root, 'src/apps/cli/main.ts'),
+      ...Object.fromEntries(
+        scripts.map((name) => [`fixtures/${basename(name, '.ts')}`, join(fixtures, name)]),
+      ),
+    },
+    dir,
   });
+  const fixturesDir = join(dir, 'fixtures');
   // What bin/run.js does once bin/alarmbox.js has checked the Node version.
   const entry = join(dir, 'cli.js');
   writeFileSync(
