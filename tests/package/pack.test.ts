@@ -1,8 +1,7 @@
 // The package as a user gets it: `npm pack` (which builds through `prepare`), the tarball installed into a fresh
 // project on every supported Node (engines' minimum and the Node running the tests), a strict TypeScript
 // consumer typechecked and run against the emulator from `alarmbox-auth/emulator`, and the installed `alarmbox`.
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { obtainCode } from '../support/authorize.ts';
+import { CliProcess } from '../support/cli-process.ts';
 import { ensureNode } from './node-install.ts';
 
 const exec = promisify(execFile);
@@ -138,7 +138,7 @@ describe('the public API', () => {
 
 describe.each(VERSIONS)('installed on Node %s', (version) => {
   let app: string;
-  let env: NodeJS.ProcessEnv;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     const nodeBin = version === process.versions.node ? dirname(process.execPath) : await ensureNode(version);
@@ -219,32 +219,24 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
   }, 90_000);
 
   it('runs the installed console with its embedded emulator (every lazily loaded chunk resolves)', async () => {
-    const child = spawn(join(app, 'node_modules/.bin/alarmbox'), ['console', '--emulator', '--port', '0'], {
-      env,
+    const child = new CliProcess(['console', '--emulator', '--port', '0'], env, {
+      command: join(app, 'node_modules/.bin/alarmbox'),
       cwd: app,
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const exited = once(child, 'close');
     try {
       await expect
-        .poll(() => (child.exitCode === null ? stdout : `exited: ${stderr}`), { timeout: 30_000 })
+        .poll(() => (child.child.exitCode === null ? child.stdout : `exited: ${child.stderr}`), {
+          timeout: 30_000,
+        })
         .toContain('Ctrl+C で停止します');
-      const url = /AlarmBox コンソールを起動しました: (\S+)/.exec(stdout)?.[1] ?? '';
+      const url = /AlarmBox コンソールを起動しました: (\S+)/.exec(child.stdout)?.[1] ?? '';
       const page = await fetch(url);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('AlarmBox コンソール');
-      child.kill('SIGTERM');
-      expect((await exited)[0]).toBe(0);
+      child.signal('SIGTERM');
+      expect((await child.exited()).code).toBe(0);
     } finally {
-      child.kill('SIGKILL');
+      child.kill();
     }
   }, 60_000);
 });

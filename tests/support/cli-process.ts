@@ -22,6 +22,12 @@ export interface CliProcessResult {
   readonly stderr: string;
 }
 
+export interface CliProcessOptions {
+  /** What to run instead of this run's bundled CLI, e.g. an installed `node_modules/.bin/alarmbox`. */
+  readonly command?: string;
+  readonly cwd?: string;
+}
+
 export class CliProcess {
   readonly child: ChildProcess;
   stdout = '';
@@ -29,15 +35,22 @@ export class CliProcess {
   readonly #exited: Promise<CliProcessResult>;
   readonly #waiters: { test: () => boolean; resolve: () => void }[] = [];
 
-  constructor(args: readonly string[], env: Readonly<Record<string, string>>) {
+  constructor(
+    args: readonly string[],
+    env: Readonly<Record<string, string>>,
+    options: CliProcessOptions = {},
+  ) {
     const base = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       TZ: 'Asia/Tokyo',
       NODE_COMPILE_CACHE: join(tmpdir(), 'alarmbox-test-node-compile-cache'),
     };
-    this.child = spawn(process.execPath, [CLI, ...args], {
+    const [command, commandArgs] =
+      options.command === undefined ? [process.execPath, [CLI, ...args]] : [options.command, [...args]];
+    this.child = spawn(command, commandArgs, {
       env: { ...base, ...env },
+      cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
