@@ -18,6 +18,8 @@ import { expectNoSecrets, openRegistered, type Registered } from '../support/reg
 
 const EVERY_2S = '*/2 * * * * *';
 const ends = (events: LogEvent[]) => events.filter((e) => e.event === 'end');
+/** The tick a job event belongs to, in ms since the epoch. */
+const tickOf = (e: LogEvent) => Date.parse(String(e.scheduledAt));
 const workerArgs = (extra: string[] = []) => [
   'worker',
   '--schedule',
@@ -84,11 +86,11 @@ describe('alarmbox worker (SQLite)', () => {
     // On time: every run starts within a second of its tick, and the ticks are 2 s apart.
     const starts = events.filter((e) => e.event === 'start');
     for (const s of starts) {
-      const lateMs = Date.parse(s.time) - Date.parse(String(s.scheduledAt));
+      const lateMs = Date.parse(s.time) - tickOf(s);
       expect(lateMs).toBeGreaterThanOrEqual(-50);
       expect(lateMs).toBeLessThan(1_000);
     }
-    const ticks = starts.map((s) => Date.parse(String(s.scheduledAt)));
+    const ticks = starts.map(tickOf);
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBe(2_000);
     expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(ends(events).length - 1);
     expect(worker.events().at(-1)).toMatchObject({ event: 'worker_stop', result: 'idle' });
@@ -219,7 +221,7 @@ describeEachDatabase(
       const ticksOf = (w: CliProcess) =>
         new Set(
           ends(w.events())
-            .map((e) => Date.parse(String(e.scheduledAt)))
+            .map(tickOf)
             .filter((tick) => tick >= firstTick),
         );
       // Three ticks both workers ran. On a loaded machine a run may outlast the 2 s interval, and that
@@ -239,7 +241,7 @@ describeEachDatabase(
       // Per tick ran by both: at most one refresh, and the other run skipped, never failed. Both may skip when
       // the previous tick's refresh ended less than the fresh window (1 s) ago: on a loaded machine it does.
       for (const tick of compared) {
-        const runs = all.filter((e) => Date.parse(String(e.scheduledAt)) === tick);
+        const runs = all.filter((e) => tickOf(e) === tick);
         expect(runs, JSON.stringify(runs)).toHaveLength(2);
         expect(runs.filter((e) => e.outcome === 'ok').length, JSON.stringify(runs)).toBeLessThanOrEqual(1);
         for (const skipped of runs.filter((e) => e.outcome !== 'ok')) {
@@ -248,8 +250,8 @@ describeEachDatabase(
         }
       }
       // Never two refreshes for one tick, whichever worker ran it; and the workers did refresh.
-      for (const tick of new Set(all.map((e) => Date.parse(String(e.scheduledAt))))) {
-        const refreshed = all.filter((e) => Date.parse(String(e.scheduledAt)) === tick && e.outcome === 'ok');
+      for (const tick of new Set(all.map(tickOf))) {
+        const refreshed = all.filter((e) => tickOf(e) === tick && e.outcome === 'ok');
         expect(refreshed.length).toBeLessThanOrEqual(1);
       }
       expect(all.some((e) => e.outcome === 'ok')).toBe(true);
