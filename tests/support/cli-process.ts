@@ -2,9 +2,7 @@
 // structured log lines as they come.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CLI } from './cli.ts';
+import { CLI, cliBaseEnv } from './cli.ts';
 
 /** One JSON log line of a job or the worker. */
 export interface LogEvent {
@@ -40,12 +38,7 @@ export class CliProcess {
     env: Readonly<Record<string, string>>,
     options: CliProcessOptions = {},
   ) {
-    const base = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      TZ: 'Asia/Tokyo',
-      NODE_COMPILE_CACHE: join(tmpdir(), 'alarmbox-test-node-compile-cache'),
-    };
+    const base = cliBaseEnv();
     const [command, commandArgs] =
       options.command === undefined ? [process.execPath, [CLI, ...args]] : [options.command, [...args]];
     this.child = spawn(command, commandArgs, {

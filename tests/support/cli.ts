@@ -1,5 +1,7 @@
 // Runs the real CLI as a child process, the way a user or a scheduler does.
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
@@ -17,13 +19,29 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/**
+ * Node's on-disk compile cache, shared by every child of the test run (CLI and fixtures) so that each does not
+ * compile the same bundle again: start-up dominates tests that start a dozen processes on a two-core machine.
+ */
+export const TEST_COMPILE_CACHE = join(tmpdir(), 'alarmbox-test-node-compile-cache');
+
+/** What a CLI child gets besides the test's own variables: no ALARMBOX_* or DATABASE_URL from the shell. */
+export function cliBaseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    TZ: 'Asia/Tokyo',
+    NODE_COMPILE_CACHE: TEST_COMPILE_CACHE,
+  };
+}
+
 /** Only what the test gives: no ALARMBOX_* or DATABASE_URL leaks in from the developer's shell. */
 export function runCli(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   options: { readonly cwd?: string; readonly timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TZ: 'Asia/Tokyo' };
+  const base = cliBaseEnv();
   return new Promise((resolve) => {
     execFile(
       process.execPath,

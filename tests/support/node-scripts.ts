@@ -3,13 +3,9 @@
 // them from the current sources (tests/support/global-setup.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-
-// Children share Node's on-disk compile cache, so each one does not compile the same bundle again: start-up
-// dominates tests that start a dozen processes on a two-core machine.
-const COMPILE_CACHE = join(tmpdir(), 'alarmbox-test-node-compile-cache');
+import { TEST_COMPILE_CACHE } from './cli.ts';
 
 /** The bundled script of `tests/fixtures/<name>` (`name` as in the source folder, `.ts` included). */
 export function fixturePath(name: string): string {
@@ -35,7 +31,7 @@ export class NodeScript {
   constructor(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [fixturePath(script), ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, ...env },
+      env: { NODE_COMPILE_CACHE: TEST_COMPILE_CACHE, ...process.env, ...env },
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#onStdout(chunk));
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
