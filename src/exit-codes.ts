@@ -1,4 +1,4 @@
-import type { FailureReason } from './failure-reason.ts';
+import { FAILURE_REASONS, type FailureReason } from './failure-reason.ts';
 
 /** Exit codes (README「終了コード」), for schedulers and scripts. */
 export const ExitCode = {
@@ -11,21 +11,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export function exitCodeFor(reason: FailureReason): ExitCode {
-  switch (reason) {
-    case 'configuration':
-    case 'usage':
-    case 'client_configuration':
-    case 'stored_data_invalid':
-      return ExitCode.usageOrConfiguration;
-    case 'not_registered':
-      return ExitCode.notRegistered;
-    case 'reauthorization_required':
-      return ExitCode.reauthorizationRequired;
-    case 'temporary':
-    case 'lock_timeout':
-      return ExitCode.temporary;
-    case 'unexpected':
-      return ExitCode.unexpected;
-  }
+/** Never 0: a failure of any reason is a failure to a scheduler. */
+export function exitCodeFor(reason: FailureReason): Exclude<ExitCode, 0> {
+  return FAILURE_REASONS[reason].exitCode;
 }
