@@ -124,3 +124,13 @@ export const FAILURE_REASONS: { readonly [R in FailureReason]: FailureReasonInfo
 export function isFailureReason(value: unknown): value is FailureReason {
   return typeof value === 'string' && Object.hasOwn(FAILURE_REASONS, value);
 }
+
+/** Errors of this package that know their {@link FailureReason}. (Being replaced by AlarmboxError.) */
+export interface ReasonedError extends Error {
+  readonly reason: FailureReason;
+}
+
+/** (Being replaced by `instanceof AlarmboxError`.) */
+export function isReasonedError(error: unknown): error is ReasonedError {
+  return error instanceof Error && typeof (error as Partial<ReasonedError>).reason === 'string';
+}
