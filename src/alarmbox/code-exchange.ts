@@ -2,7 +2,7 @@
 // Shared by `alarmbox save-token`, the web console and `createAlarmbox().exchangeCode()`, so that all of them tell
 // a person the same thing when it fails.
 
-import { isReasonedError } from '../failure-reason.ts';
+import { messageOf, reasonOf } from '../errors.ts';
 import type { Alarmbox } from './create.ts';
 import { AlarmboxTokenError } from './errors.ts';
 import { processTokenExchanges } from './token-exchanges.ts';
@@ -63,9 +63,9 @@ export async function saveTokenFromCode(
     return await save().catch((error: unknown) => {
       // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
       throw new AlarmboxTokenError(
-        `トークンを取得しましたが保存できませんでした (${error instanceof Error ? error.message : '原因不明'})。` +
+        `トークンを取得しましたが保存できませんでした (${messageOf(error)})。` +
           '認可コードは使用済みになったため、原因を取り除いてから alarmbox authorize-url で認可コードを取り直してください。',
-        { reason: isReasonedError(error) ? error.reason : 'unexpected', cause: error },
+        { reason: reasonOf(error), cause: error },
       );
     });
   } finally {

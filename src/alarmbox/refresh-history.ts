@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { REFRESH_HISTORY_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
+import { AlarmboxError } from '../errors.ts';
 import { redact } from './redact.ts';
 import type { RefreshAttempt, RefreshTrigger } from './token-service.ts';
 
@@ -45,7 +46,7 @@ export class RefreshHistory {
   constructor(handle: DatabaseHandle, options: RefreshHistoryOptions = {}) {
     const size = options.size ?? DEFAULT_HISTORY_SIZE;
     if (!Number.isSafeInteger(size) || size < 1)
-      throw new RangeError('history size must be a positive integer');
+      throw new AlarmboxError('history size must be a positive integer', { reason: 'unexpected' });
     this.#handle = handle;
     this.#size = size;
   }

@@ -1,6 +1,7 @@
 // The guide's TokenService (lib/alarmbox/token_service.py), following docs/design.md「トークン更新の手順」.
 import { EnvelopeTooLongError } from '../crypto/index.ts';
-import { type FailureReason, isReasonedError } from '../failure-reason.ts';
+import { messageOf, reasonOf } from '../errors.ts';
+import type { FailureReason } from '../failure-reason.ts';
 import type { Lease, LockManager } from '../lock/index.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
@@ -186,8 +187,7 @@ export class TokenService {
       await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []));
       return result;
     } catch (error) {
-      const reasoned = isReasonedError(error) ? error : undefined;
-      await report(reasoned?.reason ?? 'unexpected', redact(reasoned?.message ?? String(error)));
+      await report(reasonOf(error), redact(messageOf(error)));
       throw error;
     }
   }

@@ -1,12 +1,13 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
-import { toDatabaseError } from '../db/connection.ts';
+import { namedDatabaseError, toDatabaseError } from '../db/driver-errors.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
 import { errorCode } from '../error-code.ts';
-import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
+import { AlarmboxError } from '../errors.ts';
+import type { FailureReason } from '../failure-reason.ts';
 import { redact, scrub } from './redact.ts';
 
 /** 常に 1 レコードのみで運用 */
@@ -179,9 +180,9 @@ export class AlarmboxTokenStore {
   }
 
   /** An INSERT of row 1 that failed for another reason than a duplicate key: the database's typed error, or ours. */
-  #saveFailure(error: unknown): Error {
-    const mapped = toDatabaseError(error, this.#handle.target);
-    if (isReasonedError(mapped)) return mapped;
+  #saveFailure(error: unknown): AlarmboxError {
+    const mapped = namedDatabaseError(error, this.#handle.target);
+    if (mapped !== undefined) return mapped;
     const code = errorCode(error) ?? (error instanceof Error ? error.name : typeof error);
     // The driver's message is not repeated: it may quote the values it refused.
     return new TokenSaveError(
@@ -270,12 +271,11 @@ export class AlarmboxTokenStore {
  * Row 1 could not be written, for a reason that retrying the same call does not fix by itself (a constraint
  * or trigger of the table refused it, the row vanished under us). `code`: the driver's error code, or ours.
  */
-export class TokenSaveError extends Error implements ReasonedError {
-  override readonly name = 'TokenSaveError';
-  readonly reason: FailureReason = 'unexpected';
+export class TokenSaveError extends AlarmboxError {
+  override readonly name: string = 'TokenSaveError';
   readonly code: string;
-  constructor(message: string, code: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(message: string, code: string, options: { readonly cause?: unknown } = {}) {
+    super(message, { reason: 'unexpected', cause: options.cause });
     this.code = code;
   }
 }

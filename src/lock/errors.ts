@@ -1,12 +1,11 @@
-import type { FailureReason, ReasonedError } from '../failure-reason.ts';
+import { AlarmboxError } from '../errors.ts';
 
 /**
  * Another process held the lock for longer than we were willing to wait. Retrying later helps; nothing
  * about the stored token is wrong, so the message never suggests re-authorizing.
  */
-export class LockWaitTimeoutError extends Error implements ReasonedError {
-  override readonly name = 'LockWaitTimeoutError';
-  readonly reason: FailureReason = 'lock_timeout';
+export class LockWaitTimeoutError extends AlarmboxError {
+  override readonly name: string = 'LockWaitTimeoutError';
   readonly lockName: string;
   readonly waitMs: number;
   /** `purpose`: what the holder does (`トークンを更新中`), when the lock's owner said. */
@@ -16,6 +15,7 @@ export class LockWaitTimeoutError extends Error implements ReasonedError {
       purpose === undefined ? '他のプロセスがロックを保持しているため' : `他のプロセスが${purpose}のため`;
     super(
       `${who}、ロック "${lockName}" を ${seconds} 秒待っても取得できませんでした。しばらくしてから再実行してください。`,
+      { reason: 'lock_timeout' },
     );
     this.lockName = lockName;
     this.waitMs = waitMs;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
+import { AlarmboxError } from '../errors.ts';
 
 // The statements behind a lease, one per step, each atomic on its own. The row of a lease is identified by
 // name + owner + acquired_at_ms, so an owner that re-acquires after its own lease expired never confuses
@@ -114,7 +115,7 @@ async function readNowAndLease(
   const row = rows[0];
   const now = row?.now_ms;
   if (typeof now !== 'number' || !Number.isSafeInteger(now)) {
-    throw new TypeError(`database clock returned ${typeof now}`);
+    throw new AlarmboxError(`database clock returned ${typeof now}`, { reason: 'unexpected' });
   }
   if (row?.owner == null || row.acquired_at_ms == null || row.expires_at_ms == null) {
     return { now, current: undefined };

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { AlarmboxError } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
-import { isReasonedError } from '../../failure-reason.ts';
 import { translateCommanderError } from './commander-ja.ts';
 import { loadDotEnv } from './dotenv.ts';
 
@@ -92,7 +92,7 @@ function reportFailure(error: unknown): number {
     process.stderr.write('コマンドの指定が正しくありません。上の説明を確認して指定し直してください。\n');
     return ExitCode.usageOrConfiguration;
   }
-  if (isReasonedError(error)) {
+  if (error instanceof AlarmboxError) {
     process.stderr.write(`エラー: ${error.message}\n`);
     return exitCodeFor(error.reason);
   }

@@ -14,8 +14,9 @@ import { DatabaseUnavailableError } from '../../db/errors.ts';
 import { assertMigrated } from '../../db/migrate.ts';
 import { TOKENS_TABLE } from '../../db/schema.ts';
 import { describeTarget } from '../../db/url.ts';
+import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
-import { type FailureReason, isReasonedError } from '../../failure-reason.ts';
+import type { FailureReason } from '../../failure-reason.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
 
 export type CheckId =
@@ -79,9 +80,9 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
       id,
       title: TITLES[id],
       status: 'fail',
-      detail: messageOf(error),
+      detail: detailOf(error),
       fix,
-      reason: reason ?? (isReasonedError(error) ? error.reason : 'unexpected'),
+      reason: reason ?? reasonOf(error),
     });
   const skip = (id: CheckId, why: string) =>
     checks.push({ id, title: TITLES[id], status: 'skipped', detail: why });
@@ -188,7 +189,7 @@ async function checkDatabase(
     await database.ping();
     r.ok('database', `${describeTarget(database.target)} に接続できました`);
   } catch (error) {
-    const temporary = isReasonedError(error) && error.reason === 'temporary';
+    const temporary = reasonOf(error) === 'temporary';
     const missingFile = error instanceof DatabaseUnavailableError && error.code === 'SQLITE_NOT_FOUND';
     r.fail(
       'database',
@@ -406,11 +407,8 @@ function finish(checks: readonly DoctorCheck[]): DoctorReport {
   };
 }
 
-function messageOf(error: unknown): string {
-  if (typeof error === 'string') return error;
-  if (isReasonedError(error)) return error.message;
-  // Unknown errors may carry anything (a connection string, say): the class name only.
-  return `予期しないエラー (${error instanceof Error ? error.name : typeof error})`;
+function detailOf(error: unknown): string {
+  return typeof error === 'string' ? error : messageOf(error);
 }
 
 function causeMessage(error: unknown): string | undefined {
