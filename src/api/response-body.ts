@@ -2,6 +2,7 @@
 // Doorkeeper, empty on 401/403 (§2); a proxy in front may answer HTML. Everything here tolerates any body and
 // reduces it to a short, redacted summary that is safe to put in an error message.
 import { redact } from '../alarmbox/redact.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 export type BodyKind = 'empty' | 'json' | 'broken-json' | 'html' | 'text';
 
@@ -97,7 +98,8 @@ export function summariseBody(body: ReadBody): string {
 }
 
 function clip(text: string): string {
-  const one = redact(text.replace(/\s+/g, ' ').trim());
+  // One line (whitespace, line breaks included, becomes a space), then no control character left.
+  const one = terminalSafe(redact(text.replace(/\s+/g, ' ').trim()));
   return one.length > MAX_DETAIL_LENGTH ? `${one.slice(0, MAX_DETAIL_LENGTH)}…` : one;
 }
 
