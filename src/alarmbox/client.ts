@@ -1,6 +1,7 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
 import * as oauth from 'oauth4webapi';
 import { readBodyLimited } from '../api/response-body.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
 import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
 import { readIssuedTokens } from './token-response.ts';
@@ -109,7 +110,7 @@ export class AlarmboxClient {
       }
       throw new AlarmboxAPIError('JSONパースエラー: AlarmBox の応答に使えるトークンがありません。', {
         statusCode: response.status,
-        responseBody: body,
+        responseBody: terminalSafe(body),
         reason: 'temporary',
       });
     } catch (error) {

@@ -2,12 +2,14 @@
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { namedDatabaseError, toDatabaseError } from '../db/driver-errors.ts';
-import { TOKENS_TABLE } from '../db/schema.ts';
+import { TEXT_COLUMN_SIZES, TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
 import { errorCode } from '../error-code.ts';
 import { AlarmboxError } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
+import { clipText } from '../text/clip.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact, scrub } from './redact.ts';
 
 /** 常に 1 レコードのみで運用 */
@@ -17,7 +19,20 @@ const ROW_ID = 1;
  * unbounded text since migration 0004 (Doorkeeper's own token columns are unbounded on PostgreSQL).
  */
 export const TOKEN_COLUMN_SIZE = 2 * 1024 * 1024;
-const LAST_ERROR_SIZE = 1024;
+
+/**
+ * A text for a column that is not a token: no control character (PostgreSQL refuses NUL, a terminal obeys
+ * ESC), no lone surrogate, at most the column's size (MariaDB and MySQL in strict mode refuse a longer one).
+ * What AlarmBox issued is saved whatever else its answer held: an auxiliary field never fails the write.
+ */
+function fitColumn(text: string, size: number): string {
+  return clipText(terminalSafe(text), size);
+}
+
+/** Rows written before the texts were made safe, or edited by hand, are made safe when read. */
+function safeRead<T extends string | null>(text: T): T {
+  return (text === null ? null : terminalSafe(text)) as T;
+}
 
 /** What the last refresh attempt ended with: `ok` or a {@link FailureReason}. */
 export type RefreshOutcome = 'ok' | FailureReason;
@@ -135,10 +150,10 @@ export class AlarmboxTokenStore {
       version: Number(row.version),
       expiredAt: fromDbTime(row.expired_at),
       updatedAt: fromDbTime(row.updated_at),
-      scope: row.scope,
+      scope: safeRead(row.scope),
       lastRefreshAt: fromDbTime(row.last_refresh_at),
-      lastRefreshOutcome: row.last_refresh_outcome as RefreshOutcome | null,
-      lastError: row.last_error,
+      lastRefreshOutcome: safeRead(row.last_refresh_outcome) as RefreshOutcome | null,
+      lastError: safeRead(row.last_error),
     });
   }
 
@@ -222,8 +237,9 @@ export class AlarmboxTokenStore {
         .updateTable(TOKENS_TABLE)
         .set({
           last_refresh_at: toDbTime(adapter, now),
-          last_refresh_outcome: outcome,
-          last_error: redact(message).slice(0, LAST_ERROR_SIZE),
+          // A reason is this package's word, but one taken from a foreign error may be any text.
+          last_refresh_outcome: fitColumn(outcome, TEXT_COLUMN_SIZES.lastRefreshOutcome),
+          last_error: fitColumn(redact(message), TEXT_COLUMN_SIZES.lastError),
         })
         .where('id', '=', ROW_ID)
         .execute(),
@@ -251,10 +267,12 @@ export class AlarmboxTokenStore {
       refresh_token: sealField(ring, pair.refreshToken, location('refresh_token'), TOKEN_COLUMN_SIZE),
       expired_at: toDbTime(adapter, pair.expiredAt),
       updated_at: toDbTime(adapter, now),
-      scope: pair.scope ?? null,
+      // Normalised and reported by token-response.ts for AlarmBox's answers; cut here whatever the caller gave.
+      scope: pair.scope === undefined ? null : fitColumn(pair.scope, TEXT_COLUMN_SIZES.scope),
       last_refresh_at: toDbTime(adapter, now),
       last_refresh_outcome: 'ok',
-      last_error: pair.warning === undefined ? null : scrub(pair.warning).slice(0, LAST_ERROR_SIZE),
+      last_error:
+        pair.warning === undefined ? null : fitColumn(scrub(pair.warning), TEXT_COLUMN_SIZES.lastError),
     };
   }
 

@@ -3,6 +3,7 @@
 // Japanese message naming the cause and the fix. Messages never hold a token (bodies pass through redact()).
 import { AlarmboxAPIError, type AlarmboxAPIErrorOptions } from '../alarmbox/errors.ts';
 import { redact } from '../alarmbox/redact.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import type { HttpMethod } from './endpoints.ts';
 import type { ApiErrorDetail } from './response-body.ts';
 
@@ -51,7 +52,12 @@ export class AlarmboxApiCallError extends AlarmboxAPIError {
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: AlarmboxApiCallErrorOptions) {
-    super(redact(message), options);
+    // Messages quote AlarmBox's answer (bodies, challenges): no control character of it reaches a terminal.
+    const body = options.responseBody;
+    super(terminalSafe(redact(message)), {
+      ...options,
+      responseBody: body === undefined ? undefined : terminalSafe(body),
+    });
     this.method = options.method;
     this.path = options.path;
     this.mayHaveBeenProcessed = options.mayHaveBeenProcessed ?? false;

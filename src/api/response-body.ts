@@ -3,6 +3,7 @@
 // reduces it to a short, redacted summary that is safe to put in an error message.
 import { redact } from '../alarmbox/redact.ts';
 import { AlarmboxError } from '../errors.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 export type BodyKind = 'empty' | 'json' | 'broken-json' | 'html' | 'text';
 
@@ -98,7 +99,8 @@ export function summariseBody(body: ReadBody): string {
 }
 
 function clip(text: string): string {
-  const one = redact(text.replace(/\s+/g, ' ').trim());
+  // One line (whitespace, line breaks included, becomes a space), then no control character left.
+  const one = terminalSafe(redact(text.replace(/\s+/g, ' ').trim()));
   return one.length > MAX_DETAIL_LENGTH ? `${one.slice(0, MAX_DETAIL_LENGTH)}…` : one;
 }
 
