@@ -22,6 +22,7 @@ import { obtainCode } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { FaultProxy } from '../support/fault-proxy.ts';
 import { TokenRecorder } from '../support/token-recorder.ts';
 
 let emulator: RunningEmulator;
@@ -221,6 +222,23 @@ for (const [doorName, door] of Object.entries(doors)) {
   });
 }
 
+/** The pair bought with `code` was revoked by its refresh token (RFC 7009) and is dead now. */
+async function expectIssuedPairRevoked(code: string): Promise<void> {
+  expect(recorder.codesSent).toEqual([code]);
+  expect(recorder.issued).toHaveLength(1);
+  const issued = recorder.issued[0] ?? '';
+  expect(recorder.revocations).toEqual([{ token: issued, hint: 'refresh_token', status: 200 }]);
+  expect(emulator.stats().revokeRequests).toEqual({ ok: 1 });
+  const refreshed = await directClient()
+    .refreshToken(issued)
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  expect(refreshed).toBeInstanceOf(AlarmboxAPIError);
+  expect((refreshed as AlarmboxAPIError).oauthError).toBe('invalid_grant');
+}
+
 describeEachDatabase('the code exchange and the database', (db) => {
   const keys = generateKeySpec('k1');
   const setup = (name: string): Setup => ({
@@ -361,24 +379,35 @@ describeEachDatabase('the code exchange and the database', (db) => {
         expect(outcome.message).toContain('発行されたトークンは AlarmBox で失効させました');
         expect(outcome.message).toContain('alarmbox authorize-url');
         expectNoSecret(outcome.message, code);
-        // The code was sent once; the pair it bought was revoked by its refresh token (RFC 7009).
-        expect(recorder.codesSent).toEqual([code]);
-        expect(recorder.issued).toHaveLength(1);
-        const issued = recorder.issued[0] ?? '';
-        expect(recorder.revocations).toEqual([{ token: issued, hint: 'refresh_token', status: 200 }]);
-        expect(emulator.stats().revokeRequests).toEqual({ ok: 1 });
-        // The pair is dead: a refresh with it is invalid_grant.
-        const refreshed = await directClient()
-          .refreshToken(issued)
-          .then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-        expect(refreshed).toBeInstanceOf(AlarmboxAPIError);
-        expect((refreshed as AlarmboxAPIError).oauthError).toBe('invalid_grant');
+        await expectIssuedPairRevoked(code);
         // Nothing was stored.
         const row = await db.handle.db.selectFrom(TOKENS_TABLE).selectAll().execute();
         expect(row).toEqual([]);
+      });
+    }
+
+    // The database itself goes away (every connection reset, new ones refused): a server database only.
+    for (const doorName of db.kind === 'sqlite' ? [] : (['save-token', 'exchangeCode'] as const)) {
+      it(`${doorName}: the connection is cut: temporary (5), the issued pair revoked`, async () => {
+        if (db.target.dialect === 'sqlite') throw new Error('a server database is expected');
+        const proxy = await FaultProxy.start({ host: db.target.host, port: db.target.port });
+        try {
+          const code = await obtainCode(emulator);
+          recorder.beforeTokenAnswer = async () => proxy.setMode('cut');
+          const outcome = await doors[doorName](
+            { ...setup(`${doorName}-cut`), databaseUrl: proxy.rewrite(db.url) },
+            code,
+          );
+          expect(outcome).toMatchObject({ reason: 'temporary', exitCode: 5 });
+          expect(outcome.message).toContain('トークンを取得しましたが保存できませんでした');
+          expect(outcome.message).toContain('データベースに接続できません');
+          expect(outcome.message).toContain('発行されたトークンは AlarmBox で失効させました');
+          expectNoSecret(outcome.message, code);
+          await expectIssuedPairRevoked(code);
+          expect(await db.handle.db.selectFrom(TOKENS_TABLE).selectAll().execute()).toEqual([]);
+        } finally {
+          await proxy.close();
+        }
       });
     }
   });
