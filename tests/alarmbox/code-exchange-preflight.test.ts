@@ -18,7 +18,7 @@ import { migrateToLatest, openDatabase, parseDatabaseUrl, TOKENS_TABLE } from '.
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { FAILURE_REASONS, type FailureReason, isReasonedError } from '../../src/failure-reason.ts';
 import { ConsoleBrowser, textOf } from '../console/helpers.ts';
-import { obtainCode } from '../support/authorize.ts';
+import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { describeEachDatabase } from '../support/databases.ts';
@@ -410,6 +410,27 @@ describeEachDatabase('the code exchange and the database', (db) => {
         }
       });
     }
+  });
+});
+
+describe('an answer without a refresh token', () => {
+  it('exchangeCode(): nothing stored, the access token revoked (the pair with it)', async () => {
+    const databaseUrl = await migratedSqlite('no-refresh-token');
+    const code = await obtainCode(emulator);
+    emulator.setFaults({ token: { response: { omit: ['refresh_token'] }, times: 1 } });
+    const outcome = await doors.exchangeCode(
+      { env: 'dev', databaseUrl, encryptionKeys: generateKeySpec('k1'), cwd: workDir('no-refresh-token') },
+      code,
+    );
+    expect(outcome).toMatchObject({ reason: 'unexpected', exitCode: 1 });
+    expect(outcome.message).toContain('refresh_token がありません');
+    expect(outcome.message).toContain('発行されたトークンは AlarmBox で失効させました');
+    expectNoSecret(outcome.message, code);
+    expect(recorder.revocations).toHaveLength(1);
+    const [revocation] = recorder.revocations;
+    expect(revocation).toMatchObject({ hint: 'access_token', status: 200 });
+    expect(outcome.message).not.toContain(revocation?.token ?? '');
+    expect(await apiStatus(emulator, revocation?.token ?? '')).toBe(401);
   });
 });
 
