@@ -201,6 +201,15 @@ export class TokenService {
     return this.#exchanges.idleWithin(boundMs);
   }
 
+  /**
+   * Checks, storing nothing, that {@link TokenService.saveInitialToken} can store a pair now (key ring,
+   * database, migrations, a rolled-back write of row 1). The code exchange calls it before it spends the code.
+   * @throws the error the save would meet (`configuration`, `temporary`, …)
+   */
+  async prepareSave(): Promise<void> {
+    await this.#options.store.checkInitialSave();
+  }
+
   /** 初回認証後のトークンを保存 */
   async saveInitialToken(tokens: InitialTokens): Promise<AlarmboxToken> {
     const warning = warningText(tokens.warnings ?? []);

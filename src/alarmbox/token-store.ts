@@ -1,7 +1,9 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
+import { assertDatabaseExists } from '../db/dialects/index.ts';
 import { namedDatabaseError, toDatabaseError } from '../db/driver-errors.ts';
+import { assertMigrated } from '../db/migrate.ts';
 import { TEXT_COLUMN_SIZES, TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
@@ -194,14 +196,60 @@ export class AlarmboxTokenStore {
     );
   }
 
+  /**
+   * Proves, storing nothing, that {@link saveInitial} can store a pair now: the key ring loads and encrypts,
+   * the database answers, every migration is applied, and row 1 takes the very write `saveInitial` would make
+   * (an UPDATE of row 1, or its INSERT when there is none yet) inside a transaction that is then rolled back.
+   * For the code exchange: an authorization code is usable once, so whatever would refuse the save must be
+   * found before the code is sent.
+   * @throws the error the save would have met: ConfigError / KeyRingFormatError (key ring),
+   *   DatabaseUnavailableError, MigrationsPendingError, TokenSaveError
+   */
+  async checkInitialSave(now: Date = new Date()): Promise<void> {
+    // Sealing with the primary key loads the ring: a missing key or an unreadable key file fails here.
+    const probe = 'alarmbox-auth-preflight';
+    const values = this.#pairValues({ accessToken: probe, refreshToken: probe, expiredAt: now }, now);
+    // The checks `withAlarmbox` makes for every CLI command, for the library and the console too.
+    assertDatabaseExists(this.#handle.target);
+    await this.#handle.ping();
+    await assertMigrated(this.#handle);
+    // Read outside the transaction: an UPDATE that finds no row and then an INSERT in one transaction would
+    // take a gap lock on MySQL, and two such probes at once deadlock.
+    const { rows } = await this.#run(() => this.#handle.db.executeQuery(this.#selectRow));
+    const exists = rows.length > 0;
+    const rolledBack = new RolledBack();
+    try {
+      await this.#handle.db.transaction().execute(async (trx) => {
+        if (exists) {
+          await trx
+            .updateTable(TOKENS_TABLE)
+            .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+            .where('id', '=', ROW_ID)
+            .execute();
+        } else {
+          await trx
+            .insertInto(TOKENS_TABLE)
+            .values({ id: ROW_ID, ...values, version: 1 })
+            .execute();
+        }
+        throw rolledBack;
+      });
+    } catch (error) {
+      if (error === rolledBack) return;
+      // Another process created row 1 meanwhile: saveInitial then updates it, as it always does.
+      if (!exists && this.#handle.adapter.isDuplicateKey(error)) return;
+      throw this.#saveFailure(error, exists ? '更新' : '追加');
+    }
+  }
+
   /** An INSERT of row 1 that failed for another reason than a duplicate key: the database's typed error, or ours. */
-  #saveFailure(error: unknown): AlarmboxError {
+  #saveFailure(error: unknown, action: '追加' | '更新' = '追加'): AlarmboxError {
     const mapped = namedDatabaseError(error, this.#handle.target);
     if (mapped !== undefined) return mapped;
     const code = errorCode(error) ?? (error instanceof Error ? error.name : typeof error);
     // The driver's message is not repeated: it may quote the values it refused.
     return new TokenSaveError(
-      `トークンを保存できませんでした: ${this.#where()} への行 ${ROW_ID} の追加をデータベースが拒否しました (${code})。` +
+      `トークンを保存できませんでした: ${this.#where()} ${action === '追加' ? 'への' : 'の'}行 ${ROW_ID} の${action}をデータベースが拒否しました (${code})。` +
         'テーブルの定義 (alarmbox migrate 以外で変更した列・制約・トリガー) とデータベースのログを確認してください。',
       code,
       { cause: error },
@@ -283,6 +331,11 @@ export class AlarmboxTokenStore {
       throw toDatabaseError(error, this.#handle.target);
     }
   }
+}
+
+/** Ends the preflight's transaction with a rollback: nothing it wrote is kept. */
+class RolledBack extends Error {
+  override readonly name = 'RolledBack';
 }
 
 /**
