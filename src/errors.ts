@@ -3,6 +3,7 @@
 // and OpenSSL's carry a string `reason` of their own, and a shape test once took them for ours and exited 0.
 import { SAFE_ERROR, safeCause } from './alarmbox/safe-cause.ts';
 import { FAILURE_REASONS, type FailureReason } from './failure-reason.ts';
+import { terminalSafe } from './text/terminal-safe.ts';
 
 /** What every {@link AlarmboxError} is built from. */
 export interface AlarmboxErrorOptions {
@@ -18,7 +19,9 @@ export class AlarmboxError extends Error {
 
   constructor(message: string, options: AlarmboxErrorOptions) {
     const cause = safeCause(options.cause);
-    super(message, cause === undefined ? undefined : { cause });
+    // A message may quote outside text (AlarmBox's words, a value from the environment): it stays one printable
+    // line wherever it is shown, stored or logged.
+    super(terminalSafe(message), cause === undefined ? undefined : { cause });
     this.reason = options.reason;
   }
 
@@ -47,6 +50,6 @@ export function reasonOf(error: unknown): FailureReason {
  */
 export function messageOf(error: unknown): string {
   if (error instanceof AlarmboxError) return error.message;
-  const name = error instanceof Error ? error.name : typeof error;
+  const name = error instanceof Error ? terminalSafe(String(error.name)).slice(0, 80) : typeof error;
   return `予期しないエラーが発生しました (${name})`;
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { AlarmboxError } from '../../errors.ts';
+import { AlarmboxError, messageOf } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
 import { translateCommanderError } from './commander-ja.ts';
 import { loadDotEnv } from './dotenv.ts';
@@ -97,10 +97,7 @@ function reportFailure(error: unknown): number {
     return exitCodeFor(error.reason);
   }
   // Unknown errors may carry anything (a driver echoing a connection string, say): print the class only.
-  const name = error instanceof Error ? error.name : typeof error;
-  process.stderr.write(
-    `予期しないエラーが発生しました (${name})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。\n`,
-  );
+  process.stderr.write(`${messageOf(error)}。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。\n`);
   if (process.env.ALARMBOX_DEBUG === '1' && error instanceof Error)
     process.stderr.write(`${error.stack ?? ''}\n`);
   return ExitCode.unexpected;
