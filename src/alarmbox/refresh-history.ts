@@ -6,6 +6,7 @@ import { toDatabaseError } from '../db/connection.ts';
 import { REFRESH_HISTORY_TABLE, TEXT_COLUMN_SIZES } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { AlarmboxError } from '../errors.ts';
+import { reportSecondaryFailure } from '../secondary-failure.ts';
 import { clipText } from '../text/clip.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact } from './redact.ts';
@@ -66,7 +67,7 @@ export class RefreshHistory {
     // would otherwise run synchronously ahead of them, in the same chain of promises.
     const write = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.record(attempt))
-      .catch(() => undefined);
+      .catch((error: unknown) => reportSecondaryFailure('更新履歴の記録', error));
     this.#pending.add(write);
     void write.finally(() => this.#pending.delete(write));
   };

@@ -3,6 +3,7 @@ import { EnvelopeTooLongError } from '../crypto/index.ts';
 import { messageOf, reasonOf } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
 import type { Lease, LockManager } from '../lock/index.ts';
+import { reportSecondaryFailure } from '../secondary-failure.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
@@ -180,7 +181,7 @@ export class TokenService {
       };
       return Promise.resolve()
         .then(() => this.#options.onAttempt?.(attempt))
-        .catch(() => undefined);
+        .catch((error: unknown) => reportSecondaryFailure('更新の記録', error));
     };
     try {
       const result = await this.#refreshOnce(options.force ?? false, options.ifAccessTokenIs, seen);
@@ -275,7 +276,8 @@ export class TokenService {
       if (answered(current)) return unchanged(current);
       return await this.#refreshWith(current);
     } finally {
-      await lease.release().catch(() => false);
+      // Unreleased, the lease only delays the next refresh until it expires; the outcome above stands.
+      await lease.release().catch((error: unknown) => reportSecondaryFailure('更新のリースの解放', error));
       for (const end of ends) end?.();
     }
   }

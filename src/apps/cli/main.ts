@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { AlarmboxError, messageOf } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
+import { AlarmboxSecondaryFailure } from '../../secondary-failure.ts';
 import { translateCommanderError } from './commander-ja.ts';
 import { loadDotEnv } from './dotenv.ts';
 
@@ -73,14 +74,27 @@ function ignoreClosedStdout(): void {
 /** Runs the CLI and resolves to the process exit code (docs/design.md: 0 ok, 1 unexpected, 2 usage, 3, 4, 5). */
 export async function main(argv: readonly string[]): Promise<number> {
   ignoreClosedStdout();
+  // Node prints these warnings on stderr; a command whose result stood but whose bookkeeping failed
+  // (secondary-failure.ts) must still not look like a clean success to a scheduler.
+  const secondary: AlarmboxSecondaryFailure[] = [];
+  const onWarning = (warning: Error) => {
+    if (warning instanceof AlarmboxSecondaryFailure) secondary.push(warning);
+  };
+  process.on('warning', onWarning);
   try {
     const program = await buildProgram(argv);
     loadDotEnv();
     await program.parseAsync([...argv]);
     // A command that ends normally may still report a state through its exit code (`status`: 3 = none).
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+    const code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+    // Warnings are emitted on the next tick: let them arrive before judging.
+    await new Promise((resolve) => setImmediate(resolve));
+    const [first] = secondary;
+    return code === ExitCode.ok && first !== undefined ? exitCodeFor(first.reason) : code;
   } catch (error) {
     return reportFailure(error);
+  } finally {
+    process.off('warning', onWarning);
   }
 }
 

@@ -263,7 +263,8 @@ async function checkDatabase(
       // The last pair was stored although AlarmBox's answer was odd (token-response.ts says what and why).
       notes.push(`最後に保存したトークンの応答に警告があります: ${token.lastError}`);
     }
-    const summary = await new RefreshHistory(database).summary(0).catch(() => undefined);
+    // A history that cannot be read is a database failure like any other: the outer catch reports it.
+    const summary = await new RefreshHistory(database).summary(0);
     if (summary !== undefined && summary.consecutiveFailures > 0) {
       notes.push(
         `直近の更新が ${summary.consecutiveFailures} 回続けて失敗しています (alarmbox status で理由を確認できます)。`,

@@ -14,6 +14,7 @@ import { AlarmboxError } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
 import { FAILURE_REASONS, type FailureAction, type FailureReason } from '../../failure-reason.ts';
 import { type Lease, LockManager, LockWaitTimeoutError } from '../../lock/index.ts';
+import { reportSecondaryFailure } from '../../secondary-failure.ts';
 import { describeDuration } from './duration.ts';
 import type { Job, JobContext, JobResult } from './job.ts';
 import type { JobLogger, LogFields, Severity } from './logger.ts';
@@ -179,7 +180,7 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
     }
   } finally {
     clearInterval(renewal);
-    await lease?.release().catch(() => false);
+    await lease?.release().catch((error: unknown) => reportSecondaryFailure('ジョブのリースの解放', error));
   }
 }
 
