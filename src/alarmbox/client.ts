@@ -2,6 +2,7 @@
 import * as oauth from 'oauth4webapi';
 import { readBodyLimited } from '../api/response-body.ts';
 import { AlarmboxAPIError } from './errors.ts';
+import { rememberSecrets, withSecrets } from './operation-secrets.ts';
 import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
 import { readIssuedTokens } from './token-response.ts';
 import type { ReceivedTokens } from './types.ts';
@@ -54,7 +55,7 @@ export class AlarmboxClient {
       new URLSearchParams({ code }),
       oauth.skipStateCheck,
     );
-    return this.#tokenRequest('authorization_code', (opts) =>
+    return this.#tokenRequest('authorization_code', code, (opts) =>
       // Doorkeeper's AlarmBox apps are confidential clients without PKCE.
       oauth.authorizationCodeGrantRequest(
         this.#as,
@@ -73,7 +74,7 @@ export class AlarmboxClient {
     refreshToken: string,
     redirectUri: string = this.#options.redirectUri,
   ): Promise<ReceivedTokens> {
-    return this.#tokenRequest('refresh_token', (opts) =>
+    return this.#tokenRequest('refresh_token', refreshToken, (opts) =>
       oauth.refreshTokenGrantRequest(this.#as, this.#client, this.#auth, refreshToken, {
         ...opts,
         // Doorkeeper ignores it on refresh; the guide sends it, and so do we.
@@ -82,7 +83,20 @@ export class AlarmboxClient {
     );
   }
 
-  async #tokenRequest(
+  /**
+   * One token request as one operation of known secrets (operation-secrets.ts): the client secret and the
+   * grant's code or refresh token from the start, the tokens of the answer as soon as it is read. Every error
+   * it throws is built inside it, so none of these values survives in a message or body, whatever its form.
+   */
+  #tokenRequest(
+    grant: TokenGrant,
+    grantValue: string,
+    send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
+  ): Promise<ReceivedTokens> {
+    return withSecrets([this.#options.clientSecret, grantValue], () => this.#sendTokenRequest(grant, send));
+  }
+
+  async #sendTokenRequest(
     grant: TokenGrant,
     send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
   ): Promise<ReceivedTokens> {
@@ -94,9 +108,11 @@ export class AlarmboxClient {
       // Bounded and under the request's timeout signal: a server that sends headers and then stalls, or an
       // endless body, ends as a temporary error.
       body = await readBodyLimited(response);
+      const json = parseJson(body);
+      rememberIssued(json);
       if (response.ok) {
         // Read by hand, leniently: a usable refresh token is kept whatever else is odd (token-response.ts).
-        const issued = readIssuedTokens(parseJson(body), grant);
+        const issued = readIssuedTokens(json, grant);
         if (issued !== undefined)
           return { response: issued.response, requestedAt, warnings: issued.warnings };
       }
@@ -115,6 +131,16 @@ export class AlarmboxClient {
     } catch (error) {
       throw toTokenEndpointError(error, { grant, timeoutMs: this.#options.timeoutMs, body });
     }
+  }
+}
+
+/** Every token string of an answer, usable or not, is a secret of the operation from now on. */
+function rememberIssued(json: unknown): void {
+  if (typeof json !== 'object' || json === null) return;
+  const body = json as Record<string, unknown>;
+  for (const key of ['access_token', 'refresh_token', 'id_token']) {
+    const value = body[key];
+    if (typeof value === 'string') rememberSecrets(value);
   }
 }
 

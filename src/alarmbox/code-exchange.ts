@@ -5,6 +5,7 @@
 import { isReasonedError } from '../failure-reason.ts';
 import type { Alarmbox } from './create.ts';
 import { AlarmboxTokenError } from './errors.ts';
+import { withSecrets } from './operation-secrets.ts';
 import { processTokenExchanges } from './token-exchanges.ts';
 import type { AlarmboxToken } from './token-store.ts';
 
@@ -41,7 +42,16 @@ function usage(message: string): AlarmboxTokenError {
  * The guide's step 6: exchanges a (validated) code and stores the pair encrypted. Shared by `save-token` and
  * the web console, so that both tell a person the same thing when it fails.
  */
-export async function saveTokenFromCode(
+export function saveTokenFromCode(
+  alarmbox: Pick<Alarmbox, 'client' | 'tokens'>,
+  code: string,
+  redirectUri: string,
+): Promise<AlarmboxToken> {
+  // The code, and the pair it buys, are secrets of this operation: no message or body kept from it shows them.
+  return withSecrets([code], () => exchangeAndSave(alarmbox, code, redirectUri));
+}
+
+async function exchangeAndSave(
   { client, tokens }: Pick<Alarmbox, 'client' | 'tokens'>,
   code: string,
   redirectUri: string,

@@ -24,13 +24,16 @@ export class AlarmboxAPIError extends Error implements ReasonedError {
   readonly oauthError: string | undefined;
 
   constructor(message: string, options: AlarmboxAPIErrorOptions = {}) {
-    // A message may quote another error's; the cause is kept only as a safe copy (safe-cause.ts).
+    // A message may quote another error's; the cause is kept only as a safe copy (safe-cause.ts). Every text
+    // passes through redact()/scrub(), which also replace the secrets of the operation under way by value
+    // (operation-secrets.ts): an error is built where its operation knows what it sent and received.
     const cause = safeCause(options.cause);
     super(scrub(message), cause === undefined ? undefined : { cause });
     this.statusCode = options.statusCode;
     this.responseBody = options.responseBody === undefined ? undefined : redact(options.responseBody);
     this.reason = options.reason ?? 'unexpected';
-    this.oauthError = options.oauthError;
+    // The server's `error` field is outside text as much as its body.
+    this.oauthError = options.oauthError === undefined ? undefined : scrub(options.oauthError);
   }
 
   /** True when retrying later can succeed without a person doing anything. */
