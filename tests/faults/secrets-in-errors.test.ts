@@ -286,14 +286,19 @@ describe('the bundled CLI prints and keeps no secret it knows (SQLite, AlarmBox 
     for (const secret of secrets) expect(text).not.toContain(secret);
   }
 
-  it('save-token with a short code echoed in a 400 and a 500 body', async () => {
+  it('save-token with a short code echoed in 400 (processed and injected) and 500 bodies', async () => {
     const faults = [{ echo: true }, { status: 400, echo: true }, { status: 500, echo: true }] as const;
     for (const fault of faults) {
       emulator.setFaults({ token: fault });
       const r = await runCli(['save-token', `--code=${SHORT_CODE}`], env);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('エラー');
-      expectOutputClean(r, [SHORT_CODE, encodeURIComponent(SHORT_CODE), SHORT_SECRET]);
+      expectOutputClean(r, [
+        SHORT_CODE,
+        encodeURIComponent(SHORT_CODE),
+        'ShortCode.With%2BChars%7E1',
+        SHORT_SECRET,
+      ]);
     }
     emulator.setFaults({});
   });
