@@ -3,6 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { readBodyLimited } from '../api/response-body.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
+import { rememberSecrets, withSecrets } from './operation-secrets.ts';
 import { toRevocationError } from './revocation-errors.ts';
 import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
 import { readIssuedTokens } from './token-response.ts';
@@ -61,7 +62,7 @@ export class AlarmboxClient {
       new URLSearchParams({ code }),
       oauth.skipStateCheck,
     );
-    return this.#tokenRequest('authorization_code', (opts) =>
+    return this.#tokenRequest('authorization_code', code, (opts) =>
       // Doorkeeper's AlarmBox apps are confidential clients without PKCE.
       oauth.authorizationCodeGrantRequest(
         this.#as,
@@ -80,7 +81,7 @@ export class AlarmboxClient {
     refreshToken: string,
     redirectUri: string = this.#options.redirectUri,
   ): Promise<ReceivedTokens> {
-    return this.#tokenRequest('refresh_token', (opts) =>
+    return this.#tokenRequest('refresh_token', refreshToken, (opts) =>
       oauth.refreshTokenGrantRequest(this.#as, this.#client, this.#auth, refreshToken, {
         ...opts,
         // Doorkeeper ignores it on refresh; the guide sends it, and so do we.
@@ -96,7 +97,12 @@ export class AlarmboxClient {
    * body size cap as a token request.
    * @throws AlarmboxAPIError when AlarmBox did not answer 200 (or not in time)
    */
-  async revokeToken(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+  revokeToken(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    // An operation of known secrets like a token request: an echoing error body never shows the token revoked.
+    return withSecrets([this.#options.clientSecret, token], () => this.#sendRevocation(token, hint));
+  }
+
+  async #sendRevocation(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
     const signal = AbortSignal.timeout(this.#options.timeoutMs);
     let body: string | undefined;
     try {
@@ -112,7 +118,20 @@ export class AlarmboxClient {
     }
   }
 
-  async #tokenRequest(
+  /**
+   * One token request as one operation of known secrets (operation-secrets.ts): the client secret and the
+   * grant's code or refresh token from the start, the tokens of the answer as soon as it is read. Every error
+   * it throws is built inside it, so none of these values survives in a message or body, whatever its form.
+   */
+  #tokenRequest(
+    grant: TokenGrant,
+    grantValue: string,
+    send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
+  ): Promise<ReceivedTokens> {
+    return withSecrets([this.#options.clientSecret, grantValue], () => this.#sendTokenRequest(grant, send));
+  }
+
+  async #sendTokenRequest(
     grant: TokenGrant,
     send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
   ): Promise<ReceivedTokens> {
@@ -124,9 +143,11 @@ export class AlarmboxClient {
       // Bounded and under the request's timeout signal: a server that sends headers and then stalls, or an
       // endless body, ends as a temporary error.
       body = await readBodyLimited(response);
+      const json = parseJson(body);
+      rememberIssued(json);
       if (response.ok) {
         // Read by hand, leniently: a usable refresh token is kept whatever else is odd (token-response.ts).
-        const issued = readIssuedTokens(parseJson(body), grant);
+        const issued = readIssuedTokens(json, grant);
         if (issued !== undefined)
           return { response: issued.response, requestedAt, warnings: issued.warnings };
       }
@@ -145,6 +166,16 @@ export class AlarmboxClient {
     } catch (error) {
       throw toTokenEndpointError(error, { grant, timeoutMs: this.#options.timeoutMs, body });
     }
+  }
+}
+
+/** Every token string of an answer, usable or not, is a secret of the operation from now on. */
+function rememberIssued(json: unknown): void {
+  if (typeof json !== 'object' || json === null) return;
+  const body = json as Record<string, unknown>;
+  for (const key of ['access_token', 'refresh_token', 'id_token']) {
+    const value = body[key];
+    if (typeof value === 'string') rememberSecrets(value);
   }
 }
 

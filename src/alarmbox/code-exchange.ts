@@ -6,6 +6,7 @@ import { messageOf, reasonOf } from '../errors.ts';
 import type { AlarmboxClient } from './client.ts';
 import type { Alarmbox } from './create.ts';
 import { AlarmboxTokenError } from './errors.ts';
+import { withSecrets } from './operation-secrets.ts';
 import { processTokenExchanges } from './token-exchanges.ts';
 import type { AlarmboxToken } from './token-store.ts';
 import type { ReceivedTokens } from './types.ts';
@@ -46,7 +47,16 @@ function usage(message: string): AlarmboxTokenError {
  * A code is usable once (RFC 6749 §4.1.2): everything the save needs is checked before it is sent, and a pair
  * that still cannot be saved is revoked at AlarmBox (RFC 7009) rather than left valid and unknown.
  */
-export async function saveTokenFromCode(
+export function saveTokenFromCode(
+  alarmbox: Pick<Alarmbox, 'client' | 'tokens'>,
+  code: string,
+  redirectUri: string,
+): Promise<AlarmboxToken> {
+  // The code, and the pair it buys, are secrets of this operation: no message or body kept from it shows them.
+  return withSecrets([code], () => exchangeAndSave(alarmbox, code, redirectUri));
+}
+
+async function exchangeAndSave(
   { client, tokens }: Pick<Alarmbox, 'client' | 'tokens'>,
   code: string,
   redirectUri: string,

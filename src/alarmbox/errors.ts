@@ -23,11 +23,14 @@ export class AlarmboxAPIError extends AlarmboxError {
   readonly oauthError: string | undefined;
 
   constructor(message: string, options: AlarmboxAPIErrorOptions = {}) {
-    // A message may quote another error's or AlarmBox's words.
+    // A message may quote another error's or AlarmBox's words. Every text passes through redact()/scrub(), which
+    // also replace the secrets of the operation under way by value (operation-secrets.ts): an error is built where
+    // its operation knows what it sent and received.
     super(scrub(message), { reason: options.reason ?? 'unexpected', cause: options.cause });
     this.statusCode = options.statusCode;
     this.responseBody = options.responseBody === undefined ? undefined : redact(options.responseBody);
-    this.oauthError = options.oauthError;
+    // The server's `error` field is outside text as much as its body.
+    this.oauthError = options.oauthError === undefined ? undefined : scrub(options.oauthError);
   }
 }
 

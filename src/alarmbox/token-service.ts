@@ -7,6 +7,7 @@ import { reportSecondaryFailure } from '../secondary-failure.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
+import { withSecrets } from './operation-secrets.ts';
 import { redact } from './redact.ts';
 import { processTokenExchanges, TokenExchanges } from './token-exchanges.ts';
 import { type TokenWarning, warningText } from './token-response.ts';
@@ -163,7 +164,9 @@ export class TokenService {
 
   /** `seen`: row 1 as the caller has just read it, if it has. */
   #refreshShared(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
-    this.#inflight ??= this.#attempt(options, seen).finally(() => {
+    // One operation of known secrets (operation-secrets.ts): the refresh token sent and the pair received stay
+    // out of every message of the attempt, its history row and `last_error`, the save's failure included.
+    this.#inflight ??= withSecrets([], () => this.#attempt(options, seen)).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;

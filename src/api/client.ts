@@ -10,6 +10,7 @@
 //   at most once per call whatever happens, except for the one 401 retry above.
 // - A timeout on every request (http.ts); empty and non-JSON bodies are tolerated (response-body.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { rememberSecrets, withSecrets } from '../alarmbox/operation-secrets.ts';
 import type { TokenService } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
 import { isInvalidTokenChallenge, parseBearerChallenge } from './bearer-challenge.ts';
@@ -172,8 +173,8 @@ export class AlarmboxApi {
         ? new UncachedAccessTokens(options.tokens)
         : new AccessTokenCache(options.tokens, cache === true ? {} : cache);
     this.creditChecks = {
-      create: (params, callOptions) => this.#createCreditCheck(params, callOptions),
-      get: (id, getOptions) => this.#getCreditCheck(id, getOptions),
+      create: (params, callOptions) => operation(() => this.#createCreditCheck(params, callOptions)),
+      get: (id, getOptions) => operation(() => this.#getCreditCheck(id, getOptions)),
     };
   }
 
@@ -188,7 +189,7 @@ export class AlarmboxApi {
     options: RequestOptions<T> = {},
   ): Promise<T> {
     const target = { method, path, scope: scopeForPath(this.endpoints, method, path) };
-    return this.#json(target, body, options);
+    return operation(() => this.#json(target, body, options));
   }
 
   /** A call by the name of a row of the endpoint table (`call('getCreditCheck', { params: { id } })`). */
@@ -205,7 +206,9 @@ export class AlarmboxApi {
     } catch (error) {
       throw new AlarmboxApiInputError(error instanceof Error ? error.message : String(error));
     }
-    return this.#json({ method: spec.method, path, scope: spec.scope }, options.body, options);
+    return operation(() =>
+      this.#json({ method: spec.method, path, scope: spec.scope }, options.body, options),
+    );
   }
 
   async #createCreditCheck(params: CreateCreditCheckParams, options: CallOptions = {}): Promise<CreditCheck> {
@@ -267,6 +270,8 @@ export class AlarmboxApi {
     let accessToken = await this.tokens.getValidAccessToken();
     let renewedAfter401 = false;
     for (let attempt = 1; ; ) {
+      // Whatever AlarmBox echoes of the token (a body, a challenge) is replaced in every error of this call.
+      rememberSecrets(accessToken);
       const res = await exchange({
         method: target.method,
         url,
@@ -426,6 +431,15 @@ export class AlarmboxApi {
       reason: 'unexpected',
     });
   }
+}
+
+/**
+ * Runs one API call as one operation of known secrets (operation-secrets.ts): the access tokens it sends, and
+ * whatever a refresh it causes sends and receives, are replaced in every error it throws. Joins the
+ * operation of a caller that already runs one.
+ */
+function operation<T>(run: () => Promise<T>): Promise<T> {
+  return withSecrets([], run);
 }
 
 /** A 2xx whose body is not what the endpoint returns. For a POST the action has nevertheless happened. */

@@ -1,8 +1,9 @@
 // Typed errors of AlarmBox API calls, in the guide's AlarmboxAPIError family: each carries a `reason`
 // (FailureReason) so the CLI's exit code and a caller's handling work as for the token errors, and a
-// Japanese message naming the cause and the fix. Messages never hold a token (bodies pass through redact()).
+// Japanese message naming the cause and the fix. Messages never hold a token (bodies pass through redact(),
+// which also replaces the secrets of the call under way by value: alarmbox/operation-secrets.ts).
 import { AlarmboxAPIError, type AlarmboxAPIErrorOptions } from '../alarmbox/errors.ts';
-import { redact } from '../alarmbox/redact.ts';
+import { redact, scrub } from '../alarmbox/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import type { HttpMethod } from './endpoints.ts';
 import type { ApiErrorDetail } from './response-body.ts';
@@ -61,7 +62,11 @@ export class AlarmboxApiCallError extends AlarmboxAPIError {
     this.method = options.method;
     this.path = options.path;
     this.mayHaveBeenProcessed = options.mayHaveBeenProcessed ?? false;
-    this.details = options.details ?? [];
+    // Outside text like the body: through scrub() too, whoever built them (the secrets of the call included).
+    this.details = (options.details ?? []).map((d) => ({
+      ...(d.field === undefined ? {} : { field: terminalSafe(scrub(d.field)) }),
+      message: terminalSafe(scrub(d.message)),
+    }));
     this.requiredScope = options.requiredScope;
     this.grantedScope = options.grantedScope;
     this.attempts = options.attempts ?? 1;

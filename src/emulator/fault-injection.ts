@@ -1,9 +1,10 @@
 // Applies the FaultPlan to one endpoint: wraps a route handler so the handler itself stays fault-free.
 // Order: delay → drop before → injected status or OAuth error (request not processed) → handler → drop after commit
-// → body replacement / JSON tampering.
+// → body replacement / JSON tampering → echo of the request in an error answer.
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { INVALID_TOKEN_DESCRIPTIONS, JSON_CONTENT_TYPE, wwwAuthenticate } from './doorkeeper-errors.ts';
+import { readEcho, withEcho } from './echo.ts';
 import { type FaultEndpoint, type FaultSpec, HUGE_BODY_BYTES } from './faults.ts';
 import type { EmulatorEnv, EmulatorState } from './state.ts';
 
@@ -20,16 +21,29 @@ export function withFaults(
     state.stats.faultInjected(endpoint);
     if (spec.delayMs !== undefined && spec.delayMs > 0) await sleep(spec.delayMs);
     if (spec.drop === 'before') return dropConnection(c);
-    if (spec.status !== undefined) return injectedStatus(spec);
+    // A 1 GiB body is never read back into an echo.
+    const echoing = spec.echo === true && spec.body !== 'huge';
+    if (spec.status !== undefined) {
+      const injected = injectedStatus(spec);
+      return echoing ? withEcho(injected, await readEcho(c.req.raw), true) : injected;
+    }
     if (spec.oauthError !== undefined) return injectedOAuthError(spec.oauthError);
+    // The handler reads the original request; the echo reads a copy.
+    const echo = echoing ? readEcho(c.req.raw.clone()) : undefined;
     const response = await withTokenLength(state, spec.tokenLength, () => handler(c));
     // The grant (and its rotation) is committed and counted; the client never learns the result.
     if (spec.drop === 'after-commit') return dropConnection(c);
     if (spec.drop === 'mid-body') return dropMidBody(c, response);
-    if (spec.body !== undefined) return replaceBody(response, spec.body);
-    if (spec.response !== undefined) return tamperJson(response, spec.response);
-    return response;
+    const answered = await mangled(response, spec);
+    return echo === undefined ? answered : withEcho(answered, await echo);
   };
+}
+
+/** The `body` or `response` fault applied to a processed request's answer. */
+function mangled(response: Response, spec: FaultSpec): Promise<Response> | Response {
+  if (spec.body !== undefined) return replaceBody(response, spec.body);
+  if (spec.response !== undefined) return tamperJson(response, spec.response);
+  return response;
 }
 
 /** Destroys the TCP connection: the client sees a network error (ECONNRESET / "socket hang up"). */

@@ -12,9 +12,10 @@ export interface FaultSpec {
   /**
    * Answer this status without processing the request (as a failing proxy or server would). 401 answers as
    * Doorkeeper does for a rejected token (empty body, `WWW-Authenticate: … error="invalid_token"`), whatever
-   * the token: a token AlarmBox revoked on its side, which no refresh brings back.
+   * the token: a token AlarmBox revoked on its side, which no refresh brings back. 400 is a server that refuses
+   * the request with a body of its own (with `echo`, a JSON error whose `error` quotes the request).
    */
-  readonly status?: 500 | 502 | 503 | 429 | 401;
+  readonly status?: 500 | 502 | 503 | 429 | 401 | 400;
   /**
    * The body to send: with `status`, the body of that answer (default `html`); without `status`, the
    * request is processed normally (a grant is committed) and its body is replaced.
@@ -55,12 +56,19 @@ export interface FaultSpec {
   readonly times?: number;
   /** `Retry-After` header (seconds) on the `status` answer. */
   readonly retryAfter?: number;
+  /**
+   * Quote the request back in an error answer (any status of 400 or more, injected or from processing it), as
+   * a server that puts its debugging output in its answers does: `error_description` lists every parameter
+   * value (form, JSON or query) and the credentials of the `Authorization` header, without their names, and
+   * `request` holds the raw body. For testing that a client redacts what it sent by value, not by pattern.
+   */
+  readonly echo?: boolean;
 }
 
 /** The faults to inject, per endpoint. */
 export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
-export const FAULT_STATUSES = [500, 502, 503, 429, 401] as const;
+export const FAULT_STATUSES = [500, 502, 503, 429, 401, 400] as const;
 export const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
 /** What `body: 'huge'` streams, lazily: 1 GiB, so a client that reads it whole runs out of time and memory. */
 export const HUGE_BODY_BYTES = 1024 * 1024 * 1024;
@@ -105,13 +113,14 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
     'retryAfter',
     'tokenLength',
     'oauthError',
+    'echo',
   ];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new FaultPlanError(`${where}.${key} は未知の項目です (${known.join(', ')})。`);
     }
   }
-  const { delayMs, status, body, drop, response, times, retryAfter, tokenLength, oauthError } = value;
+  const { delayMs, status, body, drop, response, times, retryAfter, tokenLength, oauthError, echo } = value;
   const spec: {
     -readonly [K in keyof FaultSpec]: FaultSpec[K];
   } = {};
@@ -161,6 +170,10 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
       throw new FaultPlanError(`${where}.retryAfter は 0 以上の整数 (秒) です。`);
     }
     spec.retryAfter = retryAfter;
+  }
+  if (echo !== undefined) {
+    if (typeof echo !== 'boolean') throw new FaultPlanError(`${where}.echo は true か false です。`);
+    spec.echo = echo;
   }
   return spec;
 }
