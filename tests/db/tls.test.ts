@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
+import { CliProcess, logEvents } from '../support/cli-process.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { adminUrl } from '../support/databases.ts';
 import { createTestCa, type IssuedCertificate, type TestCa } from '../support/test-ca.ts';
@@ -216,6 +217,23 @@ describe.each(kinds)('database TLS [%s]', (kind) => {
         `データベースサーバー ${u.server} の TLS 証明書に、DATABASE_URL のホスト名が載っていません`,
         u.wrongNameDetail,
       );
+      // The job's JSON log names the reason and the exit code (before: "outcome":"IP: 127.0.0.1 is not in…").
+      const json = await runCli(['refresh-token'], { ...env(w, u.verified), ALARMBOX_LOG_FORMAT: 'json' });
+      expect(json.code).toBe(2);
+      expect(logEvents(json.stdout + json.stderr).find((e) => e.event === 'end')).toMatchObject({
+        outcome: 'configuration',
+        action: 'fix_configuration',
+        exitCode: 2,
+      });
+      // The worker checks the database when it starts, and stops there (before: exit 0).
+      const worker = new CliProcess(['worker', '--schedule', '* * * * * *'], env(w, u.verified));
+      try {
+        const ended = await worker.exited(20_000);
+        expect(ended.code).toBe(2);
+        expect(ended.stderr).toContain('DATABASE_URL のホスト名が載っていません');
+      } finally {
+        worker.kill();
+      }
       // The chain is still this CA's: a chain-only check accepts it, and says so.
       const chainOnly = await runCli(['status'], env(w, u.chainOnly));
       expect(chainOnly.code).toBe(3);
