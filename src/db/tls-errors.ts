@@ -133,7 +133,7 @@ export function tlsFailureMessage(
     case 'handshake':
       return `データベースサーバー ${server} と TLS で接続できません (${cause})。サーバーの TLS 設定と DATABASE_URL の ${w.mode} を確認してください (${DOCS})。`;
     case 'pem':
-      return `データベースへの TLS 接続に使う証明書か鍵のファイルを読めません (${server}、${cause})。DATABASE_URL の ${w.ca} などに PEM 形式のファイルを指定してください (${DOCS})。`;
+      return `データベースサーバー ${server} への TLS 接続に使う証明書か鍵のファイルを読めません (${cause})。DATABASE_URL の ${w.ca} などに PEM 形式のファイルを指定してください (${DOCS})。`;
   }
 }
 
