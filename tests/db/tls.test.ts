@@ -10,7 +10,12 @@ import { CliProcess, logEvents } from '../support/cli-process.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { adminUrl } from '../support/databases.ts';
 import { createTestCa, type IssuedCertificate, type TestCa } from '../support/test-ca.ts';
-import { startTlsMariadb, startTlsPostgres, type TlsServer } from '../support/tls-servers.ts';
+import {
+  CLIENT_CERT_USER,
+  startTlsMariadb,
+  startTlsPostgres,
+  type TlsServer,
+} from '../support/tls-servers.ts';
 
 const kinds = ['postgres', 'mysql'] as const;
 type Kind = (typeof kinds)[number];
@@ -21,6 +26,8 @@ interface World {
   readonly otherCa: TestCa;
   readonly good: IssuedCertificate;
   readonly wrongName: IssuedCertificate;
+  /** CN = CLIENT_CERT_USER, for the user that must present it. */
+  readonly client: IssuedCertificate;
   readonly servers: Record<Kind, TlsServer>;
   readonly baseUrl: string;
 }
@@ -36,9 +43,10 @@ beforeAll(async () => {
       () => ca.remove(),
       () => otherCa.remove(),
     );
-    const [good, wrongName] = await Promise.all([
+    const [good, wrongName, client] = await Promise.all([
       ca.issue(['127.0.0.1', 'localhost'], { stem: 'good' }),
       ca.issue(['db.example.test'], { stem: 'wrong-name' }),
+      ca.issue([CLIENT_CERT_USER], { stem: 'client' }),
     ]);
     const started = await Promise.allSettled([
       startTlsPostgres({ certificate: good, caPath: ca.certPath }),
@@ -51,11 +59,18 @@ beforeAll(async () => {
       TlsServer,
       TlsServer,
     ];
+    await Promise.all([
+      postgres.admin(`create role ${CLIENT_CERT_USER} login`),
+      mysql
+        .admin(`create user '${CLIENT_CERT_USER}'@'localhost' require x509`)
+        .then(() => mysql.admin(`grant all on test.* to '${CLIENT_CERT_USER}'@'localhost'`)),
+    ]);
     world = {
       ca,
       otherCa,
       good,
       wrongName,
+      client,
       servers: { postgres, mysql },
       baseUrl: `http://127.0.0.1:${await closedPort()}`,
     };
@@ -177,6 +192,23 @@ describe.each(kinds)('database TLS [%s]', (kind) => {
     const r = await runCli(['status'], env(w, urls(w, kind).require));
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/TLS TLSv1\.[23] \(証明書は未検証\)/);
+  });
+
+  it('a user that must present a client certificate connects with sslcert/sslkey (ssl-cert/ssl-key), not without', async (context) => {
+    const w = ready(context);
+    const { port } = w.servers[kind];
+    const [certParam, keyParam] = kind === 'postgres' ? ['sslcert', 'sslkey'] : ['ssl-cert', 'ssl-key'];
+    const base =
+      kind === 'postgres'
+        ? `postgres://${CLIENT_CERT_USER}@127.0.0.1:${port}/postgres?sslmode=verify-full&sslrootcert=${w.ca.certPath}`
+        : `mysql://${CLIENT_CERT_USER}@localhost:${port}/test?ssl-mode=VERIFY_IDENTITY&ssl-ca=${w.ca.certPath}`;
+    const [withCert, without] = await Promise.all([
+      runCli(['doctor'], env(w, `${base}&${certParam}=${w.client.certPath}&${keyParam}=${w.client.keyPath}`)),
+      runCli(['doctor'], env(w, base)),
+    ]);
+    expect(withCert.stdout).toMatch(/✓ データベース接続: .*\(証明書とホスト名を検証済み\) に接続できました/);
+    expect(without.code).toBe(2);
+    expect(without.stdout).toContain('✗ データベース接続: データベースの認証に失敗しました');
   });
 
   it('plaintext against a server that requires TLS fails clearly: exit 2, naming TLS and the fix', async (context) => {

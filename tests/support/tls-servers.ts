@@ -27,6 +27,8 @@ export interface TlsServer {
   readonly port: number;
   /** Presents `certificate` to new connections from now on (the files are replaced, the server reloads them). */
   useCertificate(certificate: IssuedCertificate): Promise<void>;
+  /** Runs one statement as the superuser over the server's local socket (create a user, grant…). */
+  admin(statement: string): Promise<void>;
   /** Stops the server and deletes its directory. Safe to call twice, and when start failed half-way. */
   stop(): Promise<void>;
 }
@@ -39,6 +41,12 @@ export interface TlsServerOptions {
 }
 
 const isRoot = process.getuid?.() === 0;
+
+/**
+ * On the PostgreSQL server, the user that may connect only with a client certificate of this CN (pg_hba
+ * `cert`); the role itself is for the test to create (`admin`).
+ */
+export const CLIENT_CERT_USER = 'alarmboxcert';
 
 function postgresBin(name: string): string {
   const root = '/usr/lib/postgresql';
@@ -97,6 +105,8 @@ export async function startTlsPostgres(options: TlsServerOptions): Promise<TlsSe
       '--locale=C',
     ]);
     install(options.certificate);
+    copyFileSync(options.caPath, join(dir, 'ca.crt'));
+    if (isRoot) chownSync(join(dir, 'ca.crt'), postgresUid(), postgresGid());
     writeFileSync(
       join(data, 'postgresql.auto.conf'),
       [
@@ -106,6 +116,8 @@ export async function startTlsPostgres(options: TlsServerOptions): Promise<TlsSe
         'ssl = on',
         `ssl_cert_file = '${join(dir, 'server.crt')}'`,
         `ssl_key_file = '${join(dir, 'server.key')}'`,
+        // Trusted for client certificates (pg_hba `cert`).
+        `ssl_ca_file = '${join(dir, 'ca.crt')}'`,
         'fsync = off',
         'synchronous_commit = off',
         'full_page_writes = off',
@@ -118,6 +130,8 @@ export async function startTlsPostgres(options: TlsServerOptions): Promise<TlsSe
       join(data, 'pg_hba.conf'),
       [
         'local all all trust',
+        // The user CLIENT_CERT_USER must present a client certificate whose CN is its name.
+        `hostssl all ${CLIENT_CERT_USER} 127.0.0.1/32 cert`,
         'hostssl all all 127.0.0.1/32 trust',
         'hostnossl all all 127.0.0.1/32 reject',
         '',
@@ -144,6 +158,16 @@ export async function startTlsPostgres(options: TlsServerOptions): Promise<TlsSe
         20_000,
         50,
       );
+    },
+    async admin(statement) {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ host: dir, port, user: 'postgres', database: 'postgres' });
+      await client.connect();
+      try {
+        await client.query(statement);
+      } finally {
+        await client.end();
+      }
     },
     stop,
   };
@@ -262,6 +286,7 @@ export async function startTlsMariadb(options: TlsServerOptions): Promise<TlsSer
         50,
       );
     },
+    admin: (statement) => mariadbQuery(socket, statement),
     stop,
   };
 }
