@@ -44,7 +44,9 @@ const SOCKET_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
  * `throw toDatabaseError(error, handle.target)` is always safe in a `catch`.
  */
 export function toDatabaseError(error: unknown, target: DatabaseTarget): Error {
-  if (error instanceof AlarmboxError) return error;
+  // DatabaseUnavailableError too, until the lead's conversion lands: a DatabaseTlsError mapped once keeps
+  // its TLS code and must not be wrapped again.
+  if (error instanceof AlarmboxError || error instanceof DatabaseUnavailableError) return error;
   // Before the shape test below: Node's TLS errors carry a string `reason` of their own ("IP: 127.0.0.1 is
   // not in the cert's list: "), and passing them through as ours once made `migrate` exit 0.
   const tls = target.dialect === 'sqlite' ? undefined : tlsFailureOf(error);

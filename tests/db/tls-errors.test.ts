@@ -135,6 +135,14 @@ describe.each(['postgres', 'mysql'] as const)('TLS failures become configuration
   });
 });
 
+it('an error mapped once passes through unchanged (no second wrapping)', () => {
+  const once = toDatabaseError(
+    tlsError('certificate has expired', { code: 'CERT_HAS_EXPIRED' }),
+    targets.postgres,
+  );
+  expect(toDatabaseError(once, targets.postgres)).toBe(once);
+});
+
 it('a plaintext client refused by pg_hba.conf (hostssl only) is told to add sslmode', () => {
   const refused = tlsError(
     'pg_hba.conf rejects connection for host "127.0.0.1", user "app", database "app", no encryption',
