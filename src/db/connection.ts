@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import type { ConnectedServer } from './connected-server.ts';
 import type { DatabaseAdapter } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
 import { toConnectionError } from './driver-errors.ts';
@@ -18,6 +19,11 @@ export interface DatabaseHandle {
   readonly poolSize: number;
   /** Runs `select 1`. @throws DatabaseUnavailableError (never a bare driver error). */
   ping(): Promise<void>;
+  /**
+   * MySQL / PostgreSQL: the server of the pool's newest connection as its socket saw it (address, TLS and
+   * whether the certificate was verified); undefined before the first connection and on SQLite.
+   */
+  connectedServer(): ConnectedServer | undefined;
   /** Closes the pool (or the SQLite file). Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -50,12 +56,16 @@ const DEFAULT_POOL_SIZE = 5;
 export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): DatabaseHandle {
   const adapter = adapterFor(target.dialect);
   const poolSize = adapter.poolSize(options.poolSize ?? DEFAULT_POOL_SIZE);
+  let connected: ConnectedServer | undefined;
   const db = new Kysely<AlarmboxSchema>({
     dialect: adapter.createDialect(target, {
       poolSize,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_DB_QUERY_TIMEOUT_MS,
       createIfMissing: options.createIfMissing ?? true,
+      onConnected: (server) => {
+        connected = server;
+      },
     }),
   });
   let closing: Promise<void> | undefined;
@@ -72,6 +82,7 @@ export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOption
         throw toConnectionError(error, target);
       }
     },
+    connectedServer: () => connected,
     close() {
       closing ??= db.destroy();
       return closing;

@@ -5,6 +5,13 @@ import { adapterFor } from './dialects/index.ts';
 import { QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE } from './dialects/timeouts.ts';
 import { DatabaseUnavailableError, MigrationsPendingError } from './errors.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
+import {
+  DatabaseTlsError,
+  plaintextAuthHint,
+  tlsFailureMessage,
+  tlsFailureOf,
+  tlsRequiredMessage,
+} from './tls-errors.ts';
 import { type DatabaseTarget, describeTarget } from './url.ts';
 
 interface Classified {
@@ -39,6 +46,14 @@ const DESTROYED_MESSAGE = 'driver has already been destroyed';
  */
 export function namedDatabaseError(error: unknown, target: DatabaseTarget): AlarmboxError | undefined {
   if (error instanceof AlarmboxError) return error;
+  // Node's TLS errors carry a string `reason` of their own ("IP: 127.0.0.1 is not in the cert's list: "); named
+  // here, by their codes and words, they are the configuration problem they are.
+  const tls = target.dialect === 'sqlite' ? undefined : tlsFailureOf(error);
+  if (tls !== undefined && target.dialect !== 'sqlite') {
+    return new DatabaseTlsError(tls.code, tlsFailureMessage(tls, serverOf(target), target.dialect), {
+      cause: error,
+    });
+  }
   const classified = classify(error, target);
   return classified === undefined ? undefined : build(classified, target, error);
 }
@@ -103,7 +118,7 @@ function build(classified: Classified, target: DatabaseTarget, cause: unknown): 
       return new DatabaseUnavailableError(
         'configuration',
         classified.code,
-        `データベースの認証に失敗しました (${label})。DATABASE_URL のユーザー名とパスワードを確認してください。`,
+        `データベースの認証に失敗しました (${label})。DATABASE_URL のユーザー名とパスワードを確認してください。${target.dialect === 'mysql' && target.tls.mode === 'disable' ? plaintextAuthHint() : ''}`,
         options,
       );
     case 'unknown_database':
@@ -129,7 +144,19 @@ function build(classified: Classified, target: DatabaseTarget, cause: unknown): 
       );
     case 'missing_schema':
       return new MigrationsPendingError(describeTarget(target), missingWhat(cause, classified.code), options);
+    case 'tls_required':
+      return new DatabaseTlsError(
+        classified.code,
+        target.dialect === 'sqlite'
+          ? `データベースが TLS を要求しています (${label})。`
+          : tlsRequiredMessage(serverOf(target), target.dialect, classified.code),
+        options,
+      );
   }
+}
+
+function serverOf(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }): string {
+  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
 }
 
 function classify(error: unknown, target: DatabaseTarget): Classified | undefined {

@@ -1,15 +1,27 @@
 import { DatabaseUrlError } from './errors.ts';
+import { type DatabaseTls, parseTlsParams } from './tls-params.ts';
+
+export type { DatabaseTls, DatabaseTlsMode } from './tls-params.ts';
 
 export type DatabaseDialect = 'sqlite' | 'mysql' | 'postgres';
 
+/** A MySQL/MariaDB or PostgreSQL server as `DATABASE_URL` names it. */
+export interface ServerTarget {
+  readonly dialect: 'mysql' | 'postgres';
+  /** The original text, with its password: the credentials are read from it. Show {@link describeTarget}. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  /** From the query string (`sslmode=…` / `ssl-mode=…`); `disable` when there is none. */
+  readonly tls: DatabaseTls;
+}
+
 /**
- * Where the data lives, as parsed from `DATABASE_URL`. `url` keeps the original text (with its password)
- * because the drivers need it; show people {@link describeTarget} instead.
+ * Where the data lives, as parsed from `DATABASE_URL`. The connection is built from these fields alone:
+ * nothing else of the URL reaches a driver.
  */
-export type DatabaseTarget =
-  | { dialect: 'sqlite'; file: string }
-  | { dialect: 'mysql'; url: string; host: string; port: number; database: string }
-  | { dialect: 'postgres'; url: string; host: string; port: number; database: string };
+export type DatabaseTarget = { readonly dialect: 'sqlite'; readonly file: string } | ServerTarget;
 
 const DEFAULT_PORT = { mysql: 3306, postgres: 5432 } as const;
 
@@ -22,7 +34,8 @@ const SCHEMES: Record<string, 'mysql' | 'postgres'> = {
 
 /**
  * Parses `DATABASE_URL`: `sqlite:<path>` (relative or absolute, or `sqlite::memory:`),
- * `mysql://` / `mariadb://`, `postgres://` / `postgresql://`.
+ * `mysql://` / `mariadb://`, `postgres://` / `postgresql://`, with the TLS parameters of
+ * docs/operations.md「データベースの TLS」 (their files are read here).
  * @throws DatabaseUrlError naming what is wrong, never echoing the URL (it may contain a password).
  */
 export function parseDatabaseUrl(url: string): DatabaseTarget {
@@ -49,7 +62,7 @@ function parseSqlite(path: string): DatabaseTarget {
   return { dialect: 'sqlite', file: path };
 }
 
-function parseServerUrl(text: string, dialect: 'mysql' | 'postgres'): DatabaseTarget {
+function parseServerUrl(text: string, dialect: 'mysql' | 'postgres'): ServerTarget {
   let parsed: URL;
   try {
     parsed = new URL(text);
@@ -74,7 +87,17 @@ function parseServerUrl(text: string, dialect: 'mysql' | 'postgres'): DatabaseTa
   } catch {
     throw new DatabaseUrlError('ユーザー名かパスワードのパーセントエンコードが正しくありません');
   }
-  return { dialect, url: text, host, port, database };
+  if (parsed.hash !== '') {
+    throw new DatabaseUrlError('URL に # 以降は書けません。パスワードに # を含む場合は %23 にしてください');
+  }
+  const tls = parseTlsParams(parsed.searchParams, dialect, host);
+  return { dialect, url: text, host, port, database, tls };
+}
+
+/** The user and password of a server URL, decoded (parseDatabaseUrl has checked that they decode). */
+export function credentialsOf(target: ServerTarget): { readonly user: string; readonly password: string } {
+  const url = new URL(target.url);
+  return { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
 }
 
 /** The WHATWG parser does not say why it failed: look at the authority ourselves. */

@@ -71,6 +71,12 @@ function ignoreClosedStdout(): void {
   });
 }
 
+/**
+ * Commands that run until stopped: each run's failures are in their log, and their exit code says how they
+ * stopped (README「終了コード」), so a failure after one run's result does not decide it.
+ */
+const RUNS_UNTIL_STOPPED = new Set(['worker', 'console', 'emulator']);
+
 /** Runs the CLI and resolves to the process exit code (docs/design.md: 0 ok, 1 unexpected, 2 usage, 3, 4, 5). */
 export async function main(argv: readonly string[]): Promise<number> {
   ignoreClosedStdout();
@@ -90,7 +96,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Warnings are emitted on the next tick: let them arrive before judging.
     await new Promise((resolve) => setImmediate(resolve));
     const [first] = secondary;
-    return code === ExitCode.ok && first !== undefined ? exitCodeFor(first.reason) : code;
+    const escalate = code === ExitCode.ok && first !== undefined && !RUNS_UNTIL_STOPPED.has(argv[2] ?? '');
+    return escalate ? exitCodeFor(first.reason) : code;
   } catch (error) {
     return reportFailure(error);
   } finally {

@@ -8,11 +8,13 @@ import { AlarmboxTokenStore } from '../../alarmbox/token-store.ts';
 import type { AlarmboxConfig, AlarmboxOptions } from '../../config/config.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { KeyRing } from '../../crypto/index.ts';
+import { describeConnectedServer } from '../../db/connected-server.ts';
 import type { DatabaseHandle } from '../../db/connection.ts';
 import { openDatabase } from '../../db/connection.ts';
 import { DatabaseUnavailableError } from '../../db/errors.ts';
 import { assertMigrated } from '../../db/migrate.ts';
 import { TOKENS_TABLE } from '../../db/schema.ts';
+import { DatabaseTlsError } from '../../db/tls-errors.ts';
 import { describeTarget } from '../../db/url.ts';
 import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
@@ -187,18 +189,28 @@ async function checkDatabase(
 ): Promise<void> {
   try {
     await database.ping();
-    r.ok('database', `${describeTarget(database.target)} に接続できました`);
+    const server = database.connectedServer();
+    r.ok(
+      'database',
+      server === undefined
+        ? `${describeTarget(database.target)} に接続できました`
+        : `${describeConnectedServer(server)} に接続できました`,
+    );
   } catch (error) {
     const temporary = reasonOf(error) === 'temporary';
     const missingFile = error instanceof DatabaseUnavailableError && error.code === 'SQLITE_NOT_FOUND';
+    // The message already names the certificate problem and its fix (src/db/tls-errors.ts).
+    const tls = error instanceof DatabaseTlsError;
     r.fail(
       'database',
       error,
-      missingFile
-        ? 'alarmbox migrate を実行してデータベースを作成するか、DATABASE_URL のパスを既存のファイルに直してください。'
-        : temporary
-          ? 'データベースが起動しているか、DATABASE_URL のホスト・ポートとネットワーク (ファイアウォール、Cloud SQL の接続設定) を確認してください。'
-          : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
+      tls
+        ? 'DATABASE_URL の TLS の設定 (sslmode / ssl-mode と CA 証明書のファイル) とサーバーの証明書を確認してください。'
+        : missingFile
+          ? 'alarmbox migrate を実行してデータベースを作成するか、DATABASE_URL のパスを既存のファイルに直してください。'
+          : temporary
+            ? 'データベースが起動しているか、DATABASE_URL のホスト・ポートとネットワーク (ファイアウォール、Cloud SQL の接続設定) を確認してください。'
+            : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
     );
     r.skip('migrations', 'データベースに接続できないため確認していません');
     r.skip('stored-token', 'データベースに接続できないため確認していません');

@@ -7,6 +7,7 @@ import {
   type Kysely,
   type RawBuilder,
 } from 'kysely';
+import type { ConnectedServer } from '../connected-server.ts';
 import { type AlarmboxLocksTable, type AlarmboxSchema, type DbTime, LOCKS_TABLE } from '../schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from '../url.ts';
 
@@ -19,7 +20,9 @@ export type DriverErrorKind =
   | 'permission'
   | 'busy'
   | 'sqlite_path'
-  | 'missing_schema';
+  | 'missing_schema'
+  /** The server insists on TLS and the URL asks for none. */
+  | 'tls_required';
 
 /** How a pool is opened; filled in by `openDatabase` from its options and their defaults. */
 export interface ConnectionSettings {
@@ -30,6 +33,8 @@ export interface ConnectionSettings {
   readonly queryTimeoutMs: number;
   /** SQLite: create the file (and its directory) when it does not exist yet. */
   readonly createIfMissing: boolean;
+  /** Servers: called with each new connection, once it is set up (what `status` shows as the server used). */
+  readonly onConnected?: ((server: ConnectedServer) => void) | undefined;
 }
 
 /** A lease row as inserted by {@link DatabaseAdapter.insertLeaseIfAbsent}. */

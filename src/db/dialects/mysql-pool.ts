@@ -8,7 +8,12 @@ import { OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
  * the query: the connection still waits for the answer and would hold back every later query on it, so a
  * connection whose query timed out is destroyed (and so leaves the pool) before the error is reported.
  */
-export function mysqlPoolWithTimeouts(pool: Pool, queryTimeoutMs: number, closeGraceMs: number): MysqlPool {
+export function mysqlPoolWithTimeouts(
+  pool: Pool,
+  queryTimeoutMs: number,
+  closeGraceMs: number,
+  onConnected?: (driver: { host: string; port: number }, socket: Socket | undefined) => void,
+): MysqlPool {
   const sockets = new OpenSockets();
   const breaker = new SilenceBreaker(queryTimeoutMs);
   // Kysely recognises a connection it has seen (and set up) by identity: one wrapper per connection.
@@ -17,6 +22,11 @@ export function mysqlPoolWithTimeouts(pool: Pool, queryTimeoutMs: number, closeG
     // A dropped connection also emits 'error'; the query's own callback reports it.
     connection.on('error', () => {});
     sockets.add(socketOf(connection));
+    // Emitted after the handshake: stream is the TLSSocket by then.
+    onConnected?.(
+      { host: connection.config.host ?? '', port: connection.config.port ?? 0 },
+      socketOf(connection),
+    );
   });
   return {
     getConnection(callback) {

@@ -1,9 +1,9 @@
 import { MysqlDialect, sql } from 'kysely';
 import type { PoolOptions } from 'mysql2';
 import { errorCode } from '../../error-code.ts';
-import { AlarmboxError } from '../../errors.ts';
+import { connectedServer } from '../connected-server.ts';
 import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
-import type { DatabaseTarget } from '../url.ts';
+import { credentialsOf, type ServerTarget } from '../url.ts';
 import {
   type ConnectionSettings,
   type DatabaseAdapter,
@@ -14,6 +14,7 @@ import {
 import { loadDriver } from './load-driver.ts';
 import { mysqlPoolWithTimeouts } from './mysql-pool.ts';
 import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+import { tlsOptions } from './tls-options.ts';
 
 const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
   unreachable: ['PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN'],
@@ -23,6 +24,8 @@ const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
   unknown_database: ['ER_BAD_DB_ERROR'],
   permission: ['ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_SPECIFIC_ACCESS_DENIED_ERROR'],
   missing_schema: ['ER_NO_SUCH_TABLE', 'ER_BAD_FIELD_ERROR'],
+  // --require-secure-transport against a plaintext client.
+  tls_required: ['ER_SECURE_TRANSPORT_REQUIRED'],
 };
 
 /** MySQL 8 and MariaDB through mysql2: `datetime(3)` in UTC, InnoDB, utf8mb4 with a binary collation. */
@@ -35,11 +38,17 @@ export const mysqlAdapter: DatabaseAdapter = {
   assertExists: () => {},
 
   createDialect(target, settings) {
+    if (target.dialect !== 'mysql') throw new TypeError(`not a MySQL target: ${target.dialect}`);
     return new MysqlDialect({
       pool: async () => {
         const { createPool } = await loadDriver('mysql2', () => import('mysql2'));
         const pool = createPool(poolOptions(target, settings));
-        return mysqlPoolWithTimeouts(pool, settings.queryTimeoutMs, closeGraceMs(settings));
+        return mysqlPoolWithTimeouts(
+          pool,
+          settings.queryTimeoutMs,
+          closeGraceMs(settings),
+          (driver, socket) => settings.onConnected?.(connectedServer(target, driver, socket)),
+        );
       },
       // datetime(3) has no zone and mysql2 already reads/writes it as UTC ('Z'); a UTC session also makes
       // NOW() and friends agree with the stored values for anyone querying by hand.
@@ -105,13 +114,10 @@ export const mysqlAdapter: DatabaseAdapter = {
   },
 };
 
-function poolOptions(target: DatabaseTarget, settings: ConnectionSettings): PoolOptions {
-  if (target.dialect !== 'mysql')
-    throw new AlarmboxError(`not a MySQL target: ${target.dialect}`, { reason: 'unexpected' });
-  const url = new URL(target.url);
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+function poolOptions(target: ServerTarget, settings: ConnectionSettings): PoolOptions {
+  const { user, password } = credentialsOf(target);
   return {
+    ...sslOptions(target),
     host: target.host,
     port: target.port,
     database: target.database,
@@ -126,5 +132,22 @@ function poolOptions(target: DatabaseTarget, settings: ConnectionSettings): Pool
     // bigint columns as JS numbers while they are exact (|n| < 2^53), as strings beyond: never silently wrong.
     supportBigNumbers: true,
     bigNumberStrings: false,
+  };
+}
+
+// mysql2 builds the tls.connect options itself from `ssl` (its own checkServerIdentity, no custom one): its
+// rejectUnauthorized and verifyIdentity carry the mode, the CA and client certificate go in as PEM text.
+function sslOptions(target: ServerTarget): Pick<PoolOptions, 'ssl'> {
+  const options = tlsOptions(target.host, target.tls);
+  if (options === false) return {};
+  const mode = target.tls.mode;
+  return {
+    ssl: {
+      rejectUnauthorized: options.rejectUnauthorized !== false,
+      verifyIdentity: mode === 'verify-full',
+      ...(typeof options.ca === 'string' ? { ca: options.ca } : {}),
+      ...(typeof options.cert === 'string' ? { cert: options.cert } : {}),
+      ...(typeof options.key === 'string' ? { key: options.key } : {}),
+    },
   };
 }

@@ -12,6 +12,7 @@ export function postgresPoolWithTimeouts(
   pool: Pool,
   queryTimeoutMs: number,
   closeGraceMs: number,
+  onConnected?: (driver: { host: string; port: number }, socket: Socket | undefined) => void,
 ): PostgresPool {
   const sockets = new OpenSockets();
   const breaker = new SilenceBreaker(queryTimeoutMs);
@@ -24,6 +25,8 @@ export function postgresPoolWithTimeouts(
     // checked out, where the pool listens no more: the query's own rejection reports it.
     client.on('error', () => {});
     sockets.add(socketOf(client));
+    // After the TLS upgrade: connection.stream is the TLSSocket by then.
+    onConnected?.({ host: client.host, port: client.port }, socketOf(client));
   });
   return {
     options: pool.options,

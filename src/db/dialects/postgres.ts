@@ -2,8 +2,9 @@ import { PostgresDialect, sql } from 'kysely';
 import type { CustomTypesConfig, PoolConfig } from 'pg';
 import { errorCode } from '../../error-code.ts';
 import { AlarmboxError } from '../../errors.ts';
+import { connectedServer } from '../connected-server.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
-import type { DatabaseTarget } from '../url.ts';
+import { credentialsOf, type ServerTarget } from '../url.ts';
 import {
   type ConnectionSettings,
   type DatabaseAdapter,
@@ -15,6 +16,7 @@ import {
 import { loadDriver } from './load-driver.ts';
 import { postgresPoolWithTimeouts } from './postgres-pool.ts';
 import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+import { tlsOptions } from './tls-options.ts';
 
 /** PostgreSQL's type oid of `bigint` / `int8`. */
 const INT8_OID = 20;
@@ -42,11 +44,17 @@ export const postgresAdapter: DatabaseAdapter = {
   assertExists: () => {},
 
   createDialect(target, settings) {
+    if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.dialect}`);
     return new PostgresDialect({
       pool: async () => {
         const { default: pg } = await loadDriver('pg', () => import('pg'));
         const pool = new pg.Pool(poolConfig(target, settings, pg.types));
-        return postgresPoolWithTimeouts(pool, settings.queryTimeoutMs, closeGraceMs(settings));
+        return postgresPoolWithTimeouts(
+          pool,
+          settings.queryTimeoutMs,
+          closeGraceMs(settings),
+          (driver, socket) => settings.onConnected?.(connectedServer(target, driver, socket)),
+        );
       },
       // timestamptz values are instants either way; a UTC session keeps text casts and now() in UTC too.
       onCreateConnection: (connection) => runStatement(connection, "set time zone 'UTC'"),
@@ -79,6 +87,8 @@ export const postgresAdapter: DatabaseAdapter = {
   isLockNotAvailable: (error) => errorCode(error) === '55P03',
 
   classifyError(code, message) {
+    // pg_hba.conf has only `hostssl` lines for us: "no pg_hba.conf entry for host …, no encryption".
+    if (code === '28000' && /no encryption/i.test(message)) return 'tls_required';
     const kind = kindOfCode(ERROR_CODES, code);
     if (kind !== undefined) return kind;
     // pg reports its own connect timeout and dropped sockets without a code.
@@ -100,15 +110,21 @@ export const postgresAdapter: DatabaseAdapter = {
   },
 };
 
+// No connectionString: node-postgres would read host, port, ssl… from its query string too, and let
+// `?host=` override the URL's host (parseDatabaseUrl refuses every parameter it does not understand).
 function poolConfig(
-  target: DatabaseTarget,
+  target: ServerTarget,
   settings: ConnectionSettings,
   types: CustomTypesConfig,
 ): PoolConfig {
-  if (target.dialect !== 'postgres')
-    throw new AlarmboxError(`not a PostgreSQL target: ${target.dialect}`, { reason: 'unexpected' });
+  const { user, password } = credentialsOf(target);
   return {
-    connectionString: target.url,
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    ...(user === '' ? {} : { user }),
+    ...(password === '' ? {} : { password }),
+    ssl: tlsOptions(target.host, target.tls),
     max: settings.poolSize,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     // Client side, so it also ends a wait on a server that went silent (statement_timeout would not).

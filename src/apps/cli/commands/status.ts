@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RefreshHistorySummary } from '../../../alarmbox/refresh-history.ts';
 import type { AlarmboxToken } from '../../../alarmbox/token-store.ts';
+import { type ConnectedServer, describeConnectedServer } from '../../../db/connected-server.ts';
 import { describeTarget } from '../../../db/url.ts';
 import { ExitCode } from '../../../exit-codes.ts';
 import { UsageError } from '../command-error.ts';
@@ -20,6 +21,12 @@ export interface StatusReport {
   readonly env: string;
   readonly baseUrl: string;
   readonly database: string;
+  /**
+   * The server this run actually talked to (MySQL / PostgreSQL; null on SQLite): host and port as the driver
+   * used them, the socket's peer address, the database, and TLS (protocol, and whether the certificate was
+   * verified: `full`, `ca` or `none`; null for plaintext).
+   */
+  readonly databaseServer: ConnectedServer | null;
   /** Failed refresh attempts since the last successful one (any trigger). Alert when it grows. */
   readonly consecutiveFailures: number;
   /** The last successful refresh of the scheduled job; alert when older than the schedule's period. */
@@ -36,7 +43,7 @@ export interface StatusReport {
 
 function report(
   token: AlarmboxToken,
-  context: Pick<StatusReport, 'env' | 'baseUrl' | 'database'>,
+  context: Pick<StatusReport, 'env' | 'baseUrl' | 'database' | 'databaseServer'>,
   history: RefreshHistorySummary,
 ): StatusReport {
   const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -86,6 +93,7 @@ export function registerStatusCommand(program: Command): void {
             env: config.env,
             baseUrl: config.baseUrl,
             database: describeTarget(database.target),
+            databaseServer: database.connectedServer() ?? null,
           },
           await history.summary(Number(opts.history)),
         );
@@ -122,6 +130,7 @@ export function registerStatusCommand(program: Command): void {
           say(`環境:           ${r.env}`);
           say(`AlarmBox:       ${r.baseUrl}`);
           say(`データベース:   ${r.database}`);
+          if (r.databaseServer !== null) say(`接続先:         ${describeConnectedServer(r.databaseServer)}`);
         }
         if (!r.registered) process.exitCode = ExitCode.notRegistered;
       });
