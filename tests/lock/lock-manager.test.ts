@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BOUNDS } from '../../src/config/config.ts';
 import {
   DatabaseUnavailableError,
   LOCKS_TABLE,
@@ -42,6 +43,12 @@ describe('LockManager options', () => {
     [{ name: 'x', leaseMs: 1000, pollMs: 0 }],
   ])('refuses %j', (options) => {
     expect(() => new LockManager(handle, options)).toThrow(RangeError);
+  });
+
+  it('MAX_LEASE_MS is the longest lease the package grants: three of the largest HTTP timeout', () => {
+    // src/alarmbox/create.ts: the refresh lease is 3 × ALARMBOX_HTTP_TIMEOUT_MS (the job lease 24 s).
+    expect(MAX_LEASE_MS).toBe(3 * BOUNDS.httpTimeoutMs.max);
+    expect(() => new LockManager(handle, { name: 'x', leaseMs: MAX_LEASE_MS })).not.toThrow();
   });
 
   it('defaults the owner to host:pid:machine.random, different per manager', () => {
