@@ -66,7 +66,8 @@ export const FAILURE_REASONS: { readonly [R in FailureReason]: FailureReasonInfo
     reauthorizationRequired: false,
     action: 'fix_configuration',
     label: 'クライアント設定の誤り',
-    advice: 'ALARMBOX_CLIENT_ID / ALARMBOX_CLIENT_SECRET が AlarmBox のアプリ設定と一致しているか確認してください。',
+    advice:
+      'ALARMBOX_CLIENT_ID / ALARMBOX_CLIENT_SECRET が AlarmBox のアプリ設定と一致しているか確認してください。',
   },
   not_registered: {
     exitCode: 3,
@@ -115,22 +116,11 @@ export const FAILURE_REASONS: { readonly [R in FailureReason]: FailureReasonInfo
     reauthorizationRequired: false,
     action: 'investigate',
     label: '予期しないエラー',
-    advice:
-      'コンソールを起動したターミナルの出力を確認してください (ALARMBOX_DEBUG=1 で詳細を表示します)。',
+    advice: 'コンソールを起動したターミナルの出力を確認してください (ALARMBOX_DEBUG=1 で詳細を表示します)。',
   },
 };
 
 /** True for the names of {@link FAILURE_REASONS} (a stored outcome, a JSON field), false for anything else. */
 export function isFailureReason(value: unknown): value is FailureReason {
   return typeof value === 'string' && Object.hasOwn(FAILURE_REASONS, value);
-}
-
-/** Errors of this package that know their {@link FailureReason}. (Being replaced by AlarmboxError.) */
-export interface ReasonedError extends Error {
-  readonly reason: FailureReason;
-}
-
-/** (Being replaced by `instanceof AlarmboxError`.) */
-export function isReasonedError(error: unknown): error is ReasonedError {
-  return error instanceof Error && typeof (error as Partial<ReasonedError>).reason === 'string';
 }

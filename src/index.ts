@@ -3,7 +3,8 @@
  *
  * @remarks
  * {@link createAlarmbox} is the way in. The guide's names ({@link TokenService}, {@link AlarmboxClient} and the
- * {@link AlarmboxAPIError} family) are exported for code ported from the guide. The store, the database handle,
+ * {@link AlarmboxAPIError} family) are exported for code ported from the guide. Every error the package throws is an
+ * {@link AlarmboxError}: branch on its `reason` ({@link FAILURE_REASONS} says what each one means). The store, the database handle,
  * the lock and the history writer are internals and not exported.
  *
  * @packageDocumentation
@@ -32,20 +33,12 @@ export {
   type AccessTokenSource,
   type AccessTokens,
   AlarmboxApi,
-  AlarmboxApiBadRequestError,
   AlarmboxApiCallError,
   type AlarmboxApiCallErrorOptions,
   type AlarmboxApiClientOptions,
-  AlarmboxApiForbiddenError,
-  AlarmboxApiInputError,
-  AlarmboxApiNotFoundError,
   type AlarmboxApiOptions,
-  AlarmboxApiOutcomeUnknownError,
-  AlarmboxApiResponseError,
   type AlarmboxApiSettings,
   type AlarmboxApiSource,
-  AlarmboxApiUnauthorizedError,
-  AlarmboxApiUnavailableError,
   type ApiErrorDetail,
   type ApiTokenService,
   type CallEndpointOptions,
@@ -78,5 +71,10 @@ export {
   type TokenCacheOptions,
 } from './api/index.ts';
 export { type AlarmboxEnv, type AlarmboxOptions, ConfigError } from './config/index.ts';
-export { DecryptionError, KeyRingFormatError } from './crypto/index.ts';
-export type { FailureReason, ReasonedError } from './failure-reason.ts';
+export { AlarmboxError, type AlarmboxErrorOptions } from './errors.ts';
+export {
+  FAILURE_REASONS,
+  type FailureAction,
+  type FailureReason,
+  type FailureReasonInfo,
+} from './failure-reason.ts';

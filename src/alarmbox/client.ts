@@ -1,7 +1,9 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
 import * as oauth from 'oauth4webapi';
 import { readBodyLimited } from '../api/response-body.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
+import { toRevocationError } from './revocation-errors.ts';
 import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
 import { readIssuedTokens } from './token-response.ts';
 import type { ReceivedTokens } from './types.ts';
@@ -35,7 +37,12 @@ export class AlarmboxClient {
     const base = new URL(options.baseUrl);
     this.#options = options;
     // Doorkeeper publishes no RFC 8414 metadata we can rely on: describe the server by hand.
-    this.#as = { issuer: base.origin, token_endpoint: new URL('/oauth/token', base).href };
+    this.#as = {
+      issuer: base.origin,
+      token_endpoint: new URL('/oauth/token', base).href,
+      // Doorkeeper's TokensController#revoke (RFC 7009).
+      revocation_endpoint: new URL('/oauth/revoke', base).href,
+    };
     this.#client = { client_id: options.clientId };
     // AlarmBox integrators send the credentials in the body (RFC 6749 §2.3.1 client_secret_post).
     this.#auth = oauth.ClientSecretPost(options.clientSecret);
@@ -82,6 +89,29 @@ export class AlarmboxClient {
     );
   }
 
+  /**
+   * Revokes a token at `POST /oauth/revoke` (RFC 7009 §2.1), authenticating as for the token endpoint
+   * (client_secret_post). Doorkeeper revokes the whole pair given either of its tokens, and answers 200 for an
+   * unknown or already revoked token too (§2.2): a 200 means the token is no longer valid. Same timeout and
+   * body size cap as a token request.
+   * @throws AlarmboxAPIError when AlarmBox did not answer 200 (or not in time)
+   */
+  async revokeToken(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    const signal = AbortSignal.timeout(this.#options.timeoutMs);
+    let body: string | undefined;
+    try {
+      const response = await oauth.revocationRequest(this.#as, this.#client, this.#auth, token, {
+        signal,
+        [oauth.allowInsecureRequests]: this.#insecure,
+        additionalParameters: { token_type_hint: hint },
+      });
+      body = await readBodyLimited(response);
+      await oauth.processRevocationResponse(replayOf(response, body));
+    } catch (error) {
+      throw toRevocationError(error, { timeoutMs: this.#options.timeoutMs, body });
+    }
+  }
+
   async #tokenRequest(
     grant: TokenGrant,
     send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
@@ -109,7 +139,7 @@ export class AlarmboxClient {
       }
       throw new AlarmboxAPIError('JSONパースエラー: AlarmBox の応答に使えるトークンがありません。', {
         statusCode: response.status,
-        responseBody: body,
+        responseBody: terminalSafe(body),
         reason: 'temporary',
       });
     } catch (error) {

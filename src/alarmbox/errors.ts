@@ -1,8 +1,8 @@
 // The guide's exception family (lib/alarmbox/exceptions.py), with a machine-readable `reason`
 // so that callers and the CLI's exit code can tell "re-authorize" from "retry later".
-import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
+import { AlarmboxError } from '../errors.ts';
+import type { FailureReason } from '../failure-reason.ts';
 import { redact, scrub } from './redact.ts';
-import { SAFE_ERROR, safeCause } from './safe-cause.ts';
 
 /** What an {@link AlarmboxAPIError} carries besides its message. */
 export interface AlarmboxAPIErrorOptions {
@@ -16,31 +16,20 @@ export interface AlarmboxAPIErrorOptions {
 }
 
 /** AlarmBox API のエラー */
-export class AlarmboxAPIError extends Error implements ReasonedError {
+export class AlarmboxAPIError extends AlarmboxError {
   override readonly name: string = 'AlarmboxAPIError';
   readonly statusCode: number | undefined;
   readonly responseBody: string | undefined;
-  readonly reason: FailureReason;
   readonly oauthError: string | undefined;
 
   constructor(message: string, options: AlarmboxAPIErrorOptions = {}) {
-    // A message may quote another error's; the cause is kept only as a safe copy (safe-cause.ts).
-    const cause = safeCause(options.cause);
-    super(scrub(message), cause === undefined ? undefined : { cause });
+    // A message may quote another error's or AlarmBox's words.
+    super(scrub(message), { reason: options.reason ?? 'unexpected', cause: options.cause });
     this.statusCode = options.statusCode;
     this.responseBody = options.responseBody === undefined ? undefined : redact(options.responseBody);
-    this.reason = options.reason ?? 'unexpected';
     this.oauthError = options.oauthError;
   }
-
-  /** True when retrying later can succeed without a person doing anything. */
-  get temporary(): boolean {
-    return this.reason === 'temporary' || this.reason === 'lock_timeout';
-  }
 }
-
-// Every field and cause of an AlarmboxAPIError is already scrubbed: wrapping it again keeps it as it is.
-Object.defineProperty(AlarmboxAPIError.prototype, SAFE_ERROR, { value: true });
 
 /** トークン関連のエラー */
 export class AlarmboxTokenError extends AlarmboxAPIError {
@@ -65,10 +54,10 @@ export class AlarmboxTokenExpiredError extends AlarmboxTokenError {
   /** Wraps a failure of the refresh the way the guide does: `トークンの更新に失敗しました: …`. */
   static fromRefreshFailure(error: unknown): AlarmboxTokenExpiredError {
     if (error instanceof AlarmboxTokenExpiredError) return error;
-    const reasoned = isReasonedError(error) ? error : undefined;
+    const reasoned = error instanceof AlarmboxError ? error : undefined;
     const api = error instanceof AlarmboxAPIError ? error : undefined;
     return new AlarmboxTokenExpiredError(
-      `トークンの更新に失敗しました: ${reasoned?.message ?? '原因不明のエラー'}`,
+      `トークンの更新に失敗しました: ${reasoned?.message ?? `予期しないエラー (${error instanceof Error ? error.name : typeof error})`}`,
       {
         reason: reasoned?.reason ?? 'unexpected',
         statusCode: api?.statusCode,
@@ -77,9 +66,5 @@ export class AlarmboxTokenExpiredError extends AlarmboxTokenError {
         cause: error,
       },
     );
-  }
-
-  get reauthorizationRequired(): boolean {
-    return this.reason === 'reauthorization_required';
   }
 }

@@ -3,14 +3,16 @@
 // code or secret is ever stored: only the time, the trigger, the outcome, the duration and a redacted message.
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
-import { REFRESH_HISTORY_TABLE } from '../db/schema.ts';
+import { REFRESH_HISTORY_TABLE, TEXT_COLUMN_SIZES } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
+import { AlarmboxError } from '../errors.ts';
+import { clipText } from '../text/clip.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact } from './redact.ts';
 import type { RefreshAttempt, RefreshTrigger } from './token-service.ts';
 
 /** How many attempts are kept: about three months of a 12-hourly batch plus the online refreshes. */
 export const DEFAULT_HISTORY_SIZE = 200;
-const MESSAGE_SIZE = 1024;
 
 export interface RefreshHistoryEntry {
   readonly id: number;
@@ -45,7 +47,7 @@ export class RefreshHistory {
   constructor(handle: DatabaseHandle, options: RefreshHistoryOptions = {}) {
     const size = options.size ?? DEFAULT_HISTORY_SIZE;
     if (!Number.isSafeInteger(size) || size < 1)
-      throw new RangeError('history size must be a positive integer');
+      throw new AlarmboxError('history size must be a positive integer', { reason: 'unexpected' });
     this.#handle = handle;
     this.#size = size;
   }
@@ -80,9 +82,14 @@ export class RefreshHistory {
     const values = {
       attempted_at: toDbTime(handle.adapter, attempt.startedAt),
       refresh_trigger: attempt.trigger,
-      outcome: attempt.outcome,
+      // Texts fit their columns and hold no control character (a reason taken from a foreign error, a message
+      // quoting AlarmBox): a row that cannot be written loses the attempt from the record.
+      outcome: clipText(terminalSafe(attempt.outcome), TEXT_COLUMN_SIZES.historyOutcome),
       duration_ms: Math.max(0, Math.min(2_147_483_647, Math.round(attempt.durationMs))),
-      message: attempt.message === undefined ? null : redact(attempt.message).slice(0, MESSAGE_SIZE),
+      message:
+        attempt.message === undefined
+          ? null
+          : clipText(terminalSafe(redact(attempt.message)), TEXT_COLUMN_SIZES.historyMessage),
     };
     await this.#run(async () => {
       const id = await handle.adapter.insertHistory(handle.db, values);
@@ -110,9 +117,10 @@ export class RefreshHistory {
       id: Number(row.id),
       attemptedAt: fromDbTime(row.attempted_at) ?? new Date(0),
       trigger: row.refresh_trigger as RefreshTrigger,
-      outcome: row.outcome,
+      // Rows written before the texts were made safe (or by hand) are made safe when read (status, doctor).
+      outcome: terminalSafe(row.outcome),
       durationMs: Number(row.duration_ms),
-      message: row.message,
+      message: row.message === null ? null : terminalSafe(row.message),
     }));
   }
 

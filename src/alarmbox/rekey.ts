@@ -7,6 +7,7 @@ import { type FieldLocation, type KeyRing, openField, sealField } from '../crypt
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/connection.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
+import { AlarmboxError } from '../errors.ts';
 import { AlarmboxTokenNotFoundError } from './errors.ts';
 import { TOKEN_COLUMN_SIZE } from './token-store.ts';
 
@@ -87,7 +88,9 @@ export async function rekeyStoredToken(handle: DatabaseHandle, ring: KeyRing): P
   }
 }
 
-export class RekeyContendedError extends Error {
-  override readonly name = 'RekeyContendedError';
-  readonly reason = 'temporary' as const;
+export class RekeyContendedError extends AlarmboxError {
+  override readonly name: string = 'RekeyContendedError';
+  constructor(message: string) {
+    super(message, { reason: 'temporary' });
+  }
 }

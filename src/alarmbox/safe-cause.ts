@@ -2,6 +2,7 @@
 // access and refresh tokens) or the whole Response in `cause`, drivers may keep a query or a URL. An error this
 // package throws carries a copy of such a cause instead: class name, system error code and redacted message
 // only, so that `console.error(err)`, a logger printing causes, or `JSON.stringify(err)` shows no secret.
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact } from './redact.ts';
 
 const MAX_DEPTH = 5;
@@ -39,8 +40,8 @@ export class SafeCause extends Error {
 export function safeCause(cause: unknown, depth = 0): Error | undefined {
   if (!(cause instanceof Error) || depth >= MAX_DEPTH) return undefined;
   if ((cause as { [SAFE_ERROR]?: boolean })[SAFE_ERROR] === true) return cause;
-  const name = redact(String(cause.name)).slice(0, 80);
-  const message = redact(cause.message);
+  const name = terminalSafe(redact(String(cause.name))).slice(0, 80);
+  const message = terminalSafe(redact(String(cause.message)));
   const rawCode = (cause as { code?: unknown }).code;
   const code = typeof rawCode === 'string' ? redact(rawCode).slice(0, 80) : undefined;
   // The frames name files and lines only; the first line repeats the message, so it is rebuilt redacted.

@@ -3,6 +3,8 @@
 // before the body: a challenge error and a body error both carry the same OAuth `error` code.
 import * as oauth from 'oauth4webapi';
 import { ResponseTooLargeError } from '../api/response-body.ts';
+import { clipText } from '../text/clip.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
 
 export type TokenGrant = 'authorization_code' | 'refresh_token';
@@ -17,8 +19,13 @@ interface ErrorContext {
 const REAUTHORIZE =
   'alarmbox authorize-url で表示される URL から認可コードを取得し、alarmbox save-token --code <認可コード> を実行してください。';
 
-export function toTokenEndpointError(error: unknown, ctx: ErrorContext): AlarmboxAPIError {
+/** The longest OAuth `error` code quoted in a message (RFC 6749's are at most 25 characters). */
+const MAX_CODE_LENGTH = 64;
+
+export function toTokenEndpointError(error: unknown, raw: ErrorContext): AlarmboxAPIError {
   if (error instanceof AlarmboxAPIError) return error;
+  // Whatever the server sent is kept and quoted without its control characters (text/terminal-safe.ts).
+  const ctx = { ...raw, body: raw.body === undefined ? undefined : terminalSafe(raw.body) };
   if (error instanceof ResponseTooLargeError) {
     // Read no further: a token response is a few hundred bytes, so this is a proxy or server fault.
     return new AlarmboxAPIError(
@@ -87,7 +94,14 @@ function systemErrorCode(error: Error): string | undefined {
   return undefined;
 }
 
-function fromOAuthError(code: string, status: number, ctx: ErrorContext, cause: unknown): AlarmboxAPIError {
+function fromOAuthError(
+  rawCode: string,
+  status: number,
+  ctx: ErrorContext,
+  cause: unknown,
+): AlarmboxAPIError {
+  // Only RFC 6749's codes are matched below; any other is quoted, made one printable line and short.
+  const code = clipText(terminalSafe(rawCode), MAX_CODE_LENGTH);
   const base = { statusCode: status, responseBody: ctx.body, oauthError: code, cause };
   // RFC 6749 §5.2 error codes; never match on error_description (AlarmBox may answer in Japanese).
   switch (code) {

@@ -1,6 +1,9 @@
 // Reads a successful token response leniently. AlarmBox rotates the refresh token on every use: once it has
 // answered 200, the old refresh token may already be revoked, so a usable new refresh token must be kept even
 // when another field is odd. Each oddity becomes a warning (history, status, doctor, logs) instead of an error.
+import { TEXT_COLUMN_SIZES } from '../db/schema.ts';
+import { clipText } from '../text/clip.ts';
+import { hasUnsafeCharacters, terminalSafe } from '../text/terminal-safe.ts';
 import { redact } from './redact.ts';
 import type { TokenResponse, TokenWarning, TokenWarningCode } from './types.ts';
 
@@ -86,6 +89,7 @@ export function readIssuedTokens(
     expiresIn = rawExpires;
   }
 
+  const scope = readScope(body.scope, grant, warn);
   const createdAt = body.created_at;
   return {
     response: {
@@ -93,20 +97,83 @@ export function readIssuedTokens(
       token_type: tokenType,
       ...(expiresIn === undefined ? {} : { expires_in: expiresIn }),
       ...(refresh === undefined ? {} : { refresh_token: refresh }),
-      ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
+      ...(scope === undefined ? {} : { scope }),
       ...(typeof createdAt === 'number' && Number.isFinite(createdAt) ? { created_at: createdAt } : {}),
     },
     warnings,
   };
 }
 
-/** A short, redacted description of an odd value (never the value of a token). */
+const SCOPE_HINT =
+  'トークンは保存しました。API の呼び出しが 403 になる場合は docs/troubleshooting.md「AlarmBox の応答の scope が保存できる形ではなかった」を参照してください。';
+
+/**
+ * The scope to store, normalised to what its column can hold: RFC 6749 §3.3 makes it a string of
+ * space-separated printable tokens, but whatever arrives must not stop the pair from being saved (a NUL is
+ * refused by PostgreSQL, 900,000 characters by MariaDB in strict mode). Each change is a warning.
+ */
+function readScope(
+  raw: unknown,
+  grant: 'authorization_code' | 'refresh_token',
+  warn: (code: TokenWarningCode, message: string) => void,
+): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  let text: string;
+  if (typeof raw === 'string') {
+    text = raw;
+  } else if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) {
+    // Some servers answer a list of scopes: the same scopes, written the RFC's way.
+    text = raw.join(' ');
+    warn(
+      'scope_not_string',
+      `AlarmBox の応答の scope が文字列ではなく配列でした。空白区切りの文字列にして保存しました。${SCOPE_HINT}`,
+    );
+  } else {
+    warn(
+      'scope_not_string',
+      `AlarmBox の応答の scope が文字列ではありませんでした (${describe(raw)})。${grant === 'refresh_token' ? '保存済みのスコープを使い続けます' : 'スコープは不明として保存しました'}。${SCOPE_HINT}`,
+    );
+    return undefined;
+  }
+  if (hasUnsafeCharacters(text)) {
+    // Tabs and line breaks separate scopes at most: a space. Any other control is written as a visible escape.
+    text = terminalSafe(text.replace(/[\t\n\v\f\r]+/g, ' '));
+    warn(
+      'scope_control_characters',
+      `AlarmBox の応答の scope に制御文字が含まれていました。見える形 (\\x00 など) に置き換えて保存しました。${SCOPE_HINT}`,
+    );
+  }
+  const size = TEXT_COLUMN_SIZES.scope;
+  if (text.length > size) {
+    warn(
+      'scope_too_long',
+      `AlarmBox の応答の scope が長すぎました (${text.length} 文字)。保存できる ${size} 文字に収まる分だけ保存しました。${SCOPE_HINT}`,
+    );
+    text = fitScope(text, size);
+  }
+  return text;
+}
+
+/** The whole scopes (space-separated) that fit in `size` characters; a single longer one is cut. */
+function fitScope(text: string, size: number): string {
+  let kept = '';
+  for (const item of text.split(' ')) {
+    if (item === '') continue;
+    const next = kept === '' ? item : `${kept} ${item}`;
+    if (next.length > size) break;
+    kept = next;
+  }
+  return kept === '' ? clipText(text, size) : kept;
+}
+
+/** A short, redacted description of an odd value (never the value of a token), safe to print. */
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') {
-    const shown = redact(value).slice(0, 20);
-    return `文字列 "${shown}${value.length > 20 ? '…' : ''}"`;
+    const shown = terminalSafe(clipText(redact(value), 21));
+    return `文字列 "${shown}"`;
   }
+  if (Array.isArray(value)) return '配列';
   return value === null ? 'null' : typeof value;
 }
 

@@ -1,7 +1,8 @@
 // The guide's TokenService (lib/alarmbox/token_service.py), following docs/design.md「トークン更新の手順」.
 import { EnvelopeTooLongError } from '../crypto/index.ts';
 import { TOKENS_TABLE } from '../db/schema.ts';
-import { type FailureReason, isReasonedError } from '../failure-reason.ts';
+import { messageOf, reasonOf } from '../errors.ts';
+import type { FailureReason } from '../failure-reason.ts';
 import type { Lease, LockManager } from '../lock/index.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
@@ -188,8 +189,7 @@ export class TokenService {
       await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []));
       return result;
     } catch (error) {
-      const reasoned = isReasonedError(error) ? error : undefined;
-      await report(reasoned?.reason ?? 'unexpected', redact(reasoned?.message ?? String(error)));
+      await report(reasonOf(error), redact(messageOf(error)));
       throw error;
     }
   }
@@ -201,6 +201,15 @@ export class TokenService {
   async close(boundMs: number): Promise<boolean> {
     this.#exchanges.close();
     return this.#exchanges.idleWithin(boundMs);
+  }
+
+  /**
+   * Checks, storing nothing, that {@link TokenService.saveInitialToken} can store a pair now (key ring,
+   * database, migrations, a rolled-back write of row 1). The code exchange calls it before it spends the code.
+   * @throws the error the save would meet (`configuration`, `temporary`, …)
+   */
+  async prepareSave(): Promise<void> {
+    await this.#options.store.checkInitialSave();
   }
 
   /** 初回認証後のトークンを保存 */

@@ -1,12 +1,17 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
-import { toDatabaseError } from '../db/connection.ts';
-import { TOKENS_TABLE } from '../db/schema.ts';
+import { assertDatabaseExists } from '../db/dialects/index.ts';
+import { namedDatabaseError, toDatabaseError } from '../db/driver-errors.ts';
+import { assertMigrated } from '../db/migrate.ts';
+import { TEXT_COLUMN_SIZES, TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
 import { errorCode } from '../error-code.ts';
-import { type FailureReason, isReasonedError, type ReasonedError } from '../failure-reason.ts';
+import { AlarmboxError } from '../errors.ts';
+import type { FailureReason } from '../failure-reason.ts';
+import { clipText } from '../text/clip.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact, scrub } from './redact.ts';
 import { bumpedVersion, readableVersion, toVersion } from './token-version.ts';
 
@@ -17,7 +22,20 @@ const ROW_ID = 1;
  * unbounded text since migration 0004 (Doorkeeper's own token columns are unbounded on PostgreSQL).
  */
 export const TOKEN_COLUMN_SIZE = 2 * 1024 * 1024;
-const LAST_ERROR_SIZE = 1024;
+
+/**
+ * A text for a column that is not a token: no control character (PostgreSQL refuses NUL, a terminal obeys
+ * ESC), no lone surrogate, at most the column's size (MariaDB and MySQL in strict mode refuse a longer one).
+ * What AlarmBox issued is saved whatever else its answer held: an auxiliary field never fails the write.
+ */
+function fitColumn(text: string, size: number): string {
+  return clipText(terminalSafe(text), size);
+}
+
+/** Rows written before the texts were made safe, or edited by hand, are made safe when read. */
+function safeRead<T extends string | null>(text: T): T {
+  return (text === null ? null : terminalSafe(text)) as T;
+}
 
 /** What the last refresh attempt ended with: `ok` or a {@link FailureReason}. */
 export type RefreshOutcome = 'ok' | FailureReason;
@@ -159,10 +177,10 @@ export class AlarmboxTokenStore {
       version: toVersion(row.version),
       expiredAt: fromDbTime(row.expired_at),
       updatedAt: fromDbTime(row.updated_at),
-      scope: row.scope,
+      scope: safeRead(row.scope),
       lastRefreshAt: fromDbTime(row.last_refresh_at),
-      lastRefreshOutcome: row.last_refresh_outcome as RefreshOutcome | null,
-      lastError: row.last_error,
+      lastRefreshOutcome: safeRead(row.last_refresh_outcome) as RefreshOutcome | null,
+      lastError: safeRead(row.last_error),
     });
   }
 
@@ -203,14 +221,60 @@ export class AlarmboxTokenStore {
     );
   }
 
+  /**
+   * Proves, storing nothing, that {@link saveInitial} can store a pair now: the key ring loads and encrypts,
+   * the database answers, every migration is applied, and row 1 takes the very write `saveInitial` would make
+   * (an UPDATE of row 1, or its INSERT when there is none yet) inside a transaction that is then rolled back.
+   * For the code exchange: an authorization code is usable once, so whatever would refuse the save must be
+   * found before the code is sent.
+   * @throws the error the save would have met: ConfigError / KeyRingFormatError (key ring),
+   *   DatabaseUnavailableError, MigrationsPendingError, TokenSaveError
+   */
+  async checkInitialSave(now: Date = new Date()): Promise<void> {
+    // Sealing with the primary key loads the ring: a missing key or an unreadable key file fails here.
+    const probe = 'alarmbox-auth-preflight';
+    const values = this.#pairValues({ accessToken: probe, refreshToken: probe, expiredAt: now }, now);
+    // The checks `withAlarmbox` makes for every CLI command, for the library and the console too.
+    assertDatabaseExists(this.#handle.target);
+    await this.#handle.ping();
+    await assertMigrated(this.#handle);
+    // Read outside the transaction: an UPDATE that finds no row and then an INSERT in one transaction would
+    // take a gap lock on MySQL, and two such probes at once deadlock.
+    const { rows } = await this.#run(() => this.#handle.db.executeQuery(this.#selectRow));
+    const exists = rows.length > 0;
+    const rolledBack = new RolledBack();
+    try {
+      await this.#handle.db.transaction().execute(async (trx) => {
+        if (exists) {
+          await trx
+            .updateTable(TOKENS_TABLE)
+            .set({ ...values, version: bumpedVersion })
+            .where('id', '=', ROW_ID)
+            .execute();
+        } else {
+          await trx
+            .insertInto(TOKENS_TABLE)
+            .values({ id: ROW_ID, ...values, version: 1 })
+            .execute();
+        }
+        throw rolledBack;
+      });
+    } catch (error) {
+      if (error === rolledBack) return;
+      // Another process created row 1 meanwhile: saveInitial then updates it, as it always does.
+      if (!exists && this.#handle.adapter.isDuplicateKey(error)) return;
+      throw this.#saveFailure(error, exists ? '更新' : '追加');
+    }
+  }
+
   /** An INSERT of row 1 that failed for another reason than a duplicate key: the database's typed error, or ours. */
-  #saveFailure(error: unknown): Error {
-    const mapped = toDatabaseError(error, this.#handle.target);
-    if (isReasonedError(mapped)) return mapped;
+  #saveFailure(error: unknown, action: '追加' | '更新' = '追加'): AlarmboxError {
+    const mapped = namedDatabaseError(error, this.#handle.target);
+    if (mapped !== undefined) return mapped;
     const code = errorCode(error) ?? (error instanceof Error ? error.name : typeof error);
     // The driver's message is not repeated: it may quote the values it refused.
     return new TokenSaveError(
-      `トークンを保存できませんでした: ${this.#where()} への行 ${ROW_ID} の追加をデータベースが拒否しました (${code})。` +
+      `トークンを保存できませんでした: ${this.#where()} ${action === '追加' ? 'への' : 'の'}行 ${ROW_ID} の${action}をデータベースが拒否しました (${code})。` +
         'テーブルの定義 (alarmbox migrate 以外で変更した列・制約・トリガー) とデータベースのログを確認してください。',
       code,
       { cause: error },
@@ -278,8 +342,9 @@ export class AlarmboxTokenStore {
         .updateTable(TOKENS_TABLE)
         .set({
           last_refresh_at: toDbTime(adapter, now),
-          last_refresh_outcome: outcome,
-          last_error: redact(message).slice(0, LAST_ERROR_SIZE),
+          // A reason is this package's word, but one taken from a foreign error may be any text.
+          last_refresh_outcome: fitColumn(outcome, TEXT_COLUMN_SIZES.lastRefreshOutcome),
+          last_error: fitColumn(redact(message), TEXT_COLUMN_SIZES.lastError),
         })
         .where('id', '=', ROW_ID)
         .execute(),
@@ -307,10 +372,12 @@ export class AlarmboxTokenStore {
       refresh_token: sealField(ring, pair.refreshToken, location('refresh_token'), TOKEN_COLUMN_SIZE),
       expired_at: toDbTime(adapter, pair.expiredAt),
       updated_at: toDbTime(adapter, now),
-      scope: pair.scope ?? null,
+      // Normalised and reported by token-response.ts for AlarmBox's answers; cut here whatever the caller gave.
+      scope: pair.scope === undefined ? null : fitColumn(pair.scope, TEXT_COLUMN_SIZES.scope),
       last_refresh_at: toDbTime(adapter, now),
       last_refresh_outcome: 'ok',
-      last_error: pair.warning === undefined ? null : scrub(pair.warning).slice(0, LAST_ERROR_SIZE),
+      last_error:
+        pair.warning === undefined ? null : fitColumn(scrub(pair.warning), TEXT_COLUMN_SIZES.lastError),
     };
   }
 
@@ -323,16 +390,20 @@ export class AlarmboxTokenStore {
   }
 }
 
+/** Ends the preflight's transaction with a rollback: nothing it wrote is kept. */
+class RolledBack extends Error {
+  override readonly name = 'RolledBack';
+}
+
 /**
  * Row 1 could not be written, for a reason that retrying the same call does not fix by itself (a constraint
  * or trigger of the table refused it, the row vanished under us). `code`: the driver's error code, or ours.
  */
-export class TokenSaveError extends Error implements ReasonedError {
-  override readonly name = 'TokenSaveError';
-  readonly reason: FailureReason = 'unexpected';
+export class TokenSaveError extends AlarmboxError {
+  override readonly name: string = 'TokenSaveError';
   readonly code: string;
-  constructor(message: string, code: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(message: string, code: string, options: { readonly cause?: unknown } = {}) {
+    super(message, { reason: 'unexpected', cause: options.cause });
     this.code = code;
   }
 }

@@ -54,7 +54,10 @@ export type TokenWarningCode =
   | 'expires_in_invalid'
   | 'access_token_unusable'
   | 'refresh_token_missing'
-  | 'refresh_token_unusable';
+  | 'refresh_token_unusable'
+  | 'scope_not_string'
+  | 'scope_control_characters'
+  | 'scope_too_long';
 
 /** Something odd in a token response that was stored anyway. The message never holds a token. */
 export interface TokenWarning {

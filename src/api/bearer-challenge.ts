@@ -3,6 +3,8 @@
 // `Bearer realm="Doorkeeper", error="invalid_token", error_description="The access token expired"`
 // (docs/design.md「AlarmBox について分かっていること」): the header is the only place that says why.
 
+import { terminalSafe } from '../text/terminal-safe.ts';
+
 export interface BearerChallenge {
   /** RFC 6750 §3.1: `invalid_request`, `invalid_token`, `insufficient_scope`, or absent. */
   readonly error: string | undefined;
@@ -28,11 +30,12 @@ export function parseBearerChallenge(header: string | null): BearerChallenge | u
     if (!params.has(name)) params.set(name, value);
     // A following challenge (`, Basic realm=…`) starts with a token that has no `=`: the sticky regex stops.
   }
-  return {
-    error: params.get('error'),
-    errorDescription: params.get('error_description'),
-    scope: params.get('scope'),
+  // Quoted in messages: a header may carry C1 controls (bytes 0x80–0x9F read as Latin-1).
+  const safe = (name: string) => {
+    const value = params.get(name);
+    return value === undefined ? undefined : terminalSafe(value);
   };
+  return { error: safe('error'), errorDescription: safe('error_description'), scope: safe('scope') };
 }
 
 /** RFC 6750 §3.1 `invalid_token`: the token is expired, revoked or unknown; a new token may work. */

@@ -11,6 +11,7 @@
 // - A timeout on every request (http.ts); empty and non-JSON bodies are tolerated (response-body.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenService } from '../alarmbox/token-service.ts';
+import { AlarmboxError } from '../errors.ts';
 import { isInvalidTokenChallenge, parseBearerChallenge } from './bearer-challenge.ts';
 import {
   checkCreateParams,
@@ -157,7 +158,9 @@ export class AlarmboxApi {
     this.#base = new URL(options.baseUrl.replace(/\/+$/, ''));
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
-      throw new RangeError('timeoutMs は正のミリ秒で指定してください (例: 30000)。');
+      throw new AlarmboxError('timeoutMs は正のミリ秒で指定してください (例: 30000)。', {
+        reason: 'configuration',
+      });
     }
     this.#retry = resolveRetryPolicy(options.retry);
     this.#onRetry = options.onRetry;

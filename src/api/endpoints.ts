@@ -5,6 +5,8 @@
 /** The HTTP methods the endpoint table uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+import { AlarmboxError } from '../errors.ts';
+
 /** One row of the endpoint table: method and path of an AlarmBox API endpoint. */
 export interface EndpointSpec {
   readonly method: HttpMethod;
@@ -46,8 +48,9 @@ export function resolveEndpoints(overrides: EndpointOverrides = {}): EndpointTab
     const base = table[name];
     const merged = { ...base, ...override };
     if (merged.method === undefined || merged.path === undefined || merged.scope === undefined) {
-      throw new TypeError(
+      throw new AlarmboxError(
         `endpoints.${name} には method・path・scope をすべて指定してください (例: { method: 'GET', path: '/ps/v1/credit_checks/{id}', scope: 'read' })。`,
+        { reason: 'configuration' },
       );
     }
     table[name] = checkEndpoint(name, merged as EndpointSpec);
@@ -57,16 +60,22 @@ export function resolveEndpoints(overrides: EndpointOverrides = {}): EndpointTab
 
 function checkEndpoint(name: string, spec: EndpointSpec): EndpointSpec {
   if (!METHODS.includes(spec.method)) {
-    throw new TypeError(`endpoints.${name}.method は ${METHODS.join(' / ')} のいずれかで指定してください。`);
+    throw new AlarmboxError(
+      `endpoints.${name}.method は ${METHODS.join(' / ')} のいずれかで指定してください。`,
+      { reason: 'configuration' },
+    );
   }
   // A relative path only: the bearer token must never be sent to another origin (RFC 6750 §5.3).
   if (!isRelativePath(spec.path)) {
-    throw new TypeError(
+    throw new AlarmboxError(
       `endpoints.${name}.path は / で始まるパスで指定してください (例: /ps/v1/credit_checks)。別のホストは指定できません。`,
+      { reason: 'configuration' },
     );
   }
   if (spec.scope.trim() === '' || /\s/.test(spec.scope.trim())) {
-    throw new TypeError(`endpoints.${name}.scope にはスコープを 1 つ指定してください (例: read)。`);
+    throw new AlarmboxError(`endpoints.${name}.scope にはスコープを 1 つ指定してください (例: read)。`, {
+      reason: 'configuration',
+    });
   }
   return { method: spec.method, path: spec.path, scope: spec.scope.trim() };
 }
@@ -80,7 +89,10 @@ export function isRelativePath(path: string): boolean {
 export function expandPath(template: string, params: Readonly<Record<string, string | number>> = {}): string {
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, key: string) => {
     const value = params[key];
-    if (value === undefined) throw new TypeError(`パスの {${key}} に入れる値が指定されていません。`);
+    if (value === undefined)
+      throw new AlarmboxError(`パスの {${key}} に入れる値が指定されていません。`, {
+        reason: 'configuration',
+      });
     return encodeURIComponent(String(value));
   });
 }

@@ -3,6 +3,7 @@
 // Japanese message naming the cause and the fix. Messages never hold a token (bodies pass through redact()).
 import { AlarmboxAPIError, type AlarmboxAPIErrorOptions } from '../alarmbox/errors.ts';
 import { redact } from '../alarmbox/redact.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 import type { HttpMethod } from './endpoints.ts';
 import type { ApiErrorDetail } from './response-body.ts';
 
@@ -18,20 +19,53 @@ export interface AlarmboxApiCallErrorOptions extends AlarmboxAPIErrorOptions {
    * timed out, lost its connection or got a 5xx). Repeating it could buy twice: check first.
    */
   readonly mayHaveBeenProcessed?: boolean | undefined;
+  /** 400: what AlarmBox named as wrong (redacted, at most five). */
+  readonly details?: readonly ApiErrorDetail[] | undefined;
+  /** 403: the scope the endpoint table names for this call, if any row matched. */
+  readonly requiredScope?: string | undefined;
+  /** 403: the scope stored with the token, if known. */
+  readonly grantedScope?: string | undefined;
+  /** How many requests were sent (GETs are retried). */
+  readonly attempts?: number | undefined;
+  /** The last `Retry-After`, in milliseconds, when AlarmBox sent one. */
+  readonly retryAfterMs?: number | undefined;
 }
 
-/** A call to the AlarmBox API (not the token endpoint) failed. */
+/**
+ * A call to the AlarmBox API (not the token endpoint) failed. Branch on `reason` (retry later, re-authorize…),
+ * `statusCode` and `mayHaveBeenProcessed`; the subclass names (`AlarmboxApiForbiddenError`…) say the same for logs.
+ */
 export class AlarmboxApiCallError extends AlarmboxAPIError {
   override readonly name: string = 'AlarmboxApiCallError';
   readonly method: HttpMethod;
   readonly path: string;
   readonly mayHaveBeenProcessed: boolean;
+  /** 400: what AlarmBox named as wrong (redacted, at most five); empty otherwise. */
+  readonly details: readonly ApiErrorDetail[];
+  /** 403: the scope the endpoint table names for this call, if any row matched. */
+  readonly requiredScope: string | undefined;
+  /** 403: the scope stored with the token, if known. */
+  readonly grantedScope: string | undefined;
+  /** How many requests were sent (GETs are retried). */
+  readonly attempts: number;
+  /** The last `Retry-After`, in milliseconds, when AlarmBox sent one. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options: AlarmboxApiCallErrorOptions) {
-    super(redact(message), options);
+    // Messages quote AlarmBox's answer (bodies, challenges): no control character of it reaches a terminal.
+    const body = options.responseBody;
+    super(terminalSafe(redact(message)), {
+      ...options,
+      responseBody: body === undefined ? undefined : terminalSafe(body),
+    });
     this.method = options.method;
     this.path = options.path;
     this.mayHaveBeenProcessed = options.mayHaveBeenProcessed ?? false;
+    this.details = options.details ?? [];
+    this.requiredScope = options.requiredScope;
+    this.grantedScope = options.grantedScope;
+    this.attempts = options.attempts ?? 1;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -43,37 +77,11 @@ export class AlarmboxApiUnauthorizedError extends AlarmboxApiCallError {
 /** 403: the token lacks the endpoint's scope, or the data is past its viewing period. */
 export class AlarmboxApiForbiddenError extends AlarmboxApiCallError {
   override readonly name: string = 'AlarmboxApiForbiddenError';
-  /** The scope the endpoint table names for this call, if any row matched. */
-  readonly requiredScope: string | undefined;
-  /** The scope stored with the token, if known. */
-  readonly grantedScope: string | undefined;
-
-  constructor(
-    message: string,
-    options: AlarmboxApiCallErrorOptions & {
-      requiredScope?: string | undefined;
-      grantedScope?: string | undefined;
-    },
-  ) {
-    super(message, options);
-    this.requiredScope = options.requiredScope;
-    this.grantedScope = options.grantedScope;
-  }
 }
 
 /** 400: AlarmBox refused the request's content; nothing was purchased. */
 export class AlarmboxApiBadRequestError extends AlarmboxApiCallError {
   override readonly name: string = 'AlarmboxApiBadRequestError';
-  /** What AlarmBox named as wrong (redacted, at most five). */
-  readonly details: readonly ApiErrorDetail[];
-
-  constructor(
-    message: string,
-    options: AlarmboxApiCallErrorOptions & { details: readonly ApiErrorDetail[] },
-  ) {
-    super(message, options);
-    this.details = options.details;
-  }
 }
 
 /** 404: no such resource (an unknown id), or the path in the endpoint table is wrong. */
@@ -84,18 +92,8 @@ export class AlarmboxApiNotFoundError extends AlarmboxApiCallError {
 /** 429, 5xx, a timeout or a network failure after which retrying later is safe: `reason` is `temporary`. */
 export class AlarmboxApiUnavailableError extends AlarmboxApiCallError {
   override readonly name: string = 'AlarmboxApiUnavailableError';
-  /** How many requests were sent (GETs are retried). */
-  readonly attempts: number;
-  /** The last `Retry-After`, in milliseconds, when AlarmBox sent one. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(
-    message: string,
-    options: AlarmboxApiCallErrorOptions & { attempts: number; retryAfterMs?: number | undefined },
-  ) {
+  constructor(message: string, options: AlarmboxApiCallErrorOptions) {
     super(message, { ...options, reason: options.reason ?? 'temporary' });
-    this.attempts = options.attempts;
-    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

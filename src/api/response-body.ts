@@ -2,6 +2,8 @@
 // Doorkeeper, empty on 401/403 (§2); a proxy in front may answer HTML. Everything here tolerates any body and
 // reduces it to a short, redacted summary that is safe to put in an error message.
 import { redact } from '../alarmbox/redact.ts';
+import { AlarmboxError } from '../errors.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 export type BodyKind = 'empty' | 'json' | 'broken-json' | 'html' | 'text';
 
@@ -97,7 +99,8 @@ export function summariseBody(body: ReadBody): string {
 }
 
 function clip(text: string): string {
-  const one = redact(text.replace(/\s+/g, ' ').trim());
+  // One line (whitespace, line breaks included, becomes a space), then no control character left.
+  const one = terminalSafe(redact(text.replace(/\s+/g, ' ').trim()));
   return one.length > MAX_DETAIL_LENGTH ? `${one.slice(0, MAX_DETAIL_LENGTH)}…` : one;
 }
 
@@ -112,12 +115,13 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** The body was longer than {@link MAX_RESPONSE_BYTES}: reading stopped there and the connection was dropped. */
-export class ResponseTooLargeError extends Error {
-  override readonly name = 'ResponseTooLargeError';
+export class ResponseTooLargeError extends AlarmboxError {
+  override readonly name: string = 'ResponseTooLargeError';
   readonly limitBytes: number;
 
   constructor(limitBytes: number) {
-    super(`応答本文が大きすぎます (上限 ${limitBytes} バイト)`);
+    // A body this large is a proxy or server fault: retrying later is the only thing a caller can do.
+    super(`応答本文が大きすぎます (上限 ${limitBytes} バイト)`, { reason: 'temporary' });
     this.limitBytes = limitBytes;
   }
 }

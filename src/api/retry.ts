@@ -2,6 +2,7 @@
 // 5xx cannot change anything at AlarmBox. POST is not (a credit check is a purchase): never retried here,
 // whatever went wrong, so none of this applies to it.
 import { backoffDelayMs } from '../backoff.ts';
+import { AlarmboxError } from '../errors.ts';
 
 /** How often and after how long the API client retries a call that failed temporarily. */
 export interface RetryPolicy {
@@ -73,7 +74,7 @@ export function decideRetry(
 export function resolveRetryPolicy(partial: Partial<RetryPolicy> = {}): RetryPolicy {
   const policy = { ...DEFAULT_RETRY_POLICY, ...partial };
   const bad = (what: string, example: string) =>
-    new RangeError(`retry.${what} が正しくありません (例: ${example})。`);
+    new AlarmboxError(`retry.${what} が正しくありません (例: ${example})。`, { reason: 'configuration' });
   if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1 || policy.maxAttempts > 10) {
     throw bad('maxAttempts は 1〜10 の整数です', 'maxAttempts: 3');
   }

@@ -9,6 +9,7 @@
 //   again before anything else, so a stale token costs at most one rejected request.
 import { expiryMarginMs } from '../alarmbox/expiry.ts';
 import type { ValidAccessToken } from '../alarmbox/token-service.ts';
+import { AlarmboxError } from '../errors.ts';
 
 /** Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). */
 export interface AccessTokenSource {
@@ -57,8 +58,9 @@ export class AccessTokenCache implements AccessTokens {
   constructor(source: AccessTokenSource, options: TokenCacheOptions = {}) {
     const revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
     if (!Number.isFinite(revalidateMs) || revalidateMs < 0) {
-      throw new RangeError(
+      throw new AlarmboxError(
         `tokenCache.revalidateMs は 0 以上のミリ秒で指定してください (例: ${DEFAULT_REVALIDATE_MS})。`,
+        { reason: 'configuration' },
       );
     }
     this.#source = source;

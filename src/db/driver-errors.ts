@@ -1,5 +1,5 @@
 import { errorCode } from '../error-code.ts';
-import { isReasonedError } from '../failure-reason.ts';
+import { AlarmboxError } from '../errors.ts';
 import { type DriverErrorKind, kindOfCode } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
 import { QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE } from './dialects/timeouts.ts';
@@ -8,7 +8,7 @@ import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
 import { type DatabaseTarget, describeTarget } from './url.ts';
 
 interface Classified {
-  readonly kind: DriverErrorKind;
+  readonly kind: DriverErrorKind | 'closed';
   readonly code: string;
 }
 
@@ -29,30 +29,55 @@ const SOCKET_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
   timeout: ['ETIMEDOUT', 'ETIMEOUT', QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE],
 };
 
+// Kysely's own words for a query on a destroyed instance: what every query after `close()` meets.
+const DESTROYED_MESSAGE = 'driver has already been destroyed';
+
 /**
- * Maps an error thrown by a driver (connecting or mid-query) to this package's typed errors:
+ * Names an error thrown by a driver (connecting or mid-query) with this package's typed errors:
  * {@link DatabaseUnavailableError} ('temporary' or 'configuration') or {@link MigrationsPendingError}.
- * Errors of this package pass through; anything it cannot name is returned unchanged, so
+ * Errors of this package pass through; undefined when the error is none this package can name.
+ */
+export function namedDatabaseError(error: unknown, target: DatabaseTarget): AlarmboxError | undefined {
+  if (error instanceof AlarmboxError) return error;
+  const classified = classify(error, target);
+  return classified === undefined ? undefined : build(classified, target, error);
+}
+
+/**
+ * {@link namedDatabaseError}, or an `unexpected` error naming the database and the driver's code: a foreign error
+ * never leaves the database layer as it is (whatever its shape: TLS errors carry a `reason` string of their own).
  * `throw toDatabaseError(error, handle.target)` is always safe in a `catch`.
  */
-export function toDatabaseError(error: unknown, target: DatabaseTarget): Error {
-  if (isReasonedError(error)) return error;
-  const classified = classify(error, target);
-  if (classified === undefined) return error instanceof Error ? error : new Error(String(error));
-  return build(classified, target, error);
+export function toDatabaseError(error: unknown, target: DatabaseTarget): AlarmboxError {
+  return (
+    namedDatabaseError(error, target) ??
+    new AlarmboxError(
+      `データベースで予期しないエラーが発生しました (${describeTarget(target)}: ${errorCode(error) ?? nameOf(error)})。` +
+        'ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。',
+      { reason: 'unexpected', cause: error },
+    )
+  );
 }
 
 /** Like {@link toDatabaseError}, but something is always reported as a database failure ('temporary'). */
-export function toConnectionError(error: unknown, target: DatabaseTarget): Error {
-  const mapped = toDatabaseError(error, target);
-  if (isReasonedError(mapped)) return mapped;
-  return build({ kind: 'unreachable', code: errorCode(error) ?? nameOf(error) }, target, error);
+export function toConnectionError(error: unknown, target: DatabaseTarget): AlarmboxError {
+  return (
+    namedDatabaseError(error, target) ??
+    build({ kind: 'unreachable', code: errorCode(error) ?? nameOf(error) }, target, error)
+  );
 }
 
-function build(classified: Classified, target: DatabaseTarget, cause: unknown): Error {
+function build(classified: Classified, target: DatabaseTarget, cause: unknown): AlarmboxError {
   const label = `${describeTarget(target)}: ${classified.code}`;
   const options = { cause };
   switch (classified.kind) {
+    case 'closed':
+      return new DatabaseUnavailableError(
+        'temporary',
+        classified.code,
+        `alarmbox は終了処理中です (close() の後に呼ばれました、${describeTarget(target)})。新しいインスタンスで再実行してください。`,
+        options,
+      );
     case 'timeout':
       return new DatabaseUnavailableError(
         'temporary',
@@ -110,6 +135,7 @@ function build(classified: Classified, target: DatabaseTarget, cause: unknown): 
 function classify(error: unknown, target: DatabaseTarget): Classified | undefined {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : '';
+  if (message === DESTROYED_MESSAGE) return { kind: 'closed', code: 'CLOSED' };
   const kind = kindOfCode(SOCKET_CODES, code) ?? adapterFor(target.dialect).classifyError(code, message);
   if (kind === undefined) return undefined;
   return { kind, code: code ?? (kind === 'timeout' ? 'TIMEOUT' : 'CONNECTION_TERMINATED') };

@@ -1,10 +1,10 @@
 import { type Kysely, sql } from 'kysely';
 import { DEFAULT_MIGRATION_TABLE, type MigrationProvider, Migrator } from 'kysely/migration';
-import { isReasonedError } from '../failure-reason.ts';
+import type { AlarmboxError } from '../errors.ts';
 import type { DatabaseHandle } from './connection.ts';
 import type { DatabaseAdapter } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
-import { toDatabaseError } from './driver-errors.ts';
+import { namedDatabaseError, toDatabaseError } from './driver-errors.ts';
 import { MigrationFailedError, MigrationsPendingError } from './errors.ts';
 import { migrations } from './migrations/index.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
@@ -99,12 +99,12 @@ class MigrationRunError extends Error {
   }
 }
 
-function toMigrationError(error: unknown, target: DatabaseTarget): Error {
+function toMigrationError(error: unknown, target: DatabaseTarget): AlarmboxError {
   const migrationName = error instanceof MigrationRunError ? error.migrationName : undefined;
   const cause = error instanceof MigrationRunError ? error.cause : error;
-  const mapped = toDatabaseError(cause, target);
+  const mapped = namedDatabaseError(cause, target);
   // A table missing *during* a migration is not "run migrate": it is a failed migration.
-  if (isReasonedError(mapped) && !(mapped instanceof MigrationsPendingError)) return mapped;
+  if (mapped !== undefined && !(mapped instanceof MigrationsPendingError)) return mapped;
   const label = describeTarget(target);
   const message = cause instanceof Error ? cause.message : '';
   if (message.startsWith('corrupted migrations')) {

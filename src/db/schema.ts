@@ -57,3 +57,15 @@ export interface AlarmboxSchema {
 export const TOKENS_TABLE = 'hansha_alarmbox_tokens';
 export const LOCKS_TABLE = 'alarmbox_locks';
 export const REFRESH_HISTORY_TABLE = 'alarmbox_refresh_history';
+
+/**
+ * The sizes (characters) of the text columns that are not tokens, as the migrations create them (0001 and
+ * 0003): what is written there is cut to fit, so that a long or odd value never fails the write of a pair.
+ */
+export const TEXT_COLUMN_SIZES = {
+  scope: 512,
+  lastRefreshOutcome: 64,
+  lastError: 1024,
+  historyOutcome: 64,
+  historyMessage: 1024,
+} as const;

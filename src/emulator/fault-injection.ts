@@ -1,5 +1,5 @@
 // Applies the FaultPlan to one endpoint: wraps a route handler so the handler itself stays fault-free.
-// Order: delay → drop before → injected status (request not processed) → handler → drop after commit
+// Order: delay → drop before → injected status or OAuth error (request not processed) → handler → drop after commit
 // → body replacement / JSON tampering.
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
@@ -21,6 +21,7 @@ export function withFaults(
     if (spec.delayMs !== undefined && spec.delayMs > 0) await sleep(spec.delayMs);
     if (spec.drop === 'before') return dropConnection(c);
     if (spec.status !== undefined) return injectedStatus(spec);
+    if (spec.oauthError !== undefined) return injectedOAuthError(spec.oauthError);
     const response = await withTokenLength(state, spec.tokenLength, () => handler(c));
     // The grant (and its rotation) is committed and counted; the client never learns the result.
     if (spec.drop === 'after-commit') return dropConnection(c);
@@ -89,6 +90,15 @@ function injectedStatus(spec: FaultSpec): Response {
         headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
       });
   }
+}
+
+/** An OAuth error body with whatever values the plan gives (faults.ts `oauthError`). */
+function injectedOAuthError(fault: NonNullable<FaultSpec['oauthError']>): Response {
+  const body = { error: fault.error, error_description: fault.error_description };
+  return new Response(JSON.stringify(body), {
+    status: fault.status ?? 400,
+    headers: { 'Cache-Control': 'no-store', 'Content-Type': JSON_CONTENT_TYPE },
+  });
 }
 
 /** Runs the handler with the store issuing tokens of `length` characters. */

@@ -40,6 +40,17 @@ export interface FaultSpec {
     readonly set?: Readonly<Record<string, unknown>>;
     readonly status?: 200 | 201;
   };
+  /**
+   * Answer an OAuth error (RFC 6749 §5.2) with these values, without processing the request: the JSON body
+   * `{"error": …, "error_description": …}` with `status` (default 400), any JSON values (control characters,
+   * a forged second line, a number). No `WWW-Authenticate` header, unlike Doorkeeper: a header cannot carry
+   * such text, and a proxy or another server in front may well answer without one.
+   */
+  readonly oauthError?: {
+    readonly status?: 400 | 401;
+    readonly error: unknown;
+    readonly error_description?: unknown;
+  };
   /** Apply to the next N requests of the endpoint only; default: until cleared. */
   readonly times?: number;
   /** `Retry-After` header (seconds) on the `status` answer. */
@@ -84,13 +95,23 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
   if (!isRecord(value)) {
     throw new FaultPlanError(`${where} はオブジェクトで指定してください (例: {"status":503})。`);
   }
-  const known = ['delayMs', 'status', 'body', 'drop', 'response', 'times', 'retryAfter', 'tokenLength'];
+  const known = [
+    'delayMs',
+    'status',
+    'body',
+    'drop',
+    'response',
+    'times',
+    'retryAfter',
+    'tokenLength',
+    'oauthError',
+  ];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new FaultPlanError(`${where}.${key} は未知の項目です (${known.join(', ')})。`);
     }
   }
-  const { delayMs, status, body, drop, response, times, retryAfter, tokenLength } = value;
+  const { delayMs, status, body, drop, response, times, retryAfter, tokenLength, oauthError } = value;
   const spec: {
     -readonly [K in keyof FaultSpec]: FaultSpec[K];
   } = {};
@@ -122,6 +143,7 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
     spec.drop = d;
   }
   if (response !== undefined) spec.response = parseResponseTamper(where, response);
+  if (oauthError !== undefined) spec.oauthError = parseOAuthError(where, oauthError);
   if (tokenLength !== undefined) {
     if (!isNonNegativeInteger(tokenLength) || tokenLength < 1 || tokenLength > 1_000_000) {
       throw new FaultPlanError(`${where}.tokenLength は 1〜1000000 の整数 (文字数) で指定してください。`);
@@ -165,6 +187,30 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
   return {
     ...(omit === undefined ? {} : { omit: [...(omit as string[])] }),
     ...(set === undefined ? {} : { set: { ...set } }),
+    ...(status === undefined ? {} : { status }),
+  };
+}
+
+function parseOAuthError(where: string, value: unknown): NonNullable<FaultSpec['oauthError']> {
+  if (!isRecord(value) || !('error' in value)) {
+    throw new FaultPlanError(
+      `${where}.oauthError は {"error": …, "error_description": …, "status": 400|401} の形で指定してください。`,
+    );
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'error' && key !== 'error_description' && key !== 'status') {
+      throw new FaultPlanError(
+        `${where}.oauthError.${key} は未知の項目です (error, error_description, status)。`,
+      );
+    }
+  }
+  const { status, error, error_description } = value;
+  if (status !== undefined && status !== 400 && status !== 401) {
+    throw new FaultPlanError(`${where}.oauthError.status は 400 か 401 です。`);
+  }
+  return {
+    error,
+    ...(error_description === undefined ? {} : { error_description }),
     ...(status === undefined ? {} : { status }),
   };
 }

@@ -1,12 +1,11 @@
-import type { FailureReason, ReasonedError } from '../failure-reason.ts';
+import { AlarmboxError } from '../errors.ts';
 
 /**
  * Another process held the lock for longer than we were willing to wait. Retrying later helps; nothing
  * about the stored token is wrong, so the message never suggests re-authorizing.
  */
-export class LockWaitTimeoutError extends Error implements ReasonedError {
-  override readonly name = 'LockWaitTimeoutError';
-  readonly reason: FailureReason = 'lock_timeout';
+export class LockWaitTimeoutError extends AlarmboxError {
+  override readonly name: string = 'LockWaitTimeoutError';
   readonly lockName: string;
   readonly waitMs: number;
   /** Who held the lease when the wait ended (owner id `host:pid:…`, database-clock times), when known. */
@@ -25,6 +24,7 @@ export class LockWaitTimeoutError extends Error implements ReasonedError {
         : ` (保持者 ${holder.owner}、${isoOfDbTime(holder.acquiredAtMs)} から ${isoOfDbTime(holder.expiresAtMs)} まで)`;
     super(
       `${who}、ロック "${lockName}" を ${seconds} 秒待っても取得できませんでした${held}。しばらくしてから再実行してください。`,
+      { reason: 'lock_timeout' },
     );
     this.lockName = lockName;
     this.waitMs = waitMs;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
+import { AlarmboxError } from '../errors.ts';
 
 // The statements behind a lease, one per step, each atomic on its own. The row of a lease is identified by
 // name + owner + acquired_at_ms, so an owner that re-acquires after its own lease expired never confuses
@@ -170,7 +171,7 @@ async function queryLeases(
      left join ${sql.table(LOCKS_TABLE)} as l on ${on}`.execute(handle.db);
   const now = Number(rows[0]?.now_ms);
   if (!Number.isSafeInteger(now)) {
-    throw new TypeError(`database clock returned ${typeof rows[0]?.now_ms}`);
+    throw new AlarmboxError(`database clock returned ${typeof rows[0]?.now_ms}`, { reason: 'unexpected' });
   }
   const leases: InspectedLease[] = [];
   for (const row of rows) {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelayMs } from '../backoff.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/driver-errors.ts';
+import { AlarmboxError } from '../errors.ts';
 import { isoOfDbTime, LockWaitTimeoutError } from './errors.ts';
 import {
   type InspectedLease,
@@ -77,15 +78,15 @@ export class LockManager {
   constructor(db: DatabaseHandle, options: LockManagerOptions) {
     const { name, leaseMs, ownerId = defaultOwnerId(), pollMs = DEFAULT_POLL_MS } = options;
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
-      throw new RangeError(`lock name must be 1..${MAX_NAME_LENGTH} characters`);
+      throw new AlarmboxError(`lock name must be 1..${MAX_NAME_LENGTH} characters`, { reason: 'unexpected' });
     }
     if (ownerId.length === 0 || ownerId.length > MAX_OWNER_LENGTH) {
-      throw new RangeError(`ownerId must be 1..${MAX_OWNER_LENGTH} characters`);
+      throw new AlarmboxError(`ownerId must be 1..${MAX_OWNER_LENGTH} characters`, { reason: 'unexpected' });
     }
     if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0 || leaseMs > MAX_LEASE_MS) {
-      throw new RangeError(`leaseMs must be an integer in 1..${MAX_LEASE_MS}`);
+      throw new AlarmboxError(`leaseMs must be an integer in 1..${MAX_LEASE_MS}`, { reason: 'unexpected' });
     }
-    if (!(pollMs > 0)) throw new RangeError('pollMs must be positive');
+    if (!(pollMs > 0)) throw new AlarmboxError('pollMs must be positive', { reason: 'unexpected' });
     this.#db = db;
     this.name = name;
     this.ownerId = ownerId;
@@ -117,7 +118,7 @@ export class LockManager {
   ): Promise<{ lease: Lease } | { settled: T }> {
     const { waitMs, signal } = options;
     if (!(waitMs >= 0) || !Number.isFinite(waitMs)) {
-      throw new RangeError('waitMs must be a finite number >= 0');
+      throw new AlarmboxError('waitMs must be a finite number >= 0', { reason: 'unexpected' });
     }
     // Our own wait budget is measured on the local monotonic clock; only lease expiry needs the database's.
     const deadline = performance.now() + waitMs;

@@ -5,6 +5,7 @@ import { RefreshHistory } from '../../src/alarmbox/refresh-history.ts';
 import type { RefreshAttempt } from '../../src/alarmbox/token-service.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { REFRESH_HISTORY_TABLE } from '../../src/db/schema.ts';
+import { AlarmboxError } from '../../src/errors.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 25, 9, minute));
@@ -73,7 +74,7 @@ describeEachDatabase('refresh history', (fixture) => {
   });
 
   it('refuses a size that is not a positive integer', () => {
-    expect(() => new RefreshHistory(fixture.handle, { size: 0 })).toThrow(RangeError);
-    expect(() => new RefreshHistory(fixture.handle, { size: 1.5 })).toThrow(RangeError);
+    expect(() => new RefreshHistory(fixture.handle, { size: 0 })).toThrow(AlarmboxError);
+    expect(() => new RefreshHistory(fixture.handle, { size: 1.5 })).toThrow(AlarmboxError);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli } from '../support/cli.ts';
+import { CONTROL_EXCEPT_LF } from '../support/controls.ts';
 import { type ApiFixture, apiArrivals, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
@@ -71,6 +72,20 @@ describe('alarmbox credit-check', () => {
     expect(both.stderr).toContain('同時に指定できません');
     expect(apiArrivals(f.emulator)).toBe(0);
     expect(f.emulator.stats().faultsInjected.api).toBe(0);
+  });
+
+  it('an error body with control characters is printed escaped, one line, no forged line', async () => {
+    const forged = '\r\n\u001b[2K\u001b[1A信用チェックを購入しました\u0007\u0000\u009b2J\u202e';
+    f.emulator.setFaults({
+      api: { oauthError: { error: `bad${forged}`, error_description: forged }, times: 1 },
+    });
+    const r = await cli(['--id', '1']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('\\x1b');
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.toMatch(CONTROL_EXCEPT_LF);
+      for (const line of out.split('\n')) expect(line.trimStart()).not.toMatch(/^信用チェックを購入しました/);
+    }
   });
 
   it('a token without the scope: exit 4, the scope and the re-authorization named', async () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateCode } from '../../src/apps/cli/commands/save-token.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { isReasonedError } from '../../src/failure-reason.ts';
+import { AlarmboxError } from '../../src/errors.ts';
 
 const SECRET = 'Sx9-secret-value-that-must-never-show_0123456789';
 
@@ -34,7 +34,7 @@ describe('hostile configuration and arguments', () => {
           const config = loadConfig({ dataDir: '/nonexistent/never-created' }, full);
           config.credentials();
         } catch (error) {
-          expect(isReasonedError(error), String(error)).toBe(true);
+          expect(error, String(error)).toBeInstanceOf(AlarmboxError);
           expect((error as { reason: string }).reason).toBe('configuration');
           expect((error as Error).message).not.toContain(SECRET);
         }

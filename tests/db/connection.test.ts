@@ -13,6 +13,7 @@ import {
   parseDatabaseUrl,
   toDatabaseError,
 } from '../../src/db/index.ts';
+import { AlarmboxError } from '../../src/errors.ts';
 import { adminUrl, describeEachDatabase, describeWithServer } from '../support/databases.ts';
 
 const PASSWORD = 'Pw-9f3kQ-never-shown';
@@ -181,9 +182,16 @@ describe('sqlite file handling', () => {
 describe('toDatabaseError', () => {
   const target = parseDatabaseUrl(`postgres://app:${PASSWORD}@127.0.0.1:5432/app`);
 
-  it('passes errors it cannot name through unchanged', () => {
-    const original = new TypeError('boom');
-    expect(toDatabaseError(original, target)).toBe(original);
+  it('wraps errors it cannot name as unexpected, naming the database and the code, never the message', () => {
+    const original = Object.assign(new TypeError(`boom ${PASSWORD}`), {
+      code: 'XX999',
+      reason: 'tls says so',
+    });
+    const mapped = toDatabaseError(original, target);
+    expect(mapped).toBeInstanceOf(AlarmboxError);
+    expect(mapped.reason).toBe('unexpected');
+    expect(mapped.message).toContain('XX999');
+    expect(mapped.message).not.toContain(PASSWORD);
   });
 
   it('names the code of an AggregateError (Node tries ::1 and 127.0.0.1)', () => {

@@ -45,6 +45,24 @@ describe('injected status', () => {
     expect((await refresh(immediate.url, pair.refresh_token)).status).toBe(200);
   });
 
+  it('answers an OAuth error with any values (oauthError) without processing the refresh', async () => {
+    const pair = await issuePair(immediate.url);
+    const odd = 'x\u001b[2J\r\nline\u0000';
+    immediate.setFaults({ token: { oauthError: { error: odd, error_description: 42 }, times: 1 } });
+    const res = await refresh(immediate.url, pair.refresh_token);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(await res.json()).toEqual({ error: odd, error_description: 42 });
+    expect(immediate.stats().tokenRequests.refresh_token).toEqual({});
+    expect((await refresh(immediate.url, pair.refresh_token)).status).toBe(200);
+    expect(() => immediate.setFaults({ token: { oauthError: { status: 500 as 400, error: 'x' } } })).toThrow(
+      /oauthError\.status/,
+    );
+    expect(() => immediate.setFaults({ token: { oauthError: {} as { error: string } } })).toThrow(
+      /oauthError/,
+    );
+  });
+
   it('sends broken JSON or an empty body when asked', async () => {
     onUse.setFaults({ token: { status: 500, body: 'broken-json' } });
     const broken = await refresh(onUse.url, 'whatever');

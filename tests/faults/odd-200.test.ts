@@ -9,6 +9,7 @@ import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/e
 import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
+import { ANY_CONTROL } from '../support/controls.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 const FALLBACK = 7_200;
@@ -22,6 +23,23 @@ const ODD_200S: readonly [string, FaultSpec, string][] = [
   ['expires_in huge', { response: { set: { expires_in: 1e12 } } }, 'expires_in_invalid'],
   ['expires_in a string', { response: { set: { expires_in: '7200' } } }, 'expires_in_invalid'],
   ['expires_in missing', { response: { omit: ['expires_in'] } }, 'expires_in_missing'],
+  // The scope is not a token, but a value its column refuses (PostgreSQL: NUL; MariaDB strict: too long)
+  // must not lose the pair AlarmBox issued.
+  ['scope with a NUL', { response: { set: { scope: 'read\u0000write' } } }, 'scope_control_characters'],
+  [
+    'scope with control characters',
+    { response: { set: { scope: 'read\u001b[2J\u0007\r\nトークンを保存しました\u009b31m\u202e' } } },
+    'scope_control_characters',
+  ],
+  ['scope of 900,000 characters', { response: { set: { scope: 's'.repeat(900_000) } } }, 'scope_too_long'],
+  [
+    'scope of 900,000 characters in many scopes',
+    { response: { set: { scope: 'credit_checks:read '.repeat(47_370) } } },
+    'scope_too_long',
+  ],
+  ['scope a number', { response: { set: { scope: 42 } } }, 'scope_not_string'],
+  ['scope an object', { response: { set: { scope: { read: true } } } }, 'scope_not_string'],
+  ['scope an array', { response: { set: { scope: ['read', 'write'] } } }, 'scope_not_string'],
 ];
 
 describeEachDatabase('odd 200s from the token endpoint', (fixture) => {
@@ -67,6 +85,16 @@ describeEachDatabase('odd 200s from the token endpoint', (fixture) => {
             // The fallback lifetime, counted from the request.
             expect(result.expiredAt.getTime()).toBeGreaterThanOrEqual(sent + FALLBACK * 1000);
             expect(result.expiredAt.getTime()).toBeLessThanOrEqual(Date.now() + FALLBACK * 1000);
+          }
+          if (code.startsWith('scope')) {
+            // Stored as its column can hold it: printable, at most varchar(512).
+            expect(after.scope ?? '').not.toMatch(ANY_CONTROL);
+            expect((after.scope ?? '').length).toBeLessThanOrEqual(512);
+            if (code === 'scope_not_string') {
+              expect(after.scope).toBe(
+                Array.isArray(fault.response?.set?.scope) ? 'read write' : before.scope,
+              );
+            }
           }
           // Reported: row 1 (status, doctor), the history, the process warning.
           expect(after.lastRefreshOutcome).toBe('ok');

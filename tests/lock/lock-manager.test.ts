@@ -14,6 +14,7 @@ import {
   parseDatabaseUrl,
   readDbNowMs,
 } from '../../src/db/index.ts';
+import { AlarmboxError } from '../../src/errors.ts';
 import { type Lease, LockManager, LockWaitTimeoutError, MAX_LEASE_MS } from '../../src/lock/index.ts';
 import { isDeadLocalOwner } from '../../src/lock/owner-id.ts';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
@@ -42,7 +43,7 @@ describe('LockManager options', () => {
     [{ name: 'x', leaseMs: 1000, ownerId: 'o'.repeat(192) }],
     [{ name: 'x', leaseMs: 1000, pollMs: 0 }],
   ])('refuses %j', (options) => {
-    expect(() => new LockManager(handle, options)).toThrow(RangeError);
+    expect(() => new LockManager(handle, options)).toThrow(AlarmboxError);
   });
 
   it('MAX_LEASE_MS is the longest lease the package grants: three of the largest HTTP timeout', () => {

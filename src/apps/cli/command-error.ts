@@ -1,13 +1,12 @@
-import type { FailureReason, ReasonedError } from '../../failure-reason.ts';
+import { AlarmboxError } from '../../errors.ts';
+import type { FailureReason } from '../../failure-reason.ts';
 
 /** A command's own failure with the reason that picks its exit code (README「終了コード」), e.g. a port in use. */
-export class CommandError extends Error implements ReasonedError {
+export class CommandError extends AlarmboxError {
   override readonly name: string = 'CommandError';
-  readonly reason: FailureReason;
 
-  constructor(message: string, reason: FailureReason) {
-    super(message);
-    this.reason = reason;
+  constructor(message: string, reason: FailureReason, options: { readonly cause?: unknown } = {}) {
+    super(message, { reason, cause: options.cause });
   }
 }
 

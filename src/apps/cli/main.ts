@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { AlarmboxError, messageOf } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
-import { isReasonedError } from '../../failure-reason.ts';
 import { translateCommanderError } from './commander-ja.ts';
 import { loadDotEnv } from './dotenv.ts';
 
@@ -92,15 +92,12 @@ function reportFailure(error: unknown): number {
     process.stderr.write('コマンドの指定が正しくありません。上の説明を確認して指定し直してください。\n');
     return ExitCode.usageOrConfiguration;
   }
-  if (isReasonedError(error)) {
+  if (error instanceof AlarmboxError) {
     process.stderr.write(`エラー: ${error.message}\n`);
     return exitCodeFor(error.reason);
   }
   // Unknown errors may carry anything (a driver echoing a connection string, say): print the class only.
-  const name = error instanceof Error ? error.name : typeof error;
-  process.stderr.write(
-    `予期しないエラーが発生しました (${name})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。\n`,
-  );
+  process.stderr.write(`${messageOf(error)}。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。\n`);
   if (process.env.ALARMBOX_DEBUG === '1' && error instanceof Error)
     process.stderr.write(`${error.stack ?? ''}\n`);
   return ExitCode.unexpected;

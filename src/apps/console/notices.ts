@@ -2,7 +2,8 @@
 // an action, and no result travels in a URL. Messages never hold a token, code or secret: they are the
 // package's own error messages, redacted where they are made (the CLI prints the very same text).
 import { randomBytes } from 'node:crypto';
-import { type FailureReason, isReasonedError } from '../../failure-reason.ts';
+import { AlarmboxError, messageOf, reasonOf } from '../../errors.ts';
+import type { FailureReason } from '../../failure-reason.ts';
 
 export interface Notice {
   readonly kind: 'success' | 'error';
@@ -47,13 +48,12 @@ export function failure(title: string, error: unknown): Notice {
   return {
     kind: 'error',
     title,
-    lines: [isReasonedError(error) ? `エラー: ${error.message}` : errorText(error)],
-    reason: isReasonedError(error) ? error.reason : 'unexpected',
+    lines: [error instanceof AlarmboxError ? `エラー: ${error.message}` : errorText(error)],
+    reason: reasonOf(error),
   };
 }
 
 /** An error's message as the CLI would print it, without the `エラー: ` prefix. */
 export function errorText(error: unknown): string {
-  if (isReasonedError(error)) return error.message;
-  return `予期しないエラーが発生しました (${error instanceof Error ? error.name : typeof error})。`;
+  return error instanceof AlarmboxError ? error.message : `${messageOf(error)}。`;
 }

@@ -15,8 +15,9 @@ import { DatabaseUnavailableError } from '../../db/errors.ts';
 import { assertMigrated } from '../../db/migrate.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from '../../db/schema.ts';
 import { describeTarget } from '../../db/url.ts';
+import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
-import { type FailureReason, isReasonedError } from '../../failure-reason.ts';
+import type { FailureReason } from '../../failure-reason.ts';
 import { type InspectedLease, inspectLeases, isoOfDbTime, MAX_LEASE_MS } from '../../lock/index.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
 
@@ -83,9 +84,9 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
       id,
       title: TITLES[id],
       status: 'fail',
-      detail: messageOf(error),
+      detail: detailOf(error),
       fix,
-      reason: reason ?? (isReasonedError(error) ? error.reason : 'unexpected'),
+      reason: reason ?? reasonOf(error),
     });
   const skip = (id: CheckId, why: string) =>
     checks.push({ id, title: TITLES[id], status: 'skipped', detail: why });
@@ -193,7 +194,7 @@ async function checkDatabase(
     await database.ping();
     r.ok('database', `${describeTarget(database.target)} に接続できました`);
   } catch (error) {
-    const temporary = isReasonedError(error) && error.reason === 'temporary';
+    const temporary = reasonOf(error) === 'temporary';
     const missingFile = error instanceof DatabaseUnavailableError && error.code === 'SQLITE_NOT_FOUND';
     r.fail(
       'database',
@@ -457,11 +458,8 @@ function finish(checks: readonly DoctorCheck[]): DoctorReport {
   };
 }
 
-function messageOf(error: unknown): string {
-  if (typeof error === 'string') return error;
-  if (isReasonedError(error)) return error.message;
-  // Unknown errors may carry anything (a connection string, say): the class name only.
-  return `予期しないエラー (${error instanceof Error ? error.name : typeof error})`;
+function detailOf(error: unknown): string {
+  return typeof error === 'string' ? error : messageOf(error);
 }
 
 function causeMessage(error: unknown): string | undefined {

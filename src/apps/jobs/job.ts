@@ -37,6 +37,6 @@ export interface Job {
    * already done (another worker or execution just did it), so a second worker does not repeat it.
    */
   alreadyDone?(context: JobContext): Promise<JobResult | undefined>;
-  /** One attempt. Throws a ReasonedError on failure: `temporary` / `lock_timeout` ones are retried. */
+  /** One attempt. Throws an AlarmboxError on failure: `temporary` / `lock_timeout` ones are retried. */
   run(context: JobContext): Promise<JobResult>;
 }

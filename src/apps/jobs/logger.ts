@@ -1,8 +1,12 @@
 // Structured log lines for jobs and the worker. `json`: one JSON object per line with Cloud Logging's
 // `severity` and `message` (also what Kubernetes log collectors parse); `text`: one readable line each.
-// Every message is redacted before it is written: no token, code or secret reaches a log.
+// Every message is redacted before it is written: no token, code or secret reaches a log. And made one printable
+// line (text/terminal-safe.ts): a message quoting AlarmBox or a driver could otherwise forge a log line (CR, LF,
+// U+2028, which JSON.stringify leaves raw) or drive the terminal of whoever reads the log.
 import { redact } from '../../alarmbox/redact.ts';
 import { ConfigError } from '../../config/errors.ts';
+import { clipText } from '../../text/clip.ts';
+import { terminalSafe } from '../../text/terminal-safe.ts';
 
 /** Cloud Logging's LogSeverity names (the ones we use). */
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
@@ -21,7 +25,7 @@ export function parseLogFormat(value: string, source = '--log-format'): LogForma
   if (v === 'json' || v === 'text') return v;
   throw new ConfigError(
     source,
-    `${source} "${v.slice(0, 16)}" は使えません。json か text を指定してください (例: ${source} json)。`,
+    `${source} "${terminalSafe(clipText(v, 16))}" は使えません。json か text を指定してください (例: ${source} json)。`,
   );
 }
 
@@ -33,11 +37,13 @@ export function createJobLogger(
 ): JobLogger {
   return {
     log(severity, message, fields = {}) {
-      const clean = redact(message);
-      const defined = Object.entries(fields).filter(([, v]) => v !== undefined);
+      const clean = safe(message);
+      const defined = Object.entries(fields)
+        .filter(([, v]) => v !== undefined)
+        .map(([key, value]): [string, LogValue] => [safe(key), safeValue(value)]);
       if (format === 'json') {
         const entry: Record<string, unknown> = { severity, message: clean, time: now().toISOString() };
-        for (const [key, value] of defined) entry[key] = typeof value === 'string' ? redact(value) : value;
+        for (const [key, value] of defined) entry[key] = value;
         write(JSON.stringify(entry));
         return;
       }
@@ -49,6 +55,16 @@ export function createJobLogger(
       );
     },
   };
+}
+
+function safe(text: string): string {
+  return terminalSafe(redact(text));
+}
+
+function safeValue(value: LogValue): LogValue {
+  if (typeof value === 'string') return safe(value);
+  if (Array.isArray(value)) return value.map((item: string) => safe(item));
+  return value;
 }
 
 /** A logger that drops everything (library callers that report outcomes themselves). */

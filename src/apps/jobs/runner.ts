@@ -10,8 +10,9 @@
 import type { Alarmbox } from '../../alarmbox/create.ts';
 import { redact } from '../../alarmbox/redact.ts';
 import { backoffDelayMs } from '../../backoff.ts';
+import { AlarmboxError } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
-import { type FailureReason, isReasonedError, type ReasonedError } from '../../failure-reason.ts';
+import { FAILURE_REASONS, type FailureAction, type FailureReason } from '../../failure-reason.ts';
 import { type Lease, LockManager, LockWaitTimeoutError } from '../../lock/index.ts';
 import { describeDuration } from './duration.ts';
 import type { Job, JobContext, JobResult } from './job.ts';
@@ -45,7 +46,7 @@ export interface JobRunReport {
   readonly durationMs: number;
   readonly message: string;
   readonly result?: JobResult | undefined;
-  readonly error?: ReasonedError | undefined;
+  readonly error?: AlarmboxError | undefined;
 }
 
 /** The lease of a job: `job:refresh-token`. */
@@ -64,23 +65,8 @@ export const JOB_LEASE_MS = 24_000;
 const JOB_LEASE_RENEW_MS = JOB_LEASE_MS / 3;
 
 /** What a person (or an alert) should do about a failure reason. */
-export function actionFor(reason: FailureReason): string {
-  switch (reason) {
-    case 'temporary':
-    case 'lock_timeout':
-      return 'retry_later';
-    case 'reauthorization_required':
-      return 'reauthorize';
-    case 'not_registered':
-      return 'register';
-    case 'configuration':
-    case 'usage':
-    case 'client_configuration':
-    case 'stored_data_invalid':
-      return 'fix_configuration';
-    case 'unexpected':
-      return 'investigate';
-  }
+export function actionFor(reason: FailureReason): FailureAction {
+  return FAILURE_REASONS[reason].action;
 }
 
 export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunReport> {
@@ -125,7 +111,7 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
     logger.log(severity, report.message, fields);
     return report;
   };
-  const failed = (error: ReasonedError, attempts: number): JobRunReport =>
+  const failed = (error: AlarmboxError, attempts: number): JobRunReport =>
     finish({
       job: job.name,
       outcome: error.reason,
@@ -160,7 +146,7 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
         });
       } catch (caught) {
         const error = asReasoned(caught);
-        const retryable = error.reason === 'temporary' || error.reason === 'lock_timeout';
+        const retryable = error.temporary;
         const delayMs = backoffDelayMs(attempt, {
           firstMs: options.retryDelayMs,
           maxMs: MAX_RETRY_DELAY_MS,
@@ -260,17 +246,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-class JobError extends Error implements ReasonedError {
-  override readonly name = 'JobError';
-  readonly reason: FailureReason;
-  constructor(reason: FailureReason, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.reason = reason;
+class JobError extends AlarmboxError {
+  override readonly name: string = 'JobError';
+  constructor(reason: FailureReason, message: string, options: { readonly cause?: unknown } = {}) {
+    super(message, { reason, cause: options.cause });
   }
 }
 
-function asReasoned(error: unknown): ReasonedError {
-  if (isReasonedError(error)) return error;
+function asReasoned(error: unknown): AlarmboxError {
+  if (error instanceof AlarmboxError) return error;
   const name = error instanceof Error ? error.name : typeof error;
   // Unknown errors may carry anything: keep only the class name in the message.
   return new JobError(
@@ -280,7 +264,7 @@ function asReasoned(error: unknown): ReasonedError {
   );
 }
 
-function interrupted(last: ReasonedError): ReasonedError {
+function interrupted(last: AlarmboxError): AlarmboxError {
   return new JobError(
     'temporary',
     `停止の要求 (SIGTERM など) を受けたため再試行せずに終了しました。次回の実行で回復します。直前のエラー: ${last.message}`,
@@ -288,6 +272,6 @@ function interrupted(last: ReasonedError): ReasonedError {
   );
 }
 
-function withNote(error: ReasonedError, note: string): ReasonedError {
+function withNote(error: AlarmboxError, note: string): AlarmboxError {
   return new JobError(error.reason, `${error.message} ${note}`, { cause: error });
 }

@@ -1,6 +1,7 @@
 import { MysqlDialect, sql } from 'kysely';
 import type { PoolOptions } from 'mysql2';
 import { errorCode } from '../../error-code.ts';
+import { AlarmboxError } from '../../errors.ts';
 import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
 import type { DatabaseTarget } from '../url.ts';
 import {
@@ -105,7 +106,8 @@ export const mysqlAdapter: DatabaseAdapter = {
 };
 
 function poolOptions(target: DatabaseTarget, settings: ConnectionSettings): PoolOptions {
-  if (target.dialect !== 'mysql') throw new TypeError(`not a MySQL target: ${target.dialect}`);
+  if (target.dialect !== 'mysql')
+    throw new AlarmboxError(`not a MySQL target: ${target.dialect}`, { reason: 'unexpected' });
   const url = new URL(target.url);
   const user = decodeURIComponent(url.username);
   const password = decodeURIComponent(url.password);

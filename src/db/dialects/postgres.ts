@@ -1,6 +1,7 @@
 import { PostgresDialect, sql } from 'kysely';
 import type { CustomTypesConfig, PoolConfig } from 'pg';
 import { errorCode } from '../../error-code.ts';
+import { AlarmboxError } from '../../errors.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import type { DatabaseTarget } from '../url.ts';
 import {
@@ -104,7 +105,8 @@ function poolConfig(
   settings: ConnectionSettings,
   types: CustomTypesConfig,
 ): PoolConfig {
-  if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.dialect}`);
+  if (target.dialect !== 'postgres')
+    throw new AlarmboxError(`not a PostgreSQL target: ${target.dialect}`, { reason: 'unexpected' });
   return {
     connectionString: target.url,
     max: settings.poolSize,
@@ -133,7 +135,9 @@ function int8AsNumber(types: CustomTypesConfig): CustomTypesConfig {
 function parseInt8(value: string): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed)) {
-    throw new RangeError(`bigint の値 ${value} は JavaScript の数値で正確に扱えません。`);
+    throw new AlarmboxError(`bigint の値 ${value} は JavaScript の数値で正確に扱えません。`, {
+      reason: 'unexpected',
+    });
   }
   return parsed;
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect, sql } from 'kysely';
 import { errorCode } from '../../error-code.ts';
+import { AlarmboxError } from '../../errors.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { withStatementCache } from '../sqlite-statement-cache.ts';
@@ -101,7 +102,8 @@ export const sqliteAdapter: DatabaseAdapter = {
 };
 
 function fileOf(target: DatabaseTarget): string {
-  if (target.dialect !== 'sqlite') throw new TypeError(`not a SQLite target: ${target.dialect}`);
+  if (target.dialect !== 'sqlite')
+    throw new AlarmboxError(`not a SQLite target: ${target.dialect}`, { reason: 'unexpected' });
   return target.file;
 }
 

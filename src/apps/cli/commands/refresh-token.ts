@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { messageOf, reasonOf } from '../../../errors.ts';
 import { exitCodeFor } from '../../../exit-codes.ts';
-import { isReasonedError } from '../../../failure-reason.ts';
 import { parseDuration } from '../../jobs/duration.ts';
 import { createJobLogger, type JobLogger } from '../../jobs/logger.ts';
 import { REFRESH_TOKEN_JOB_NAME, refreshTokenJob } from '../../jobs/refresh-token-job.ts';
@@ -90,10 +90,8 @@ export function registerRefreshTokenCommand(program: Command): void {
       } catch (error) {
         if (!json) throw error;
         // json: a run that could not even start (database, migrations, configuration) is a log entry too.
-        const reason = isReasonedError(error) ? error.reason : 'unexpected';
-        const detail = isReasonedError(error)
-          ? error.message
-          : `予期しないエラー (${error instanceof Error ? error.name : typeof error})`;
+        const reason = reasonOf(error);
+        const detail = messageOf(error);
         logger.log('ERROR', `ジョブ ${REFRESH_TOKEN_JOB_NAME} を開始できませんでした: ${detail}`, {
           job: REFRESH_TOKEN_JOB_NAME,
           event: 'end',

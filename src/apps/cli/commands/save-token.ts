@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { saveTokenFromCode, validateCode } from '../../../alarmbox/code-exchange.ts';
+import { createAlarmbox } from '../../../alarmbox/create.ts';
 import { loadConfig } from '../../../config/index.ts';
 import { UsageError } from '../command-error.ts';
-import { withAlarmbox } from '../context.ts';
 import { formatTime, say } from '../output.ts';
 import { promptHidden, readSecretFromStdin } from '../read-secret.ts';
 import { stopSafelyOnSignal } from '../stop-signal.ts';
@@ -27,11 +27,20 @@ export function registerSaveTokenCommand(program: Command): void {
       ).redirectUri;
       // Once the code is sent it is spent: a stop signal waits for the pair to be saved.
       const release = stopSafelyOnSignal();
-      await withAlarmbox(async (alarmbox) => {
-        say('認可コードからトークンを取得中...');
-        const saved = await saveTokenFromCode(alarmbox, code, redirectUri);
-        say(`トークンを保存しました (有効期限: ${formatTime(saved.expiredAt)})`);
-      }).finally(release);
+      // Not withAlarmbox: its checks (database reachable, migrations applied) are part of saveTokenFromCode's,
+      // which also check the key ring and row 1 and say that the code was not sent when one fails.
+      try {
+        const alarmbox = createAlarmbox();
+        try {
+          say('認可コードからトークンを取得中...');
+          const saved = await saveTokenFromCode(alarmbox, code, redirectUri);
+          say(`トークンを保存しました (有効期限: ${formatTime(saved.expiredAt)})`);
+        } finally {
+          await alarmbox.close();
+        }
+      } finally {
+        release();
+      }
     });
 }
 
