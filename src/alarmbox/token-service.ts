@@ -1,5 +1,6 @@
 // The guide's TokenService (lib/alarmbox/token_service.py), following docs/design.md「トークン更新の手順」.
 import { EnvelopeTooLongError } from '../crypto/index.ts';
+import { TOKENS_TABLE } from '../db/schema.ts';
 import { messageOf, reasonOf } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
 import type { Lease, LockManager } from '../lock/index.ts';
@@ -12,6 +13,7 @@ import { redact } from './redact.ts';
 import { processTokenExchanges, TokenExchanges } from './token-exchanges.ts';
 import { type TokenWarning, warningText } from './token-response.ts';
 import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store.ts';
+import { MAX_VERSION, TokenVersionError } from './token-version.ts';
 import type { ReceivedTokens } from './types.ts';
 
 export interface TokenServiceOptions {
@@ -261,10 +263,14 @@ export class TokenService {
     /** Whether `current` already answers this request, so that no refresh token needs to be spent. */
     const answered = (current: AlarmboxToken): boolean => {
       if (ifAccessTokenIs !== undefined) return current.getDecryptedAccessToken() !== ifAccessTokenIs;
-      // A forced refresh yields only to a peer's new pair; a lazy one to any token that is not expiring.
-      return force ? current.version !== seen.version : !isExpiring(current.expiredAt, current.updatedAt);
+      // A forced refresh yields only to a peer's new pair (a save bumps `version`; a corrupted one, -1, is no
+      // peer's); a lazy one to any token that is not expiring.
+      return force ? current.version > seen.version : !isExpiring(current.expiredAt, current.updatedAt);
     };
     if ((ifAccessTokenIs !== undefined || !force) && answered(seen)) return unchanged(seen);
+    // A refresh is due: its save is a compare-and-set on `version`, so a counter that cannot be compared stops
+    // it here, before anything is sent (a valid token is still read above without it).
+    this.#assertVersion(seen);
 
     const waited = await this.#leaseOrPeer(answered);
     if ('peer' in waited) return unchanged(waited.peer);
@@ -277,6 +283,7 @@ export class TokenService {
       const current = await this.#options.store.getInstance();
       if (!current.isRegistered) throw new AlarmboxTokenNotFoundError();
       if (answered(current)) return unchanged(current);
+      this.#assertVersion(current);
       return await this.#refreshWith(current);
     } finally {
       // Unreleased, the lease only delays the next refresh until it expires; the outcome above stands.
@@ -309,6 +316,51 @@ export class TokenService {
     }
   }
 
+  /** @throws AlarmboxTokenExpiredError (`stored_data_invalid`) when row 1's `version` cannot be compared */
+  #assertVersion(token: AlarmboxToken): void {
+    if (token.version >= 0) return;
+    throw AlarmboxTokenExpiredError.fromRefreshFailure(
+      new TokenVersionError(
+        `${this.#options.store.describeRow()} の列 version (保存のたびに 1 増える、更新の比較に使う番号) の値が壊れています ` +
+          `(0 以上 ${MAX_VERSION} 以下の整数ではありません)。AlarmBox には何も送っていないため、保存済みのトークンはそのまま使えます。` +
+          `UPDATE ${TOKENS_TABLE} SET version = 1 WHERE id = 1 を実行してから再実行してください (alarmbox save-token で登録し直しても直ります)。` +
+          'version を書き換える処理 (手作業の UPDATE、ほかのツール) がないかも確認してください。',
+      ),
+    );
+  }
+
+  /**
+   * The `version` compare-and-set failed and no peer saved a pair: the counter was corrupted or changed
+   * under us. AlarmBox has issued `pair` (with immediate rotation the stored refresh token is already dead),
+   * so it is saved over exactly the pair now stored, with a sound `version`, before anything else is said;
+   * then the refresh fails with `stored_data_invalid`, whether the pair could be kept or not.
+   */
+  async #keepIssued(
+    pair: TokenPair,
+    current: AlarmboxToken,
+    after: AlarmboxToken,
+    savedAt: Date,
+  ): Promise<never> {
+    const store = this.#options.store;
+    const version = Math.max(current.version, after.version) + 1;
+    const seen = after.version >= 0 ? `${after.version}` : '壊れた値';
+    const kept = await store.saveOver(pair, after, version, savedAt).catch(() => false);
+    const where = store.describeRow();
+    const message = kept
+      ? `AlarmBox から新しいトークンを受け取りましたが、保存の比較 (列 version) が合いませんでした。${where} の version が、` +
+        `読んだときの ${current.version} から別のプロセスの保存なしに ${seen} に変わっています (トークンは変わっていません)。` +
+        `受け取ったトークンは失わないよう保存し、version を ${version} に直しました。次の更新はそのまま成功します。` +
+        `このパッケージ以外に ${TOKENS_TABLE} を書き換える処理 (手作業の UPDATE、バックアップからの復元など) がないか確認してください。`
+      : `AlarmBox から新しいトークンを受け取りましたが、${where} が保存の直前に別の何かに書き換えられ (version ${seen})、保存できませんでした。` +
+        'AlarmBox はトークンをローテーションした可能性があり、受け取ったトークンは失われました。' +
+        'ローテーション方式が on_use なら、保存済みのトークンで次の更新が成功します。' +
+        'immediate なら保存済みのトークンは失効しているため再認可が必要です (alarmbox authorize-url → alarmbox save-token --code …)。' +
+        `${TOKENS_TABLE} を書き換える処理がないか確認してください。`;
+    const failure = AlarmboxTokenExpiredError.fromRefreshFailure(new TokenVersionError(message));
+    await store.recordFailure(failure.reason, failure.message).catch(() => undefined);
+    throw failure;
+  }
+
   async #refreshWith(current: AlarmboxToken): Promise<RefreshResult> {
     const store = this.#options.store;
     let received: ReceivedTokens;
@@ -320,7 +372,7 @@ export class TokenService {
       if (error instanceof AlarmboxAPIError && error.oauthError === 'invalid_grant') {
         // A peer whose lease we outlived may have spent the token and saved the new pair: that is success.
         const after = await store.getInstance();
-        if (after.isRegistered && after.version !== current.version) return unchanged(after);
+        if (after.isRegistered && isPeerSave(after, current)) return unchanged(after);
       }
       const failure = AlarmboxTokenExpiredError.fromRefreshFailure(error);
       await store.recordFailure(failure.reason, failure.message).catch(() => undefined);
@@ -367,10 +419,12 @@ export class TokenService {
       throw failure;
     }
     if (!saved) {
-      // Our lease ran out while AlarmBox answered and a peer stored a newer pair: theirs is the one to use.
       const after = await store.getInstance();
       if (!after.isRegistered) throw new AlarmboxTokenNotFoundError();
-      return unchanged(after);
+      // Our lease ran out while AlarmBox answered and a peer stored a newer pair: theirs is the one to use.
+      if (isPeerSave(after, current, pair)) return unchanged(after);
+      // Anything else is no peer: keep what AlarmBox issued, then say that the row was tampered with.
+      if (!holdsPair(after, pair)) await this.#keepIssued(pair, current, after, savedAt);
     }
     if (pair.accessToken === '') {
       throw new AlarmboxTokenExpiredError(
@@ -403,6 +457,38 @@ function stopping(): AlarmboxTokenExpiredError {
  */
 function reportWarning(text: string): void {
   process.emitWarning(text, { code: 'ALARMBOX_TOKEN_RESPONSE' });
+}
+
+/** The pair of `token`, decrypted; undefined when it cannot be (a key this ring lacks). */
+function pairOf(token: AlarmboxToken): { access: string; refresh: string } | undefined {
+  try {
+    return { access: token.getDecryptedAccessToken(), refresh: token.getDecryptedRefreshToken() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether row 1 (`after`) holds exactly `pair`: our own save, whatever the compare-and-set reported. */
+function holdsPair(after: AlarmboxToken, pair: TokenPair): boolean {
+  const stored = pairOf(after);
+  return (
+    pair.accessToken !== '' && stored?.access === pair.accessToken && stored.refresh === pair.refreshToken
+  );
+}
+
+/**
+ * Whether `after` is a peer's save since `current` was read: a strictly newer `version` (every save bumps
+ * it from a sound value; -1 never is) with tokens that are neither the ones we refreshed from nor the ones
+ * AlarmBox just gave us (`ours`). A pair under a key this ring lacks counts as different: a peer with a newer
+ * key ring. Anything else that moved the counter is not a peer, and proves nothing.
+ */
+function isPeerSave(after: AlarmboxToken, current: AlarmboxToken, ours?: TokenPair): boolean {
+  if (!(after.version > current.version)) return false;
+  const stored = pairOf(after);
+  if (stored === undefined) return true;
+  const was = pairOf(current);
+  if (stored.access === was?.access && stored.refresh === was.refresh) return false;
+  return ours === undefined || !holdsPair(after, ours);
 }
 
 function unchanged(token: AlarmboxToken): RefreshResult {

@@ -13,6 +13,7 @@ import type { FailureReason } from '../failure-reason.ts';
 import { clipText } from '../text/clip.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact, scrub } from './redact.ts';
+import { bumpedVersion, readableVersion, toVersion } from './token-version.ts';
 
 /** 常に 1 レコードのみで運用 */
 const ROW_ID = 1;
@@ -47,7 +48,10 @@ export class AlarmboxToken {
   readonly #ring: () => KeyRing;
   readonly #accessToken: string;
   readonly #refreshToken: string;
-  /** Compare-and-set counter: bumped by every write of a token pair. 0 = no row yet. */
+  /**
+   * Compare-and-set counter: bumped by every write of a token pair. 0 = no row yet; -1 = the stored value is
+   * not a safe non-negative integer (corrupted): reading the tokens still works, a refresh does not.
+   */
   readonly version: number;
   readonly expiredAt: Date | null;
   /** When the token pair was last written. */
@@ -58,6 +62,7 @@ export class AlarmboxToken {
   readonly lastError: string | null;
 
   constructor(ring: () => KeyRing, row: TokenRowValues) {
+    envelopes.set(this, { accessToken: row.accessToken, refreshToken: row.refreshToken });
     this.#ring = ring;
     this.#accessToken = row.accessToken;
     this.#refreshToken = row.refreshToken;
@@ -124,6 +129,12 @@ const EMPTY: TokenRowValues = {
   lastError: null,
 };
 
+/**
+ * The envelopes each snapshot was read with, for the store's compare-and-set on the pair itself
+ * ({@link AlarmboxTokenStore.saveOver}); kept out of the public class.
+ */
+const envelopes = new WeakMap<AlarmboxToken, { accessToken: string; refreshToken: string }>();
+
 function location(column: 'access_token' | 'refresh_token') {
   return { table: TOKENS_TABLE, column, rowId: ROW_ID };
 }
@@ -138,7 +149,21 @@ export class AlarmboxTokenStore {
   constructor(handle: DatabaseHandle, ring: () => KeyRing) {
     this.#handle = handle;
     this.#ring = ring;
-    this.#selectRow = handle.db.selectFrom(TOKENS_TABLE).selectAll().where('id', '=', ROW_ID).compile();
+    this.#selectRow = handle.db
+      .selectFrom(TOKENS_TABLE)
+      .select([
+        'access_token',
+        'refresh_token',
+        'expired_at',
+        'updated_at',
+        readableVersion.as('version'),
+        'scope',
+        'last_refresh_at',
+        'last_refresh_outcome',
+        'last_error',
+      ])
+      .where('id', '=', ROW_ID)
+      .compile();
   }
 
   /** 唯一の 1 レコードを取得 (no row yet: an empty, unregistered snapshot with version 0). */
@@ -149,7 +174,7 @@ export class AlarmboxTokenStore {
     return new AlarmboxToken(this.#ring, {
       accessToken: row.access_token,
       refreshToken: row.refresh_token,
-      version: Number(row.version),
+      version: toVersion(row.version),
       expiredAt: fromDbTime(row.expired_at),
       updatedAt: fromDbTime(row.updated_at),
       scope: safeRead(row.scope),
@@ -171,7 +196,7 @@ export class AlarmboxTokenStore {
       const updated = await this.#run(() =>
         this.#handle.db
           .updateTable(TOKENS_TABLE)
-          .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+          .set({ ...values, version: bumpedVersion })
           .where('id', '=', ROW_ID)
           .executeTakeFirst(),
       );
@@ -223,7 +248,7 @@ export class AlarmboxTokenStore {
         if (exists) {
           await trx
             .updateTable(TOKENS_TABLE)
-            .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+            .set({ ...values, version: bumpedVersion })
             .where('id', '=', ROW_ID)
             .execute();
         } else {
@@ -256,6 +281,11 @@ export class AlarmboxTokenStore {
     );
   }
 
+  /** Row 1 as a person finds it: the database, the table and the row, for messages. */
+  describeRow(): string {
+    return `${this.#where()} の行 ${ROW_ID}`;
+  }
+
   #where(): string {
     return `${describeTarget(this.#handle.target)} のテーブル ${TOKENS_TABLE}`;
   }
@@ -272,6 +302,33 @@ export class AlarmboxTokenStore {
         .set({ ...values, version: expectedVersion + 1 })
         .where('id', '=', ROW_ID)
         .where('version', '=', expectedVersion)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Stores a refreshed pair over exactly the pair `seen` was read with (its envelopes, which every write
+   * renews), setting `version`: the compare-and-set of last resort when the `version` one failed without a
+   * peer having saved (the counter was corrupted or changed under us), so that what AlarmBox issued is kept.
+   * False when the row holds another pair by now.
+   */
+  async saveOver(
+    pair: TokenPair,
+    seen: AlarmboxToken,
+    version: number,
+    now: Date = new Date(),
+  ): Promise<boolean> {
+    const was = envelopes.get(seen);
+    if (was === undefined) return false;
+    const values = this.#pairValues(pair, now);
+    const result = await this.#run(() =>
+      this.#handle.db
+        .updateTable(TOKENS_TABLE)
+        .set({ ...values, version })
+        .where('id', '=', ROW_ID)
+        .where('access_token', '=', was.accessToken)
+        .where('refresh_token', '=', was.refreshToken)
         .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows) === 1;

@@ -17,9 +17,35 @@ export interface LeaseRow {
 }
 
 /**
+ * The longest lease this package grants: the refresh lease lasts three HTTP timeouts (src/alarmbox/create.ts),
+ * at most 3 × 10 min; the job lease 24 s. No lease of ours, however renewed, ever ends later than this after
+ * the database's now, so one that does was not made by a holder of this package following its rules: the
+ * database clock was stepped back while it was held, or the row was written by hand. Such a lease is taken
+ * as expired ({@link LeaseState} `impossible`) instead of blocking every taker until the far-away expiry.
+ */
+export const MAX_LEASE_MS = 30 * 60_000;
+
+/**
+ * What the database says of a stored lease, by its own clock: `live`, `expired`, or `impossible` (it ends
+ * more than {@link MAX_LEASE_MS} from now). Decided in SQL, so every database and every taker agree.
+ */
+export type LeaseState = 'live' | 'expired' | 'impossible';
+
+/** A stored lease with its state (diagnostics, `doctor`). */
+export interface InspectedLease extends LeaseRow {
+  readonly state: LeaseState;
+}
+
+/** How a lease was taken: `replaced` is the lease it took over, when it took one over (not a free row). */
+export interface TakenLease {
+  readonly lease: LeaseRow;
+  readonly replaced?: InspectedLease | undefined;
+}
+
+/**
  * One attempt: insert the row if there is none, or take it over when the current lease has expired by the
- * database's clock or `isDeadOwner` says its holder is gone. Returns the lease now held, or undefined when
- * another owner holds a live one.
+ * database's clock, ends impossibly far away ({@link MAX_LEASE_MS}), or `isDeadOwner` says its holder is
+ * gone. Returns the lease now held, or undefined when another owner holds a live one.
  */
 export async function tryTakeLease(
   handle: DatabaseHandle,
@@ -27,7 +53,7 @@ export async function tryTakeLease(
   owner: string,
   leaseMs: number,
   isDeadOwner: (owner: string) => boolean,
-): Promise<LeaseRow | undefined> {
+): Promise<TakenLease | undefined> {
   // One statement reads the database's clock and the current lease: one round trip for every waiter's look,
   // however many are looking. That one clock reading serves the comparison and the new row, so the lease we
   // report is exactly the stored one. Read before the write, it can only make us see an expiring lease as live
@@ -39,23 +65,32 @@ export async function tryTakeLease(
   // Look before writing: while a live lease is held, waiters only read. On SQLite every write takes the
   // one database-wide write lock, and a crowd of waiters writing to learn "still held" would queue behind
   // each other in SQLite's busy handler, slowing the holder's own save too.
-  if (current !== undefined && current.expiresAtMs >= now && !isDeadOwner(current.owner)) return undefined;
+  if (current?.state === 'live' && !isDeadOwner(current.owner)) return undefined;
   if (current === undefined) {
     // Lost the race to insert: someone took it a moment ago, and it is live.
-    return (await handle.adapter.insertLeaseIfAbsent(handle.db, { name, ...values })) ? lease : undefined;
+    return (await handle.adapter.insertLeaseIfAbsent(handle.db, { name, ...values })) ? { lease } : undefined;
   }
 
-  // A single UPDATE of exactly the lease we looked at (expired, or its holder dead): the database's row lock
-  // lets one of several racing takers win, and a lease renewed or taken meanwhile is left alone.
-  const taken = await handle.db
+  // A single UPDATE of exactly the lease we looked at, still in the state that let us take it: the database's
+  // row lock lets one of several racing takers win, and a lease renewed or taken meanwhile is left alone. An
+  // expired or impossible lease is matched by that state, re-checked on the database's clock (its stored
+  // numbers may be anything a hand-made row holds); a dead holder's live lease by its exact times.
+  let update = handle.db
     .updateTable(LOCKS_TABLE)
     .set(values)
     .where('name', '=', name)
-    .where('owner', '=', current.owner)
-    .where('acquired_at_ms', '=', current.acquiredAtMs)
-    .where('expires_at_ms', '=', current.expiresAtMs)
-    .executeTakeFirst();
-  return taken.numUpdatedRows > 0n ? lease : undefined;
+    .where('owner', '=', current.owner);
+  const nowMs = handle.adapter.nowMs();
+  if (current.state === 'expired') update = update.where('expires_at_ms', '<', nowMs);
+  else if (current.state === 'impossible')
+    update = update.where('expires_at_ms', '>', sql<number>`${nowMs} + ${MAX_LEASE_MS}`);
+  else {
+    update = update
+      .where('acquired_at_ms', '=', current.acquiredAtMs)
+      .where('expires_at_ms', '=', current.expiresAtMs);
+  }
+  const taken = await update.executeTakeFirst();
+  return taken.numUpdatedRows > 0n ? { lease, replaced: current } : undefined;
 }
 
 /**
@@ -98,32 +133,79 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
   return false;
 }
 
+/**
+ * The stored numbers of a lease as the database hands them over, clamped to the integers JavaScript holds
+ * exactly: a hand-made row may hold anything its column type allows (pg refuses to read an int8 beyond 2^53,
+ * SQLite stores text in any column), and such a lease must still be seen, judged and taken over.
+ */
+function clamped(column: 'acquired_at_ms' | 'expires_at_ms') {
+  const ref = sql.ref(`l.${column}`);
+  return sql<number>`case when ${ref} > ${Number.MAX_SAFE_INTEGER} then ${Number.MAX_SAFE_INTEGER} when ${ref} < ${-Number.MAX_SAFE_INTEGER} then ${-Number.MAX_SAFE_INTEGER} else ${ref} end`;
+}
+
+/** The state of the lease `l` at `clock.now_ms`, decided by the database (see {@link LeaseState}). */
+function stateOf() {
+  return sql<LeaseState>`case when l.expires_at_ms < clock.now_ms then 'expired' when l.expires_at_ms > clock.now_ms + ${MAX_LEASE_MS} then 'impossible' else 'live' end`;
+}
+
+interface LeaseQueryRow {
+  now_ms: number;
+  name: string | null;
+  owner: string | null;
+  acquired_at_ms: number | null;
+  expires_at_ms: number | null;
+  state: LeaseState | null;
+}
+
+/** The database's clock and the leases `where` selects (all, or one name), in one statement. */
+async function queryLeases(
+  handle: DatabaseHandle,
+  name: string | undefined,
+): Promise<{ now: number; leases: InspectedLease[] }> {
+  const on = name === undefined ? sql`1 = 1` : sql`l.name = ${name}`;
+  // The clock is read once, in a derived table: PostgreSQL's clock_timestamp() moves within a statement.
+  const { rows } = await sql<LeaseQueryRow>`select clock.now_ms, l.name, l.owner,
+       ${clamped('acquired_at_ms')} as acquired_at_ms, ${clamped('expires_at_ms')} as expires_at_ms,
+       ${stateOf()} as state
+     from (select ${handle.adapter.nowMs()} as now_ms) as clock
+     left join ${sql.table(LOCKS_TABLE)} as l on ${on}`.execute(handle.db);
+  const now = Number(rows[0]?.now_ms);
+  if (!Number.isSafeInteger(now)) {
+    throw new AlarmboxError(`database clock returned ${typeof rows[0]?.now_ms}`, { reason: 'unexpected' });
+  }
+  const leases: InspectedLease[] = [];
+  for (const row of rows) {
+    if (row.name == null || row.owner == null || row.state == null) continue;
+    leases.push({
+      name: row.name,
+      owner: row.owner,
+      // SQLite hands back whatever a hand-made row holds (text, a real): NaN is still an impossible lease.
+      acquiredAtMs: Number(row.acquired_at_ms),
+      expiresAtMs: Number(row.expires_at_ms),
+      state: row.state,
+    });
+  }
+  return { now, leases };
+}
+
 /** The database's clock and the stored lease of `name` (if any), in one statement. */
 async function readNowAndLease(
   handle: DatabaseHandle,
   name: string,
-): Promise<{ now: number; current: LeaseRow | undefined }> {
-  const { rows } = await sql<{
-    now_ms: number;
-    owner: string | null;
-    acquired_at_ms: number | null;
-    expires_at_ms: number | null;
-  }>`select ${handle.adapter.nowMs()} as now_ms, l.owner, l.acquired_at_ms, l.expires_at_ms
-     from (select 1 as one) as clock left join ${sql.table(LOCKS_TABLE)} as l on l.name = ${name}`.execute(
-    handle.db,
-  );
-  const row = rows[0];
-  const now = row?.now_ms;
-  if (typeof now !== 'number' || !Number.isSafeInteger(now)) {
-    throw new AlarmboxError(`database clock returned ${typeof now}`, { reason: 'unexpected' });
-  }
-  if (row?.owner == null || row.acquired_at_ms == null || row.expires_at_ms == null) {
-    return { now, current: undefined };
-  }
-  return {
-    now,
-    current: { name, owner: row.owner, acquiredAtMs: row.acquired_at_ms, expiresAtMs: row.expires_at_ms },
-  };
+): Promise<{ now: number; current: InspectedLease | undefined }> {
+  const { now, leases } = await queryLeases(handle, name);
+  return { now, current: leases[0] };
+}
+
+/**
+ * Every stored lease with its state, and the database's clock they were judged by (epoch ms): for `doctor`,
+ * which shows who holds what and flags leases that cannot be right.
+ */
+export async function inspectLeases(
+  handle: DatabaseHandle,
+): Promise<{ nowMs: number; leases: InspectedLease[] }> {
+  const { now, leases } = await queryLeases(handle, undefined);
+  return { nowMs: now, leases };
 }
 
 /** Whether this exact lease is still stored and not expired by the database's clock. */
@@ -139,18 +221,7 @@ export async function isLeaseHeld(handle: DatabaseHandle, lease: LeaseRow): Prom
   return row !== undefined;
 }
 
-/** The stored lease of `name`, live or expired, if any (for status output and diagnostics). */
-export async function readLease(handle: DatabaseHandle, name: string): Promise<LeaseRow | undefined> {
-  const row = await handle.db
-    .selectFrom(LOCKS_TABLE)
-    .select(['name', 'owner', 'acquired_at_ms', 'expires_at_ms'])
-    .where('name', '=', name)
-    .executeTakeFirst();
-  if (row === undefined) return undefined;
-  return {
-    name: row.name,
-    owner: row.owner,
-    acquiredAtMs: row.acquired_at_ms,
-    expiresAtMs: row.expires_at_ms,
-  };
+/** The stored lease of `name`, live, expired or impossible, if any (for status output and diagnostics). */
+export async function readLease(handle: DatabaseHandle, name: string): Promise<InspectedLease | undefined> {
+  return (await readNowAndLease(handle, name)).current;
 }

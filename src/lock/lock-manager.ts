@@ -3,10 +3,12 @@ import { backoffDelayMs } from '../backoff.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { toDatabaseError } from '../db/driver-errors.ts';
 import { AlarmboxError } from '../errors.ts';
-import { LockWaitTimeoutError } from './errors.ts';
+import { isoOfDbTime, LockWaitTimeoutError } from './errors.ts';
 import {
+  type InspectedLease,
   isLeaseHeld,
   type LeaseRow,
+  MAX_LEASE_MS,
   readLease,
   releaseLease,
   renewLease,
@@ -32,7 +34,10 @@ export interface Lease {
 export interface LockManagerOptions {
   /** The lock's name, e.g. `TokenService.LOCK_NAME`. At most 191 characters. */
   readonly name: string;
-  /** How long a lease lasts unless released or renewed: how long a holder that vanished blocks others. */
+  /**
+   * How long a lease lasts unless released or renewed: how long a holder that vanished blocks others. At most
+   * `MAX_LEASE_MS` (30 min): a lease ending later than that is taken for an impossible one and taken over.
+   */
   readonly leaseMs: number;
   /**
    * What a holder of this lock does, in Japanese, for the message of a wait that timed out
@@ -78,8 +83,8 @@ export class LockManager {
     if (ownerId.length === 0 || ownerId.length > MAX_OWNER_LENGTH) {
       throw new AlarmboxError(`ownerId must be 1..${MAX_OWNER_LENGTH} characters`, { reason: 'unexpected' });
     }
-    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0) {
-      throw new AlarmboxError('leaseMs must be a positive integer', { reason: 'unexpected' });
+    if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0 || leaseMs > MAX_LEASE_MS) {
+      throw new AlarmboxError(`leaseMs must be an integer in 1..${MAX_LEASE_MS}`, { reason: 'unexpected' });
     }
     if (!(pollMs > 0)) throw new AlarmboxError('pollMs must be positive', { reason: 'unexpected' });
     this.#db = db;
@@ -123,7 +128,11 @@ export class LockManager {
       const lease = await this.tryAcquire();
       if (lease !== undefined) return { lease };
       const remaining = deadline - performance.now();
-      if (remaining <= 0) throw new LockWaitTimeoutError(this.name, waitMs, this.#purpose);
+      if (remaining <= 0) {
+        // Named in the message (owner ids are `host:pid:…`, no secret): whom to look at, and until when.
+        const holder = await this.holder().catch(() => undefined);
+        throw new LockWaitTimeoutError(this.name, waitMs, this.#purpose, holder);
+      }
       await sleep(Math.min(backoffDelayMs(attempt, backoff), remaining), undefined, { signal }).catch(
         (error: unknown) => {
           signal?.throwIfAborted();
@@ -140,13 +149,15 @@ export class LockManager {
    * @throws DatabaseUnavailableError, MigrationsPendingError
    */
   async tryAcquire(): Promise<Lease | undefined> {
-    let row: LeaseRow | undefined;
+    let taken: Awaited<ReturnType<typeof tryTakeLease>>;
     try {
-      row = await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs, isDeadLocalOwner);
+      taken = await tryTakeLease(this.#db, this.name, this.ownerId, this.leaseMs, isDeadLocalOwner);
     } catch (error) {
       throw toDatabaseError(error, this.#db.target);
     }
-    return row === undefined ? undefined : this.#toLease(row);
+    if (taken === undefined) return undefined;
+    if (taken.replaced?.state === 'impossible') warnImpossibleTakeover(taken.replaced, taken.lease);
+    return this.#toLease(taken.lease);
   }
 
   /**
@@ -162,7 +173,7 @@ export class LockManager {
     }
   }
 
-  /** The stored lease of this lock, whoever holds it, live or expired; undefined when free. */
+  /** The stored lease of this lock, whoever holds it, live, expired or impossible; undefined when free. */
   async holder(): Promise<Omit<LeaseRow, 'name'> | undefined> {
     try {
       const row = await readLease(this.#db, this.name);
@@ -191,4 +202,19 @@ export class LockManager {
       renew: () => run(() => renewLease(db, row, leaseMs)),
     };
   }
+}
+
+/**
+ * A lease that ended impossibly far away was taken over: said on the process's warnings (stderr unless the
+ * application listens for `process.on('warning')`), with the holder's owner id so that a person can find out
+ * who wrote it, and the database clock checked.
+ */
+function warnImpossibleTakeover(replaced: InspectedLease, lease: LeaseRow): void {
+  process.emitWarning(
+    `ロック "${replaced.name}" の保持者 ${replaced.owner} の期限 (${isoOfDbTime(replaced.expiresAtMs)}) が、` +
+      `データベースの現在時刻 (${isoOfDbTime(lease.acquiredAtMs)}) から、このパッケージが与える最長の期限 ${MAX_LEASE_MS / 60_000} 分より先でした。` +
+      'データベースの時計が戻されたか、手で作られた行のため、期限切れとみなして引き継ぎました。' +
+      'データベースサーバーの時刻 (NTP) と、alarmbox_locks を書き換える処理がないか確認してください。',
+    { code: 'ALARMBOX_LEASE_IMPOSSIBLE' },
+  );
 }

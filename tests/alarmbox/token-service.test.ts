@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
@@ -290,5 +292,130 @@ describeEachDatabase('TokenService', (fixture) => {
     } finally {
       await lease.release();
     }
+  });
+
+  describe('a failed compare-and-set on version proves a peer, or it is not "ok"', () => {
+    /** The refresh under test waits inside AlarmBox until `during` has run. */
+    const whileRequestIsOut = async <T>(start: () => Promise<T>, during: () => Promise<void>) => {
+      emulator.setFaults({ token: { delayMs: 1_000, times: 1 } });
+      const pending = start().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_000; i++) await sleep(5);
+      expect(emulator.stats().faultsInjected.token).toBe(1);
+      await during();
+      const settled = await pending;
+      emulator.setFaults({});
+      return settled;
+    };
+    const bumpVersion = async () => {
+      await sql`update hansha_alarmbox_tokens set version = version + 5 where id = 1`.execute(
+        alarmbox.database.db,
+      );
+    };
+    /** A refresher of its own lock name: a holder whose lease ran out while AlarmBox answered. */
+    const peerService = (store: AlarmboxTokenStore = alarmbox.store) =>
+      new TokenService({
+        store,
+        client: () => alarmbox.client,
+        lock: new LockManager(alarmbox.database, { name: 'another-lease', leaseMs: 10_000 }),
+        lockWaitMs: 5_000,
+        fallbackExpiresIn: 3600,
+      });
+
+    it('a genuine peer saved first (on_use: both answered): its pair is the answer', async () => {
+      await register();
+      let peer: Awaited<ReturnType<TokenService['refresh']>> | undefined;
+      const slow = await whileRequestIsOut(
+        () => alarmbox.tokens.refresh({ force: true }),
+        async () => {
+          peer = await peerService().refresh({ force: true });
+        },
+      );
+      expect(peer?.refreshed).toBe(true);
+      expect(slow).toMatchObject({ value: { refreshed: false, accessToken: peer?.accessToken } });
+      expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(2);
+      const stored = await alarmbox.store.getInstance();
+      expect(stored.version).toBe(2);
+      expect(stored.getDecryptedAccessToken()).toBe(peer?.accessToken);
+    });
+
+    it('a version moved without a new pair is no peer: the issued pair is saved, then stored_data_invalid', async () => {
+      const { access } = await register();
+      const outcome = await whileRequestIsOut(() => alarmbox.tokens.refresh({ force: true }), bumpVersion);
+      const e = 'error' in outcome ? outcome.error : undefined;
+      expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
+      expect((e as AlarmboxTokenExpiredError).reason).toBe('stored_data_invalid');
+      expect((e as Error).message).toContain('version を 7 に直しました');
+      const stored = await alarmbox.store.getInstance();
+      expect(stored.version).toBe(7);
+      expect(stored.getDecryptedAccessToken()).not.toBe(access);
+      expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
+      expect(stored.lastRefreshOutcome).toBe('stored_data_invalid');
+      expect((await alarmbox.tokens.refresh({ force: true })).refreshed).toBe(true);
+    });
+
+    it('when the pair cannot be kept either (the row rewritten again), the message says it may be lost', async () => {
+      await register();
+      // The real store over the real database; another writer replaces the row just before the repair.
+      const meddled = new (class extends AlarmboxTokenStore {
+        override async saveOver(...args: Parameters<AlarmboxTokenStore['saveOver']>) {
+          await sql`update hansha_alarmbox_tokens set refresh_token = ${'x'} where id = 1`.execute(
+            alarmbox.database.db,
+          );
+          return super.saveOver(...args);
+        }
+      })(alarmbox.database, alarmbox.config.keyRing);
+      const outcome = await whileRequestIsOut(
+        () => peerService(meddled).refresh({ force: true }),
+        bumpVersion,
+      );
+      const e = 'error' in outcome ? outcome.error : undefined;
+      expect((e as AlarmboxTokenExpiredError).reason).toBe('stored_data_invalid');
+      expect((e as Error).message).toContain('受け取ったトークンは失われました');
+      expect((e as Error).message).toContain('alarmbox save-token');
+    });
+
+    it('invalid_grant with a version moved but the same (revoked) pair is no peer: reauthorization_required', async () => {
+      const { refresh } = await register();
+      const outcome = await whileRequestIsOut(
+        () => alarmbox.tokens.refresh({ force: true }),
+        async () => {
+          const revoke = await fetch(new URL('/oauth/revoke', emulator.url), {
+            method: 'POST',
+            body: new URLSearchParams({
+              token: refresh,
+              client_id: emulator.options.clientId,
+              client_secret: emulator.options.clientSecret,
+            }),
+          });
+          expect(revoke.status).toBe(200);
+          await bumpVersion();
+        },
+      );
+      const e = 'error' in outcome ? outcome.error : undefined;
+      expect((e as AlarmboxTokenExpiredError).reason).toBe('reauthorization_required');
+    });
+
+    it('a corrupted version: a valid token is still read, a due refresh sends nothing (stored_data_invalid)', async () => {
+      const { access } = await register();
+      await sql`update hansha_alarmbox_tokens set version = ${sql.raw('9007199254740993')} where id = 1`.execute(
+        alarmbox.database.db,
+      );
+      expect((await alarmbox.store.getInstance()).version).toBe(-1);
+      expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
+      await alarmbox.store.markExpired();
+      for (const attempt of [
+        alarmbox.tokens.getValidAccessToken(),
+        alarmbox.tokens.refresh({ force: true }),
+      ]) {
+        const e = await rejection(attempt);
+        expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
+        expect((e as AlarmboxTokenExpiredError).reason).toBe('stored_data_invalid');
+        expect((e as Error).message).toContain('列 version');
+      }
+      expect(Object.values(emulator.stats().tokenRequests.refresh_token)).toEqual([]);
+    });
   });
 });

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BOUNDS } from '../../src/config/config.ts';
 import {
   DatabaseUnavailableError,
+  LOCKS_TABLE,
   MigrationsPendingError,
   migrateToLatest,
   openDatabase,
@@ -13,7 +15,7 @@ import {
   readDbNowMs,
 } from '../../src/db/index.ts';
 import { AlarmboxError } from '../../src/errors.ts';
-import { type Lease, LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
+import { type Lease, LockManager, LockWaitTimeoutError, MAX_LEASE_MS } from '../../src/lock/index.ts';
 import { isDeadLocalOwner } from '../../src/lock/owner-id.ts';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
 import { until } from '../support/until.ts';
@@ -35,11 +37,19 @@ describe('LockManager options', () => {
     [{ name: 'x'.repeat(192), leaseMs: 1000 }],
     [{ name: 'x', leaseMs: 0 }],
     [{ name: 'x', leaseMs: 1.5 }],
+    // Longer than the longest lease the package grants: every taker would see it as impossible.
+    [{ name: 'x', leaseMs: MAX_LEASE_MS + 1 }],
     [{ name: 'x', leaseMs: 1000, ownerId: '' }],
     [{ name: 'x', leaseMs: 1000, ownerId: 'o'.repeat(192) }],
     [{ name: 'x', leaseMs: 1000, pollMs: 0 }],
   ])('refuses %j', (options) => {
     expect(() => new LockManager(handle, options)).toThrow(AlarmboxError);
+  });
+
+  it('MAX_LEASE_MS is the longest lease the package grants: three of the largest HTTP timeout', () => {
+    // src/alarmbox/create.ts: the refresh lease is 3 × ALARMBOX_HTTP_TIMEOUT_MS (the job lease 24 s).
+    expect(MAX_LEASE_MS).toBe(3 * BOUNDS.httpTimeoutMs.max);
+    expect(() => new LockManager(handle, { name: 'x', leaseMs: MAX_LEASE_MS })).not.toThrow();
   });
 
   it('defaults the owner to host:pid:machine.random, different per manager', () => {
@@ -196,9 +206,17 @@ describeEachDatabase(
         const timeout = error as LockWaitTimeoutError;
         expect(timeout.reason).toBe('lock_timeout');
         expect(timeout.lockName).toBe(name);
+        // The holder is named (its owner id, no secret) with its lease's times on the database clock.
+        const since = new Date(holder.acquiredAtMs).toISOString();
+        const until = new Date(holder.expiresAtMs).toISOString();
         expect(timeout.message).toBe(
-          '他のプロセスがトークンを更新中のため、ロック "alarmbox-token-refresh" を 0.4 秒待っても取得できませんでした。しばらくしてから再実行してください。',
+          `他のプロセスがトークンを更新中のため、ロック "alarmbox-token-refresh" を 0.4 秒待っても取得できませんでした (保持者 ${holder.owner}、${since} から ${until} まで)。しばらくしてから再実行してください。`,
         );
+        expect(timeout.holder).toEqual({
+          owner: holder.owner,
+          acquiredAtMs: holder.acquiredAtMs,
+          expiresAtMs: holder.expiresAtMs,
+        });
         expect(timeout.message).not.toMatch(/再認証|認可|save-token|authorize/);
         expect(elapsed).toBeGreaterThanOrEqual(395);
         expect(elapsed).toBeLessThan(1_500);
@@ -244,6 +262,84 @@ describeEachDatabase(
       expect(await taken.isHeld()).toBe(true);
       expect(await b.holder()).toMatchObject({ owner: 'owner-b', acquiredAtMs: taken.acquiredAtMs });
       expect(await taken.release()).toBe(true);
+    });
+
+    describe('a lease that cannot be right (a database clock stepped back, a hand-made row)', () => {
+      const elsewhere = 'other-host:4242:ffffffff.000000000001';
+      /** Stores a lease of `elsewhere` as a person or a clock step would leave it. */
+      const plant = async (name: string, acquired: unknown, expires: unknown) => {
+        await fixture.handle.db
+          .insertInto(LOCKS_TABLE)
+          .values({
+            name,
+            owner: elsewhere,
+            acquired_at_ms: acquired as number,
+            expires_at_ms: expires as number,
+          })
+          .execute();
+      };
+      const warningsDuring = async <T>(body: () => Promise<T>): Promise<{ value: T; warnings: Error[] }> => {
+        const warnings: Error[] = [];
+        const listen = (w: Error) => warnings.push(w);
+        process.on('warning', listen);
+        try {
+          const value = await body();
+          // emitWarning delivers on the next tick.
+          await sleep(10);
+          return { value, warnings };
+        } finally {
+          process.off('warning', listen);
+        }
+      };
+
+      it('an expiry beyond now + the longest lease is taken over at once, with a warning naming its holder', async () => {
+        const name = freshName();
+        const now = await readDbNowMs(fixture.handle);
+        const tenYears = 10 * 365 * 86_400_000;
+        await plant(name, now - 1_000, now + tenYears);
+        const started = performance.now();
+        const { value: lease, warnings } = await warningsDuring(() => manager(name).acquire({ waitMs: 0 }));
+        expect(performance.now() - started).toBeLessThan(1_000);
+        expect(lease.owner).not.toBe(elsewhere);
+        expect(await lease.isHeld()).toBe(true);
+        const warning = warnings.find(
+          (w) => (w as NodeJS.ErrnoException).code === 'ALARMBOX_LEASE_IMPOSSIBLE',
+        );
+        expect(warning?.message).toContain(elsewhere);
+        expect(warning?.message).toContain(new Date(now + tenYears).toISOString());
+        expect(warning?.message).toContain('データベースの時計');
+        expect(await lease.release()).toBe(true);
+      });
+
+      it('so is one whose numbers no JavaScript number holds (beyond 2^53, text on SQLite)', async () => {
+        for (const [acquired, expires] of fixture.kind === 'sqlite'
+          ? [
+              ['abc', 'abc'],
+              [2n ** 62n, 2n ** 62n],
+            ]
+          : [[2n ** 62n, 2n ** 62n]]) {
+          const name = freshName();
+          await plant(name, acquired, expires);
+          const { value: lease, warnings } = await warningsDuring(() => manager(name).acquire({ waitMs: 0 }));
+          expect(await lease.isHeld()).toBe(true);
+          expect(warnings.map((w) => w.message).join('\n')).toContain(elsewhere);
+          expect(await lease.release()).toBe(true);
+        }
+      });
+
+      it('a live lease of the longest length, or one acquired "in the future" that ends in time, is still waited for', async () => {
+        const name = freshName();
+        const now = await readDbNowMs(fixture.handle);
+        await plant(name, now, now + MAX_LEASE_MS - 5_000);
+        const error = await rejection(manager(name).acquire({ waitMs: 200 }));
+        expect(error).toBeInstanceOf(LockWaitTimeoutError);
+        expect((error as Error).message).toContain(elsewhere);
+        await fixture.handle.db.deleteFrom(LOCKS_TABLE).where('name', '=', name).execute();
+        // The clock stepped back by a minute during a 10 s lease: it still ends within the longest lease.
+        await plant(name, now + 60_000, now + 70_000);
+        await expect(manager(name).acquire({ waitMs: 200 })).rejects.toBeInstanceOf(LockWaitTimeoutError);
+        await fixture.handle.db.deleteFrom(LOCKS_TABLE).where('name', '=', name).execute();
+      });
     });
 
     it('an old lease of the same owner id cannot release the owner’s newer lease', async () => {

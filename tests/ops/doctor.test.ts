@@ -11,7 +11,7 @@ import { type CliResult, runCli } from '../support/cli.ts';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
-const CHECKS = 8;
+const CHECKS = 9;
 /** Each check line, `✓ 設定: …` → ['✓', '設定']. */
 const lines = (r: CliResult) =>
   r.stdout
@@ -92,6 +92,7 @@ describeEachDatabase(
         'encryption-keys',
         'database',
         'migrations',
+        'lease',
         'stored-token',
         'token-endpoint',
         'clock',
@@ -201,7 +202,7 @@ describe('alarmbox doctor: what is not about the database', () => {
   it('a malformed setting: ✗ configuration, everything else skipped', async () => {
     const r = await runCli(['doctor'], { ...setup.env, ALARMBOX_ENV: 'staging' });
     expect(r.code).toBe(2);
-    expect(lines(r).map(([m]) => m)).toEqual(['✗', '-', '-', '-', '-', '-', '-', '-']);
+    expect(lines(r).map(([m]) => m)).toEqual(['✗', ...Array(CHECKS - 1).fill('-')]);
     expect(r.stdout).toContain('ALARMBOX_ENV');
   });
 });

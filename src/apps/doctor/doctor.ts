@@ -4,6 +4,7 @@
 import { maskToken } from '../../alarmbox/redact.ts';
 import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../../alarmbox/rekey.ts';
+import { TokenService } from '../../alarmbox/token-service.ts';
 import { AlarmboxTokenStore } from '../../alarmbox/token-store.ts';
 import type { AlarmboxConfig, AlarmboxOptions } from '../../config/config.ts';
 import { loadConfig } from '../../config/config.ts';
@@ -13,12 +14,13 @@ import type { DatabaseHandle } from '../../db/connection.ts';
 import { openDatabase } from '../../db/connection.ts';
 import { DatabaseUnavailableError } from '../../db/errors.ts';
 import { assertMigrated } from '../../db/migrate.ts';
-import { TOKENS_TABLE } from '../../db/schema.ts';
+import { LOCKS_TABLE, TOKENS_TABLE } from '../../db/schema.ts';
 import { DatabaseTlsError } from '../../db/tls-errors.ts';
 import { describeTarget } from '../../db/url.ts';
 import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
 import type { FailureReason } from '../../failure-reason.ts';
+import { type InspectedLease, inspectLeases, isoOfDbTime, MAX_LEASE_MS } from '../../lock/index.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
 
 export type CheckId =
@@ -27,6 +29,7 @@ export type CheckId =
   | 'encryption-keys'
   | 'database'
   | 'migrations'
+  | 'lease'
   | 'stored-token'
   | 'token-endpoint'
   | 'clock';
@@ -63,6 +66,7 @@ const TITLES: Record<CheckId, string> = {
   'encryption-keys': '暗号化キー',
   database: 'データベース接続',
   migrations: 'マイグレーション',
+  lease: 'トークン更新のロック',
   'stored-token': '保存済みトークン',
   'token-endpoint': 'トークンエンドポイント',
   clock: '時刻のずれ',
@@ -106,6 +110,7 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
       'encryption-keys',
       'database',
       'migrations',
+      'lease',
       'stored-token',
       'token-endpoint',
       'clock',
@@ -213,6 +218,7 @@ async function checkDatabase(
             : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
     );
     r.skip('migrations', 'データベースに接続できないため確認していません');
+    r.skip('lease', 'データベースに接続できないため確認していません');
     r.skip('stored-token', 'データベースに接続できないため確認していません');
     return;
   }
@@ -221,9 +227,11 @@ async function checkDatabase(
     r.ok('migrations', 'すべて適用済みです');
   } catch (error) {
     r.fail('migrations', error, 'alarmbox migrate を実行してください (何度実行しても安全です)。');
+    r.skip('lease', 'テーブルがないため確認していません');
     r.skip('stored-token', 'テーブルがないため確認していません');
     return;
   }
+  await checkLeases(database, r);
   if (ring === undefined) {
     r.skip('stored-token', '暗号化キーが読めないため確認していません');
     return;
@@ -293,6 +301,49 @@ async function checkDatabase(
       error,
       'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。',
     );
+  }
+}
+
+/**
+ * Who holds the refresh lease (owner, since, until, database clock), and every lease that cannot be right: one
+ * ending further away than the longest lease the package grants, or acquired "in the future". Either means a
+ * database clock stepped back or a hand-made row; the first kind is taken over by the next refresh (with a
+ * warning), the second blocks only until it ends, but both say the clock of the database needs a look.
+ */
+async function checkLeases(database: DatabaseHandle, r: Recorders): Promise<void> {
+  let inspected: Awaited<ReturnType<typeof inspectLeases>>;
+  try {
+    inspected = await inspectLeases(database);
+  } catch (error) {
+    r.fail('lease', error, 'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。');
+    return;
+  }
+  const { nowMs, leases } = inspected;
+  const describe = (l: InspectedLease) =>
+    `"${l.name}" を ${l.owner} が ${isoOfDbTime(l.acquiredAtMs)} から ${isoOfDbTime(l.expiresAtMs)} まで保持`;
+  const impossible = leases.filter((l) => l.state === 'impossible' || !(l.acquiredAtMs <= nowMs));
+  if (impossible.length > 0) {
+    const why = (l: InspectedLease) =>
+      l.state === 'impossible'
+        ? `期限がデータベースの現在時刻 ${isoOfDbTime(nowMs)} から最長のロック期限 ${MAX_LEASE_MS / 60_000} 分より先です`
+        : `取得時刻がデータベースの現在時刻 ${isoOfDbTime(nowMs)} より後です`;
+    r.fail(
+      'lease',
+      `ありえないロックがあります: ${impossible.map((l) => `${describe(l)} (${why(l)})`).join('、')}。`,
+      'データベースの時計が戻されたか、手で作られた行です。期限が先すぎるロックは次の alarmbox refresh-token が警告を出して引き継ぎます。' +
+        `すぐに片付けるには、そのロックを使う処理が動いていないことを確かめてから DELETE FROM ${LOCKS_TABLE} WHERE name = '<ロック名>' を実行してください。` +
+        'データベースサーバーの時刻 (NTP) と、このテーブルを書き換える処理がないかも確認してください。',
+      'stored_data_invalid',
+    );
+    return;
+  }
+  const token = leases.find((l) => l.name === TokenService.LOCK_NAME);
+  if (token === undefined) {
+    r.ok('lease', '保持しているプロセスはありません');
+  } else if (token.state === 'expired') {
+    r.ok('lease', `期限切れのロックが残っています (${describe(token)})。次の更新が引き継ぎます`);
+  } else {
+    r.ok('lease', `トークンを更新中です (${describe(token)})`);
   }
 }
 
