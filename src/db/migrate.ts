@@ -27,8 +27,22 @@ export function migrationNames(dialect: DatabaseDialect): string[] {
  * @throws DatabaseUnavailableError, MigrationFailedError
  */
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrateResult> {
+  createDatabaseIfMissing(handle);
   try {
     return await handle.adapter.migrateExclusively(handle.db, (db) => runMigrator(db, handle.adapter));
+  } catch (error) {
+    throw toMigrationError(error, handle.target);
+  }
+}
+
+/**
+ * Creates the database when it is missing and this package can (a SQLite file and its folder): the one
+ * place that does, for migrating (opening never creates, docs/design.md「SQLite のファイルを作るのは migrate だけ」).
+ * @throws DatabaseUnavailableError ('configuration') when the file or its folder cannot be made
+ */
+export function createDatabaseIfMissing(handle: DatabaseHandle): void {
+  try {
+    handle.adapter.createIfMissing?.(handle.target);
   } catch (error) {
     throw toMigrationError(error, handle.target);
   }

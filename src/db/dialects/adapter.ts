@@ -28,8 +28,6 @@ export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
   /** One query, from sending it to its last row. The connection is discarded when it runs out. */
   readonly queryTimeoutMs: number;
-  /** SQLite: create the file (and its directory) when it does not exist yet. */
-  readonly createIfMissing: boolean;
 }
 
 /** A lease row as inserted by {@link DatabaseAdapter.insertLeaseIfAbsent}. */
@@ -62,6 +60,13 @@ export interface DatabaseAdapter {
    * only reads never creates an empty one. Servers always pass: they say so when connecting.
    */
   assertExists(target: DatabaseTarget): void;
+  /**
+   * Creates the database of `target` when it is missing and this package can make it (SQLite: the file,
+   * private, and its folder). Only migrating calls it: opening never creates, so a read on a mistyped path
+   * reports the missing file instead of leaving an empty database behind. Servers need none (an administrator
+   * creates the database).
+   */
+  createIfMissing?(target: DatabaseTarget): void;
   /** Kysely's dialect for `target`, with timeouts, keepalive and a UTC session. Nothing connects yet. */
   createDialect(target: DatabaseTarget, settings: ConnectionSettings): Dialect;
 
