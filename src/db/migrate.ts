@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { DEFAULT_MIGRATION_TABLE, type MigrationProvider, Migrator } from 'kysely/migration';
+import { debugHint } from '../debug-detail.ts';
 import { isReasonedError } from '../failure-reason.ts';
 import type { DatabaseHandle } from './connection.ts';
 import type { DatabaseAdapter } from './dialects/adapter.ts';
@@ -132,7 +133,7 @@ function toMigrationError(error: unknown, target: DatabaseTarget): Error {
   const which = migrationName === undefined ? '' : `${migrationName}, `;
   return new MigrationFailedError(
     'unexpected',
-    `データベースのマイグレーションに失敗しました (${label}: ${which}${code})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。`,
+    `データベースのマイグレーションに失敗しました (${label}: ${which}${code})。${debugHint()}`,
     { cause },
   );
 }
