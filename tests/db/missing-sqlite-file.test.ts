@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAlarmbox } from '../../src/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
+import { createAlarmbox } from '../../src/index.ts';
 import { runCli } from '../support/cli.ts';
 
 describe('read-only commands on a SQLite file that does not exist', () => {
