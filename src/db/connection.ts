@@ -41,7 +41,8 @@ const DEFAULT_POOL_SIZE = 5;
 /**
  * Opens (lazily: nothing connects until the first query or {@link DatabaseHandle.ping}) the database of
  * `target`. It never creates one: a SQLite path without a file fails with `SQLITE_NOT_FOUND` (only
- * `migrateToLatest` creates the file). Every dialect stores and reads times as UTC and returns bigint columns as JS numbers.
+ * `migrateToLatest` creates the file). Every dialect stores and reads times as UTC and returns bigint columns
+ * as JS numbers.
  */
 export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): DatabaseHandle {
   const adapter = adapterFor(target.dialect);
