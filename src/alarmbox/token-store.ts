@@ -3,6 +3,7 @@ import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { assertDatabaseExists } from '../db/dialects/index.ts';
 import { namedDatabaseError, toDatabaseError } from '../db/driver-errors.ts';
+import { DatabaseTimeValueError } from '../db/errors.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { TEXT_COLUMN_SIZES, TOKENS_TABLE } from '../db/schema.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
@@ -13,6 +14,7 @@ import type { FailureReason } from '../failure-reason.ts';
 import { clipText } from '../text/clip.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { redact, scrub } from './redact.ts';
+import { MAX_EXPIRES_IN_SECONDS } from './token-response.ts';
 import { bumpedVersion, readableVersion, toVersion } from './token-version.ts';
 
 /** 常に 1 レコードのみで運用 */
@@ -139,6 +141,34 @@ function location(column: 'access_token' | 'refresh_token') {
   return { table: TOKENS_TABLE, column, rowId: ROW_ID };
 }
 
+/**
+ * A time column of row 1 that is not an instant (a hand edit, MariaDB's zero date, PostgreSQL's `infinity`)
+ * reads as unknown instead of failing the read: the times are bookkeeping, the pair itself is intact. An
+ * unknown expiry counts as expired (expiry.ts), so the next read refreshes and stores a good one, and a forced
+ * refresh never needs it (docs/design.md「壊れた日時の列」).
+ */
+function storedTime(value: unknown): Date | null {
+  try {
+    return fromDbTime(value);
+  } catch (error) {
+    if (error instanceof DatabaseTimeValueError) return null;
+    throw error;
+  }
+}
+
+/** Slack for clocks that disagree (the app's and AlarmBox's) on top of the longest lifetime believed. */
+const EXPIRY_SLACK_MS = 86_400_000;
+
+/**
+ * An expiry that no pair this package stored can have (beyond now + the longest lifetime it believes,
+ * token-response.ts) is as unknown as an unreadable one: trusting it would never refresh on read again.
+ */
+function plausibleExpiry(expiredAt: Date | null, now: Date = new Date()): Date | null {
+  if (expiredAt === null) return null;
+  const latest = now.getTime() + MAX_EXPIRES_IN_SECONDS * 1000 + EXPIRY_SLACK_MS;
+  return expiredAt.getTime() > latest ? null : expiredAt;
+}
+
 /** Reads and writes row 1. Every write of a token pair is a compare-and-set on `version`. */
 export class AlarmboxTokenStore {
   readonly #handle: DatabaseHandle;
@@ -175,10 +205,10 @@ export class AlarmboxTokenStore {
       accessToken: row.access_token,
       refreshToken: row.refresh_token,
       version: toVersion(row.version),
-      expiredAt: fromDbTime(row.expired_at),
-      updatedAt: fromDbTime(row.updated_at),
+      expiredAt: plausibleExpiry(storedTime(row.expired_at)),
+      updatedAt: storedTime(row.updated_at),
       scope: safeRead(row.scope),
-      lastRefreshAt: fromDbTime(row.last_refresh_at),
+      lastRefreshAt: storedTime(row.last_refresh_at),
       lastRefreshOutcome: safeRead(row.last_refresh_outcome) as RefreshOutcome | null,
       lastError: safeRead(row.last_error),
     });

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { errorCode } from '../error-code.ts';
+import { readConfigFile } from './bounded-file.ts';
 import { ConfigError } from './errors.ts';
 
 export interface ClientCredentials {
@@ -17,22 +16,19 @@ export function parseAlarmboxInfo(value: string): Partial<ClientCredentials> {
   const trimmed = value.trim();
   let text = trimmed;
   if (!trimmed.startsWith('{')) {
-    if (!existsSync(trimmed)) {
+    const read = readConfigFile(trimmed, {
+      variable: 'ALARMBOX_INFO',
+      label: 'ALARMBOX_INFO のファイル',
+      pathMayBeSecret: true,
+      fix: `JSON そのものか、読み取れる JSON ファイルのパスを指定してください。例: ${INFO_EXAMPLE}`,
+    });
+    if (read === undefined) {
       throw new ConfigError(
         'ALARMBOX_INFO',
         `ALARMBOX_INFO は JSON でも JSON ファイルのパスでもありません。例: ${INFO_EXAMPLE}`,
       );
     }
-    try {
-      text = readFileSync(trimmed, 'utf8');
-    } catch (error) {
-      // A directory, a file without read permission…: say which, and what the value should be.
-      const code = errorCode(error) ?? 'unknown';
-      throw new ConfigError(
-        'ALARMBOX_INFO',
-        `ALARMBOX_INFO のファイルを読めません (${code})。JSON そのものか、読み取れる JSON ファイルのパスを指定してください。例: ${INFO_EXAMPLE}`,
-      );
-    }
+    text = read;
   }
   let parsed: unknown;
   try {

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { generateKeySpec, KEY_RING_EXAMPLE, type KeyRing, parseKeyRing } from '../crypto/index.ts';
 import { errorCode } from '../error-code.ts';
+import { type ConfigFileSource, readConfigFile } from './bounded-file.ts';
 import type { AlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 
@@ -25,11 +26,8 @@ export function loadKeyRing(env: AlarmboxEnv, keysSpec: string | undefined, loca
 }
 
 function readOrCreateKeyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw keyFileError(path, error);
-  }
+  const existing = readConfigFile(path, keyFileSource);
+  if (existing !== undefined) return existing;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // 'wx': two processes starting at once must not each write a different key.
@@ -37,12 +35,16 @@ function readOrCreateKeyFile(path: string): string {
   } catch (error) {
     if (errorCode(error) !== 'EEXIST') throw keyFileError(path, error);
   }
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw keyFileError(path, error);
-  }
+  const created = readConfigFile(path, keyFileSource);
+  if (created === undefined) throw keyFileError(path, undefined);
+  return created;
 }
+
+const keyFileSource: ConfigFileSource = {
+  variable: 'ALARMBOX_ENCRYPTION_KEYS',
+  label: 'ローカルの暗号鍵ファイル',
+  fix: `鍵 (1 行の id:base64) だけを書いた通常のファイルにするか、ALARMBOX_ENCRYPTION_KEYS=${KEY_RING_EXAMPLE} を設定してください。`,
+};
 
 /** The local key file cannot be read or created (a directory in its place, no permission, a full disk…). */
 function keyFileError(path: string, error: unknown): ConfigError {

@@ -38,11 +38,6 @@ export interface OpenDatabaseOptions {
    * fails as temporary and its connection is discarded, so a server that went silent never hangs a caller.
    */
   readonly queryTimeoutMs?: number;
-  /**
-   * SQLite: create the file (and its directory) when it does not exist (default true). Commands that only
-   * read pass false, so a mistyped path is reported instead of silently becoming an empty database.
-   */
-  readonly createIfMissing?: boolean;
 }
 
 export const DEFAULT_DB_CONNECT_TIMEOUT_MS = 5_000;
@@ -51,7 +46,9 @@ const DEFAULT_POOL_SIZE = 5;
 
 /**
  * Opens (lazily: nothing connects until the first query or {@link DatabaseHandle.ping}) the database of
- * `target`. Every dialect stores and reads times as UTC and returns bigint columns as JS numbers.
+ * `target`. It never creates one: a SQLite path without a file fails with `SQLITE_NOT_FOUND` (only
+ * `migrateToLatest` creates the file). Every dialect stores and reads times as UTC and returns bigint columns
+ * as JS numbers.
  */
 export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): DatabaseHandle {
   const adapter = adapterFor(target.dialect);
@@ -62,7 +59,6 @@ export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOption
       poolSize,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_DB_CONNECT_TIMEOUT_MS,
       queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_DB_QUERY_TIMEOUT_MS,
-      createIfMissing: options.createIfMissing ?? true,
       onConnected: (server) => {
         connected = server;
       },

@@ -1,3 +1,4 @@
+import { debugHint } from '../debug-detail.ts';
 import { errorCode } from '../error-code.ts';
 import { AlarmboxError } from '../errors.ts';
 import { type DriverErrorKind, kindOfCode } from './dialects/adapter.ts';
@@ -54,6 +55,8 @@ export function namedDatabaseError(error: unknown, target: DatabaseTarget): Alar
       cause: error,
     });
   }
+  const full = diskFullError(error, target);
+  if (full !== undefined) return full;
   const classified = classify(error, target);
   return classified === undefined ? undefined : build(classified, target, error);
 }
@@ -67,8 +70,7 @@ export function toDatabaseError(error: unknown, target: DatabaseTarget): Alarmbo
   return (
     namedDatabaseError(error, target) ??
     new AlarmboxError(
-      `データベースで予期しないエラーが発生しました (${describeTarget(target)}: ${errorCode(error) ?? nameOf(error)})。` +
-        'ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。',
+      `データベースで予期しないエラーが発生しました (${describeTarget(target)}: ${errorCode(error) ?? nameOf(error)})。${debugHint()}`,
       { reason: 'unexpected', cause: error },
     )
   );
@@ -179,4 +181,34 @@ function missingWhat(error: unknown, code: string): string {
     if (message.includes(table)) return `テーブル ${table} がないか古い形です, ${code}`;
   }
   return `必要なテーブルまたは列がありません, ${code}`;
+}
+
+// --- Full disk -------------------------------------------------------------------------------------------
+// A write the storage refused for lack of space: SQLite's SQLITE_FULL (the file's disk, or a max_page_count)
+// and SQLITE_IOERR_SHMSIZE (its -shm file could not grow: a disk so full that even a read cannot start),
+// MySQL / MariaDB's ER_RECORD_FILE_FULL (1114: the table's file cannot grow, a full disk or a size limit) and
+// ER_DISK_FULL (1021), PostgreSQL's class 53 `disk_full` (53100). Named, with the file or server, so that a
+// full disk is not an "unexpected error". Temporary (exit 5): nothing is wrong with the setup, and the same
+// run succeeds once space is freed.
+const DISK_FULL_CODES: ReadonlySet<string> = new Set([
+  'SQLITE_FULL',
+  'SQLITE_IOERR_SHMSIZE',
+  'ER_RECORD_FILE_FULL',
+  'ER_DISK_FULL',
+  '53100',
+]);
+
+function diskFullError(error: unknown, target: DatabaseTarget): DatabaseUnavailableError | undefined {
+  const code = errorCode(error);
+  if (code === undefined || !DISK_FULL_CODES.has(code)) return undefined;
+  const where =
+    target.dialect === 'sqlite'
+      ? 'データベースファイルのあるディスクの空きを確認し、空きを作ってから再実行してください'
+      : 'データベースサーバーのディスクの空き (MySQL / MariaDB では表の大きさの上限も) を確認し、空きを作ってから再実行してください';
+  return new DatabaseUnavailableError(
+    'temporary',
+    code,
+    `データベースのディスクがいっぱいで書き込めません (${describeTarget(target)}: ${code})。${where}。`,
+    { cause: error },
+  );
 }

@@ -16,7 +16,13 @@ export {
   MigrationFailedError,
   MigrationsPendingError,
 } from './errors.ts';
-export { assertMigrated, type MigrateResult, migrateToLatest, migrationNames } from './migrate.ts';
+export {
+  assertMigrated,
+  createDatabaseIfMissing,
+  type MigrateResult,
+  migrateToLatest,
+  migrationNames,
+} from './migrate.ts';
 export {
   type AlarmboxLocksTable,
   type AlarmboxRefreshHistoryTable,

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { DEFAULT_MIGRATION_TABLE, type MigrationProvider, Migrator } from 'kysely/migration';
+import { debugHint } from '../debug-detail.ts';
 import type { AlarmboxError } from '../errors.ts';
 import type { DatabaseHandle } from './connection.ts';
 import type { DatabaseAdapter } from './dialects/adapter.ts';
@@ -27,8 +28,22 @@ export function migrationNames(dialect: DatabaseDialect): string[] {
  * @throws DatabaseUnavailableError, MigrationFailedError
  */
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrateResult> {
+  createDatabaseIfMissing(handle);
   try {
     return await handle.adapter.migrateExclusively(handle.db, (db) => runMigrator(db, handle.adapter));
+  } catch (error) {
+    throw toMigrationError(error, handle.target);
+  }
+}
+
+/**
+ * Creates the database when it is missing and this package can (a SQLite file and its folder): the one
+ * place that does, for migrating (opening never creates, docs/design.md「SQLite のファイルを作るのは migrate だけ」).
+ * @throws DatabaseUnavailableError ('configuration') when the file or its folder cannot be made
+ */
+export function createDatabaseIfMissing(handle: DatabaseHandle): void {
+  try {
+    handle.adapter.createIfMissing?.(handle.target);
   } catch (error) {
     throw toMigrationError(error, handle.target);
   }
@@ -118,7 +133,7 @@ function toMigrationError(error: unknown, target: DatabaseTarget): AlarmboxError
   const which = migrationName === undefined ? '' : `${migrationName}, `;
   return new MigrationFailedError(
     'unexpected',
-    `データベースのマイグレーションに失敗しました (${label}: ${which}${code})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。`,
+    `データベースのマイグレーションに失敗しました (${label}: ${which}${code})。${debugHint()}`,
     { cause },
   );
 }

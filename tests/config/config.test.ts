@@ -73,7 +73,7 @@ describe('loadConfig', () => {
     for (const path of ['.', dir]) {
       const e = configError(() => loadConfig({}, { ALARMBOX_INFO: path }).credentials());
       expect(e.variable).toBe('ALARMBOX_INFO');
-      expect(e.message).toContain('EISDIR');
+      expect(e.message).toContain('通常のファイルではありません (ディレクトリ)');
       expect(e.message).toContain('例:');
     }
   });
@@ -85,7 +85,7 @@ describe('loadConfig', () => {
     const e = configError(() => loadConfig({ dataDir: dir }, {}).keyRing());
     expect(e.variable).toBe('ALARMBOX_ENCRYPTION_KEYS');
     expect(e.message).toContain(join(dir, 'encryption-keys'));
-    expect(e.message).toContain('EISDIR');
+    expect(e.message).toContain('通常のファイルではありません (ディレクトリ)');
   });
 
   it.each([

@@ -1,12 +1,25 @@
 // Random and malformed settings and arguments: a typed error with a reason or a valid value, never a crash,
 // and never the secret that was given.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { validateCode } from '../../src/apps/cli/commands/save-token.ts';
+import { CONFIG_FILE_MAX_BYTES } from '../../src/config/bounded-file.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { AlarmboxError } from '../../src/errors.ts';
 
 const SECRET = 'Sx9-secret-value-that-must-never-show_0123456789';
+
+const hostileDir = mkdtempSync(join(tmpdir(), 'alarmbox-hostile-'));
+const fifo = join(hostileDir, 'fifo');
+execFileSync('mkfifo', [fifo]);
+const huge = join(hostileDir, 'huge.json');
+writeFileSync(huge, `{"client_id":"${'x'.repeat(CONFIG_FILE_MAX_BYTES)}"}`);
+const HOSTILE_PATHS = ['/dev/zero', '/dev/null', '/dev/urandom', '/proc/self/mem', hostileDir, fifo, huge];
+afterAll(() => rmSync(hostileDir, { recursive: true, force: true }));
 
 describe('hostile configuration and arguments', () => {
   it('random environments: valid config or a reasoned configuration error, secret never echoed', () => {
@@ -26,6 +39,8 @@ describe('hostile configuration and arguments', () => {
       fc.string({ maxLength: 60 }),
       fc.string({ unit: 'grapheme', maxLength: 30 }),
       fc.constant(SECRET),
+      // Paths that are not a small regular file (docs/guarantees.md「設定ファイルの読み込みは有限」).
+      fc.constantFrom(...HOSTILE_PATHS),
     );
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...names), value), (env) => {

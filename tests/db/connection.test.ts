@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  createDatabaseIfMissing,
   type DatabaseHandle,
   DatabaseUnavailableError,
   MigrationsPendingError,
@@ -122,10 +123,12 @@ describe('sqlite file handling', () => {
   const dir = mkdtempSync(join(tmpdir(), 'alarmbox-conn-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('creates a private parent directory and a private WAL database', async () => {
+  it('migrating creates a private parent directory and a private WAL database', async () => {
     const file = join(dir, 'nested', 'deeper', 'alarmbox.db');
     const handle = openDatabase(parseDatabaseUrl(`sqlite:${file}`));
     try {
+      // Opening never creates the file (tests/db/missing-sqlite-file.test.ts); migrating does.
+      createDatabaseIfMissing(handle);
       await handle.ping();
       expect(statSync(join(dir, 'nested', 'deeper')).mode & 0o777).toBe(0o700);
       expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -139,14 +142,29 @@ describe('sqlite file handling', () => {
     }
   });
 
-  it('an unusable path is a configuration error naming the file', async () => {
+  it('an unusable path is a configuration error naming the file, opening or migrating', async () => {
     const blocker = join(dir, 'not-a-directory');
     writeFileSync(blocker, 'x');
-    const error = await pingError(`sqlite:${join(blocker, 'alarmbox.db')}`);
+    const url = `sqlite:${join(blocker, 'alarmbox.db')}`;
+    const error = await pingError(url);
     expect(error.reason).toBe('configuration');
-    expect(['ENOTDIR', 'EEXIST']).toContain(error.code);
+    expect(error.code).toBe('SQLITE_CANTOPEN');
     expect(error.message).toContain(join(blocker, 'alarmbox.db'));
     expect(error.message).toContain('DATABASE_URL のパス');
+    const handle = openDatabase(parseDatabaseUrl(url));
+    try {
+      let created: unknown;
+      try {
+        createDatabaseIfMissing(handle);
+      } catch (caught) {
+        created = caught;
+      }
+      expect(created).toBeInstanceOf(DatabaseUnavailableError);
+      expect(['ENOTDIR', 'EEXIST']).toContain((created as DatabaseUnavailableError).code);
+      expect((created as Error).message).toContain('DATABASE_URL のパス');
+    } finally {
+      await handle.close();
+    }
   });
 
   it('a locked database (SQLITE_BUSY) maps to temporary', async () => {
@@ -172,6 +190,7 @@ describe('sqlite file handling', () => {
   });
 
   it('close() can be called twice', async () => {
+    writeFileSync(join(dir, 'twice.db'), '');
     const handle = openDatabase(parseDatabaseUrl(`sqlite:${join(dir, 'twice.db')}`));
     await handle.ping();
     await handle.close();

@@ -65,6 +65,8 @@ describe('the mutual-exclusion workload itself', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('does detect overlapping critical sections when no lock is taken', async () => {
+    // Opening never creates a SQLite file: an empty one stands for the database the workers connect to.
+    writeFileSync(join(dir, 'unused.db'), '');
     const url = `sqlite:${join(dir, 'unused.db')}`;
     const workload = await runWorkload(url, 'unused', 'nolock');
     for (const result of workload.results) expect(result.code, result.stderr).toBe(0);

@@ -2,7 +2,7 @@
 // each test file in databases of its own so files can run in parallel. With CI set, an unreachable server
 // fails the suite; without, its tests are skipped and the reason is shown.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -39,6 +39,8 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'alarmbox-test-'));
     const url = `sqlite:${join(dir, 'alarmbox.db')}`;
+    // What `create database` is on a server: an empty database (opening never creates the file).
+    writeFileSync(join(dir, 'alarmbox.db'), '', { mode: 0o600 });
     return {
       kind,
       url,

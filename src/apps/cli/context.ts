@@ -1,6 +1,6 @@
 import { type Alarmbox, createAlarmbox } from '../../alarmbox/create.ts';
 import { assertDatabaseExists } from '../../db/dialects/index.ts';
-import { assertMigrated } from '../../db/migrate.ts';
+import { assertMigrated, createDatabaseIfMissing } from '../../db/migrate.ts';
 
 // main.ts reads `.env` before any command loads; re-exported for the commands and tests that import it here.
 export { loadDotEnv } from './dotenv.ts';
@@ -12,11 +12,16 @@ export { loadDotEnv } from './dotenv.ts';
  */
 export async function withAlarmbox<T>(
   run: (alarmbox: Alarmbox) => Promise<T>,
-  options: { readonly requireMigrated?: boolean } = {},
+  options: {
+    readonly requireMigrated?: boolean;
+    /** `migrate` only: create the SQLite file (and its folder) when missing. */
+    readonly createDatabase?: boolean;
+  } = {},
 ): Promise<T> {
   const alarmbox = createAlarmbox();
   try {
     const requireMigrated = options.requireMigrated ?? true;
+    if (options.createDatabase === true) createDatabaseIfMissing(alarmbox.database);
     if (requireMigrated) assertDatabaseExists(alarmbox.database.target);
     await alarmbox.database.ping();
     if (requireMigrated) await assertMigrated(alarmbox.database);

@@ -105,7 +105,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-function reportFailure(error: unknown): number {
+async function reportFailure(error: unknown): Promise<number> {
   if (error instanceof CommanderError) {
     // commander has already printed its explanation (in Japanese, configureOutput) and the help hint.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
@@ -115,11 +115,13 @@ function reportFailure(error: unknown): number {
   }
   if (error instanceof AlarmboxError) {
     process.stderr.write(`エラー: ${error.message}\n`);
+    if (error.reason === 'unexpected') (await import('../../debug-detail.ts')).writeDebugDetail(error);
     return exitCodeFor(error.reason);
   }
   // Unknown errors may carry anything (a driver echoing a connection string, say): print the class only.
-  process.stderr.write(`${messageOf(error)}。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。\n`);
-  if (process.env.ALARMBOX_DEBUG === '1' && error instanceof Error)
-    process.stderr.write(`${error.stack ?? ''}\n`);
+  // Loaded only on this path: `--version` and the commands that succeed do not pay for it.
+  const { debugHint, writeDebugDetail } = await import('../../debug-detail.ts');
+  process.stderr.write(`${messageOf(error)}。${debugHint()}\n`);
+  writeDebugDetail(error);
   return ExitCode.unexpected;
 }

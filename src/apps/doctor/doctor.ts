@@ -154,7 +154,6 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
   const database = openDatabase(config.database, {
     ...config.databaseTimeouts,
     poolSize: 1,
-    createIfMissing: false,
   });
   try {
     await checkDatabase(database, ring, { ok, fail, skip });

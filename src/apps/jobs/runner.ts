@@ -10,6 +10,7 @@
 import type { Alarmbox } from '../../alarmbox/create.ts';
 import { redact } from '../../alarmbox/redact.ts';
 import { backoffDelayMs } from '../../backoff.ts';
+import { debugHint, writeDebugDetail } from '../../debug-detail.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
 import { FAILURE_REASONS, type FailureAction, type FailureReason } from '../../failure-reason.ts';
@@ -255,14 +256,18 @@ class JobError extends AlarmboxError {
 }
 
 function asReasoned(error: unknown): AlarmboxError {
-  if (error instanceof AlarmboxError) return error;
+  if (error instanceof AlarmboxError) {
+    // Ours but unexplained (a migration that failed, a time value that is not one): its causes tell why.
+    if (error.reason === 'unexpected') writeDebugDetail(error);
+    return error;
+  }
   const name = error instanceof Error ? error.name : typeof error;
-  // Unknown errors may carry anything: keep only the class name in the message.
-  return new JobError(
-    'unexpected',
-    `予期しないエラーが発生しました (${name})。ALARMBOX_DEBUG=1 を付けて再実行すると詳細を表示します。`,
-    { cause: error },
-  );
+  // Unknown errors may carry anything: keep only the class name in the message (which is logged and may be
+  // stored); the stack and causes go to stderr, scrubbed, when ALARMBOX_DEBUG=1 asks for them.
+  writeDebugDetail(error);
+  return new JobError('unexpected', `予期しないエラーが発生しました (${name})。${debugHint()}`, {
+    cause: error,
+  });
 }
 
 function interrupted(last: AlarmboxError): AlarmboxError {

@@ -31,8 +31,6 @@ export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
   /** One query, from sending it to its last row. The connection is discarded when it runs out. */
   readonly queryTimeoutMs: number;
-  /** SQLite: create the file (and its directory) when it does not exist yet. */
-  readonly createIfMissing: boolean;
   /** Servers: called with each new connection, once it is set up (what `status` shows as the server used). */
   readonly onConnected?: ((server: ConnectedServer) => void) | undefined;
 }
@@ -67,6 +65,13 @@ export interface DatabaseAdapter {
    * only reads never creates an empty one. Servers always pass: they say so when connecting.
    */
   assertExists(target: DatabaseTarget): void;
+  /**
+   * Creates the database of `target` when it is missing and this package can make it (SQLite: the file,
+   * private, and its folder). Only migrating calls it: opening never creates, so a read on a mistyped path
+   * reports the missing file instead of leaving an empty database behind. Servers need none (an administrator
+   * creates the database).
+   */
+  createIfMissing?(target: DatabaseTarget): void;
   /** Kysely's dialect for `target`, with timeouts, keepalive and a UTC session. Nothing connects yet. */
   createDialect(target: DatabaseTarget, settings: ConnectionSettings): Dialect;
 

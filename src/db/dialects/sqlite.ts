@@ -42,10 +42,12 @@ export const sqliteAdapter: DatabaseAdapter = {
 
   assertExists: (target) => assertFileExists(target),
 
-  createDialect(target, settings) {
+  createIfMissing: (target) => createFileIfMissing(target),
+
+  createDialect(target) {
     const file = fileOf(target);
     return new SqliteDialect({
-      database: async () => withStatementCache(await openFile(target, file, settings.createIfMissing)),
+      database: async () => withStatementCache(await openFile(target, file)),
     });
   },
 
@@ -126,25 +128,26 @@ function assertFileExists(target: DatabaseTarget): void {
   );
 }
 
-async function openFile(
-  target: DatabaseTarget,
-  file: string,
-  createIfMissing: boolean,
-): Promise<BetterSqlite3.Database> {
+/**
+ * Migrating only (the adapter's `createIfMissing`): the file's folder and the file, made private (0600) by us
+ * because it holds the token envelopes; SQLite gives its -wal and -shm files the same permissions.
+ * @throws the file system's error (EACCES, ENOTDIR…), which the caller maps to a `sqlite_path` message
+ */
+function createFileIfMissing(target: DatabaseTarget): void {
+  const file = fileOf(target);
+  if (file === ':memory:') return;
+  const path = resolve(file);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+}
+
+async function openFile(target: DatabaseTarget, file: string): Promise<BetterSqlite3.Database> {
   const { default: Database } = await loadDriver('better-sqlite3', () => import('better-sqlite3'));
-  if (file !== ':memory:') {
-    if (!createIfMissing) assertFileExists(target);
-    else {
-      const path = resolve(file);
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Create the file ourselves so it is private (0600): it holds the token envelopes. SQLite gives its
-      // -wal and -shm files the same permissions as the database file.
-      closeSync(openSync(path, 'a', 0o600));
-    }
-  }
+  // Never create here: better-sqlite3 would make the file (never its folder) on the first open otherwise.
+  if (file !== ':memory:') assertFileExists(target);
   const database = new Database(file, {
     timeout: BUSY_TIMEOUT_MS,
-    fileMustExist: !createIfMissing && file !== ':memory:',
+    fileMustExist: file !== ':memory:',
   });
   // WAL: readers do not block the writer, which matters with several CLI processes and a scheduler.
   database.pragma('journal_mode = WAL');
