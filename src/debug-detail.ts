@@ -2,7 +2,7 @@
 // Without ALARMBOX_DEBUG=1 only the error's class is named and the variable is suggested; with it, the CLI and
 // the job runner write the stack and the cause chain to stderr, scrubbed of secrets, and the suggestion (to set
 // what is already set) is left out.
-import { scrub } from './alarmbox/redact.ts';
+import { scrub } from './text/redact.ts';
 
 /** Set to `1` to see the stack and causes of an unexpected error (docs/troubleshooting.md「予期しないエラーが発生しました」). */
 export const DEBUG_VARIABLE = 'ALARMBOX_DEBUG';

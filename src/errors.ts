@@ -1,14 +1,15 @@
 // The one base class of every error this package throws. Callers, the CLI's exit code, the job runner and the
 // console classify failures with `instanceof AlarmboxError`, never by the shape of an error: Node's TLS errors
 // and OpenSSL's carry a string `reason` of their own, and a shape test once took them for ours and exited 0.
-import { SAFE_ERROR, safeCause } from './alarmbox/safe-cause.ts';
+
 import { FAILURE_REASONS, type FailureReason } from './failure-reason.ts';
+import { SAFE_ERROR, safeCause } from './text/safe-cause.ts';
 import { terminalSafe } from './text/terminal-safe.ts';
 
 /** What every {@link AlarmboxError} is built from. */
 export interface AlarmboxErrorOptions {
   readonly reason: FailureReason;
-  /** Any value: kept only as a secret-free copy ({@link SafeCause}), a non-Error is dropped. */
+  /** Any value: kept only as a secret-free copy (class name, code, redacted message), a non-Error is dropped. */
   readonly cause?: unknown;
 }
 

@@ -1,9 +1,9 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
 import * as oauth from 'oauth4webapi';
 import { readBodyLimited } from '../api/response-body.ts';
+import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
-import { rememberSecrets, withSecrets } from './operation-secrets.ts';
 import { toRevocationError } from './revocation-errors.ts';
 import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
 import { readIssuedTokens } from './token-response.ts';

@@ -3,10 +3,10 @@
 // a person the same thing when it fails.
 
 import { messageOf, reasonOf } from '../errors.ts';
+import { withSecrets } from '../text/operation-secrets.ts';
 import type { AlarmboxClient } from './client.ts';
 import type { Alarmbox } from './create.ts';
 import { AlarmboxTokenError } from './errors.ts';
-import { withSecrets } from './operation-secrets.ts';
 import { processTokenExchanges } from './token-exchanges.ts';
 import type { AlarmboxToken } from './token-store.ts';
 import type { ReceivedTokens } from './types.ts';

@@ -2,7 +2,7 @@
 // so that callers and the CLI's exit code can tell "re-authorize" from "retry later".
 import { AlarmboxError } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
-import { redact, scrub } from './redact.ts';
+import { redact, scrub } from '../text/redact.ts';
 
 /** What an {@link AlarmboxAPIError} carries besides its message. */
 export interface AlarmboxAPIErrorOptions {

@@ -8,8 +8,8 @@ import { fromDbTime, toDbTime } from '../db/time.ts';
 import { AlarmboxError } from '../errors.ts';
 import { reportSecondaryFailure } from '../secondary-failure.ts';
 import { clipText } from '../text/clip.ts';
+import { redact } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
-import { redact } from './redact.ts';
 import type { RefreshAttempt, RefreshTrigger } from './token-service.ts';
 
 /** How many attempts are kept: about three months of a 12-hourly batch plus the online refreshes. */

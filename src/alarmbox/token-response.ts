@@ -3,8 +3,8 @@
 // when another field is odd. Each oddity becomes a warning (history, status, doctor, logs) instead of an error.
 import { TEXT_COLUMN_SIZES } from '../db/schema.ts';
 import { clipText } from '../text/clip.ts';
+import { redact } from '../text/redact.ts';
 import { hasUnsafeCharacters, terminalSafe } from '../text/terminal-safe.ts';
-import { redact } from './redact.ts';
 import type { TokenResponse, TokenWarning, TokenWarningCode } from './types.ts';
 
 export type { TokenWarning, TokenWarningCode } from './types.ts';

@@ -12,8 +12,8 @@ import { errorCode } from '../error-code.ts';
 import { AlarmboxError } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
 import { clipText } from '../text/clip.ts';
+import { redact, scrub } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
-import { redact, scrub } from './redact.ts';
 import { MAX_EXPIRES_IN_SECONDS } from './token-response.ts';
 import { bumpedVersion, readableVersion, toVersion } from './token-version.ts';
 

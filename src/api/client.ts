@@ -10,9 +10,9 @@
 //   at most once per call whatever happens, except for the one 401 retry above.
 // - A timeout on every request (http.ts); empty and non-JSON bodies are tolerated (response-body.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rememberSecrets, withSecrets } from '../alarmbox/operation-secrets.ts';
 import type { TokenService } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
+import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { isInvalidTokenChallenge, parseBearerChallenge } from './bearer-challenge.ts';
 import {
   checkCreateParams,

@@ -1,9 +1,9 @@
 // Typed errors of AlarmBox API calls, in the guide's AlarmboxAPIError family: each carries a `reason`
 // (FailureReason) so the CLI's exit code and a caller's handling work as for the token errors, and a
 // Japanese message naming the cause and the fix. Messages never hold a token (bodies pass through redact(),
-// which also replaces the secrets of the call under way by value: alarmbox/operation-secrets.ts).
+// which also replaces the secrets of the call under way by value: text/operation-secrets.ts).
 import { AlarmboxAPIError, type AlarmboxAPIErrorOptions } from '../alarmbox/errors.ts';
-import { redact, scrub } from '../alarmbox/redact.ts';
+import { redact, scrub } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import type { HttpMethod } from './endpoints.ts';
 import type { ApiErrorDetail } from './response-body.ts';

@@ -1,8 +1,9 @@
 // Reading AlarmBox's answers. Its error bodies are undocumented (docs/design.md「AlarmBox について分かっていること」) and, if it is stock
 // Doorkeeper, empty on 401/403 (§2); a proxy in front may answer HTML. Everything here tolerates any body and
 // reduces it to a short, redacted summary that is safe to put in an error message.
-import { redact } from '../alarmbox/redact.ts';
+
 import { AlarmboxError } from '../errors.ts';
+import { redact } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 
 export type BodyKind = 'empty' | 'json' | 'broken-json' | 'html' | 'text';

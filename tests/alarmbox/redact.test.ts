@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_SECRET_LENGTH, rememberSecrets, withSecrets } from '../../src/alarmbox/operation-secrets.ts';
-import { maskToken, redact, redactValues, scrub } from '../../src/alarmbox/redact.ts';
+import { MIN_SECRET_LENGTH, rememberSecrets, withSecrets } from '../../src/text/operation-secrets.ts';
+import { maskToken, redact, redactValues, scrub } from '../../src/text/redact.ts';
 
 describe('redact', () => {
   const t = 'CU8wbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q';

@@ -52,7 +52,8 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
       cwd: dir,
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('予期しないエラーが発生しました (SqliteError)');
+    expect(r.stderr).toContain('データベースで予期しないエラーが発生しました (sqlite ');
+    expect(r.stderr).toContain('SQLITE_CORRUPT)');
     expect(r.stderr).toContain(HINT);
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
@@ -61,7 +62,8 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
     const file = corrupted('status-debug', 'hansha_alarmbox_tokens');
     const r = await runCli(['status'], env(file, { ALARMBOX_DEBUG: '1' }), { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('予期しないエラーが発生しました (SqliteError)');
+    expect(r.stderr).toContain('データベースで予期しないエラーが発生しました (sqlite ');
+    expect(r.stderr).toContain('SQLITE_CORRUPT)');
     expect(r.stderr).toContain('SqliteError: database disk image is malformed');
     expect(r.stderr).toMatch(/^\s+at /m);
     expect(r.stderr).not.toContain(HINT);
@@ -71,7 +73,8 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
     const file = corrupted('refresh-debug', 'alarmbox_locks');
     const r = await runCli(['refresh-token'], env(file, { ALARMBOX_DEBUG: '1' }), { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('予期しないエラーが発生しました (SqliteError)');
+    expect(r.stderr).toContain('データベースで予期しないエラーが発生しました (sqlite ');
+    expect(r.stderr).toContain('SQLITE_CORRUPT)');
     expect(r.stderr.split('SqliteError: database disk image is malformed').length - 1).toBe(1);
     expect(r.stderr).toMatch(/^\s+at /m);
     expect(r.stdout + r.stderr).not.toContain(HINT);

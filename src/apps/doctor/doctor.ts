@@ -1,7 +1,7 @@
 // `alarmbox doctor`: checks, one after the other, everything the toolkit depends on, and says for each failure
 // how to fix it. Nothing is changed and nothing is spent: the token endpoint is probed with a dummy
 // authorization code, which AlarmBox (Doorkeeper) rejects after authenticating the client.
-import { maskToken } from '../../alarmbox/redact.ts';
+
 import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../../alarmbox/rekey.ts';
 import { TokenService } from '../../alarmbox/token-service.ts';
@@ -21,6 +21,7 @@ import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
 import type { FailureReason } from '../../failure-reason.ts';
 import { type InspectedLease, inspectLeases, isoOfDbTime, MAX_LEASE_MS } from '../../lock/index.ts';
+import { maskToken } from '../../text/redact.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
 
 export type CheckId =

@@ -3,9 +3,10 @@
 // Every message is redacted before it is written: no token, code or secret reaches a log. And made one printable
 // line (text/terminal-safe.ts): a message quoting AlarmBox or a driver could otherwise forge a log line (CR, LF,
 // U+2028, which JSON.stringify leaves raw) or drive the terminal of whoever reads the log.
-import { redact } from '../../alarmbox/redact.ts';
+
 import { ConfigError } from '../../config/errors.ts';
 import { clipText } from '../../text/clip.ts';
+import { redact } from '../../text/redact.ts';
 import { terminalSafe } from '../../text/terminal-safe.ts';
 
 /** Cloud Logging's LogSeverity names (the ones we use). */

@@ -8,7 +8,6 @@
 // reports success for work it has not seen done.
 
 import type { Alarmbox } from '../../alarmbox/create.ts';
-import { redact } from '../../alarmbox/redact.ts';
 import { backoffDelayMs } from '../../backoff.ts';
 import { debugHint, writeDebugDetail } from '../../debug-detail.ts';
 import { AlarmboxError } from '../../errors.ts';
@@ -16,6 +15,7 @@ import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
 import { FAILURE_REASONS, type FailureAction, type FailureReason } from '../../failure-reason.ts';
 import { type Lease, LockManager, LockWaitTimeoutError } from '../../lock/index.ts';
 import { reportSecondaryFailure } from '../../secondary-failure.ts';
+import { redact } from '../../text/redact.ts';
 import { describeDuration } from './duration.ts';
 import type { Job, JobContext, JobResult } from './job.ts';
 import type { JobLogger, LogFields, Severity } from './logger.ts';

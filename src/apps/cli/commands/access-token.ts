@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { maskToken } from '../../../alarmbox/redact.ts';
+import { maskToken } from '../../../text/redact.ts';
 import { withAlarmbox } from '../context.ts';
 import { formatRemaining, formatTime, note, say } from '../output.ts';
 import { stopSafelyOnSignal } from '../stop-signal.ts';

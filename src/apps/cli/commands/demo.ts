@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { buildAuthorizeUrl } from '../../../alarmbox/authorize-url.ts';
 import type { Alarmbox } from '../../../alarmbox/create.ts';
-import { maskToken } from '../../../alarmbox/redact.ts';
 import { migrateToLatest } from '../../../db/migrate.ts';
 import type { RunningEmulator } from '../../../emulator/index.ts';
 import { ExitCode } from '../../../exit-codes.ts';
+import { maskToken } from '../../../text/redact.ts';
 import { openSandbox } from '../../sandbox/sandbox.ts';
 import { formatRemaining, formatTime, say } from '../output.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { redact } from '../../../alarmbox/redact.ts';
+import { redact } from '../../../text/redact.ts';
 import { runDoctor } from '../../doctor/doctor.ts';
 import { say } from '../output.ts';
 

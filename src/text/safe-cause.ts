@@ -2,8 +2,9 @@
 // access and refresh tokens) or the whole Response in `cause`, drivers may keep a query or a URL. An error this
 // package throws carries a copy of such a cause instead: class name, system error code and redacted message
 // only, so that `console.error(err)`, a logger printing causes, or `JSON.stringify(err)` shows no secret.
-import { terminalSafe } from '../text/terminal-safe.ts';
+
 import { redact } from './redact.ts';
+import { terminalSafe } from './terminal-safe.ts';
 
 const MAX_DEPTH = 5;
 
