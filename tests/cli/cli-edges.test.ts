@@ -137,9 +137,7 @@ describe('commands load lazily', () => {
     // config/: the bounded read of `.env` (src/config/bounded-file.ts), a few lines of node:fs. text/: what
     // AlarmboxError needs to keep its message and cause printable and secret-free (no package, no driver).
     expect(
-      loaded(r.stderr).filter(
-        (name) => !name.startsWith('cli/') && name !== 'config/' && name !== 'text/',
-      ),
+      loaded(r.stderr).filter((name) => !name.startsWith('cli/') && name !== 'config/' && name !== 'text/'),
     ).toEqual(['commander']);
     expect(loaded(r.stderr).filter((name) => name.startsWith('cli/commands/'))).toEqual([]);
   });
