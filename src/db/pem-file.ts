@@ -3,8 +3,8 @@
 // exactly the bytes that were checked.
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readBoundedFile } from '../bounded-read.ts';
 import { DatabaseUrlError } from './errors.ts';
 
 /** A CA bundle of a managed database is at most a few hundred KiB (RDS's global bundle: ~160 KiB). */
@@ -74,54 +74,12 @@ function parseCertificate(param: string, path: string, block: string): X509Certi
   }
 }
 
-// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. The size is checked on
-// the open descriptor, and reading stops one byte past the cap, so /dev/zero or a growing file cannot
-// exhaust memory.
+// Bounded and regular files only (src/bounded-read.ts): /dev/zero, a FIFO or a directory ends at once.
 function readPemFile(param: string, path: string): PemFile {
   const absolute = resolve(path);
-  let fd: number;
-  try {
-    fd = openSync(absolute, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'が見つかりません'
-        : code === 'EACCES'
-          ? 'を読む権限がありません'
-          : `を開けません (${code ?? 'error'})`;
-    throw new DatabaseUrlError(`${param} のファイル ${shown(absolute)} ${why}`);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new DatabaseUrlError(`${param} の ${shown(absolute)} は通常のファイルではありません`);
-    }
-    if (stat.size > MAX_PEM_FILE_BYTES) {
-      throw new DatabaseUrlError(
-        `${param} のファイル ${shown(absolute)} が大きすぎます (上限 ${MAX_PEM_FILE_BYTES / 1024} KiB)`,
-      );
-    }
-    const buffer = Buffer.alloc(MAX_PEM_FILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-      if (length > MAX_PEM_FILE_BYTES) {
-        throw new DatabaseUrlError(
-          `${param} のファイル ${shown(absolute)} が大きすぎます (上限 ${MAX_PEM_FILE_BYTES / 1024} KiB)`,
-        );
-      }
-    }
-    return { path: absolute, pem: buffer.subarray(0, length).toString('utf8') };
-  } catch (error) {
-    if (error instanceof DatabaseUrlError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DatabaseUrlError(`${param} のファイル ${shown(absolute)} を読めません (${code ?? 'error'})`);
-  } finally {
-    closeSync(fd);
-  }
+  const read = readBoundedFile(absolute, MAX_PEM_FILE_BYTES);
+  if (!read.ok) throw new DatabaseUrlError(`${param} のファイル ${shown(absolute)} ${read.problem}`);
+  return { path: absolute, pem: read.text };
 }
 
 /** A path as a message shows it: no control characters, not endless. */
