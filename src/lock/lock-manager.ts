@@ -69,18 +69,24 @@ const DEFAULT_POLL_MS = 50;
  */
 export class LockManager {
   readonly name: string;
-  readonly ownerId: string;
   readonly leaseMs: number;
+  #ownerId: string | undefined;
   readonly #db: DatabaseHandle;
   readonly #pollMs: number;
   readonly #purpose: string | undefined;
 
+  /** Who this manager's leases name as their holder (`host:pid:machine.random`), made on first use. */
+  get ownerId(): string {
+    this.#ownerId ??= defaultOwnerId();
+    return this.#ownerId;
+  }
+
   constructor(db: DatabaseHandle, options: LockManagerOptions) {
-    const { name, leaseMs, ownerId = defaultOwnerId(), pollMs = DEFAULT_POLL_MS } = options;
+    const { name, leaseMs, ownerId, pollMs = DEFAULT_POLL_MS } = options;
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
       throw new AlarmboxError(`lock name must be 1..${MAX_NAME_LENGTH} characters`, { reason: 'unexpected' });
     }
-    if (ownerId.length === 0 || ownerId.length > MAX_OWNER_LENGTH) {
+    if (ownerId !== undefined && (ownerId.length === 0 || ownerId.length > MAX_OWNER_LENGTH)) {
       throw new AlarmboxError(`ownerId must be 1..${MAX_OWNER_LENGTH} characters`, { reason: 'unexpected' });
     }
     if (!Number.isSafeInteger(leaseMs) || leaseMs <= 0 || leaseMs > MAX_LEASE_MS) {
@@ -89,7 +95,7 @@ export class LockManager {
     if (!(pollMs > 0)) throw new AlarmboxError('pollMs must be positive', { reason: 'unexpected' });
     this.#db = db;
     this.name = name;
-    this.ownerId = ownerId;
+    this.#ownerId = ownerId;
     this.leaseMs = leaseMs;
     this.#pollMs = pollMs;
     this.#purpose = options.purpose;
