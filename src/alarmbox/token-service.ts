@@ -43,6 +43,12 @@ export interface RefreshOptions {
    * if a peer has already replaced it, the peer's token is the answer.
    */
   readonly ifAccessTokenIs?: string | undefined;
+  /**
+   * Refresh only if row 1 was not saved at or after this instant (the batch's schedule: a run that finds the
+   * pair saved since its tick, by a peer run or an app's refresh, spends nothing). Checked before the lease and
+   * again under it, so two runs of one tick rotate once.
+   */
+  readonly unlessSavedSince?: Date | undefined;
 }
 
 /** One refresh attempt, as `onAttempt` sees it. Never carries a token. */
@@ -189,7 +195,7 @@ export class TokenService {
         .catch((error: unknown) => reportSecondaryFailure('更新の記録', error));
     };
     try {
-      const result = await this.#refreshOnce(options.force ?? false, options.ifAccessTokenIs, seen);
+      const result = await this.#refreshOnce(options, seen);
       await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []));
       return result;
     } catch (error) {
@@ -254,20 +260,28 @@ export class TokenService {
   }
 
   async #refreshOnce(
-    force: boolean,
-    ifAccessTokenIs: string | undefined,
+    options: RefreshOptions,
     seenByCaller: AlarmboxToken | undefined,
   ): Promise<RefreshResult> {
+    const { ifAccessTokenIs, unlessSavedSince } = options;
+    const force = options.force ?? false;
     const seen = seenByCaller ?? (await this.#options.store.getInstance());
     if (!seen.isRegistered) throw new AlarmboxTokenNotFoundError();
     /** Whether `current` already answers this request, so that no refresh token needs to be spent. */
     const answered = (current: AlarmboxToken): boolean => {
+      if (
+        unlessSavedSince !== undefined &&
+        current.updatedAt !== null &&
+        current.updatedAt >= unlessSavedSince
+      )
+        return true;
       if (ifAccessTokenIs !== undefined) return current.getDecryptedAccessToken() !== ifAccessTokenIs;
       // A forced refresh yields only to a peer's new pair (a save bumps `version`; a corrupted one, -1, is no
       // peer's); a lazy one to any token that is not expiring.
       return force ? current.version > seen.version : !isExpiring(current.expiredAt, current.updatedAt);
     };
-    if ((ifAccessTokenIs !== undefined || !force) && answered(seen)) return unchanged(seen);
+    if ((ifAccessTokenIs !== undefined || unlessSavedSince !== undefined || !force) && answered(seen))
+      return unchanged(seen);
     // A refresh is due: its save is a compare-and-set on `version`, so a counter that cannot be compared stops
     // it here, before anything is sent (a valid token is still read above without it).
     this.#assertVersion(seen);

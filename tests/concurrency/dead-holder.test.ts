@@ -1,11 +1,10 @@
-// A `refresh-token` killed with SIGKILL leaves its job lease and its refresh lease behind. A rerun on the same
-// machine takes both over at once and refreshes; a holder on another machine is waited out, and a run that
+// A `refresh-token` killed with SIGKILL leaves its refresh lease behind (the only lease a run takes). A rerun on
+// the same machine takes it over at once and refreshes; a holder on another machine is waited out, and a run that
 // cannot outwait it exits 5 (retry), never 0 without having refreshed. Real CLI processes, real SIGKILL.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
-import { JOB_LEASE_MS, jobLockName } from '../../src/apps/jobs/runner.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -16,7 +15,7 @@ import { runCli } from '../support/cli.ts';
 import { CliProcess, logEvents } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
-const JOB_LOCK = jobLockName({ name: 'refresh-token' });
+const LOCK = TokenService.LOCK_NAME;
 
 describeEachDatabase(
   'a dead holder of the refresh-token leases',
@@ -49,7 +48,7 @@ describeEachDatabase(
       emulator.setFaults({});
     });
 
-    it('after kill -9 of a running refresh-token, a rerun takes both leases over at once and refreshes', async () => {
+    it('after kill -9 of a running refresh-token, a rerun takes its lease over at once and refreshes', async () => {
       const before = (await alarmbox.store.getInstance()).version;
       // The killed run's request waits inside AlarmBox (its answer would come long after the test).
       emulator.setFaults({ token: { delayMs: 60_000, times: 1 } });
@@ -60,15 +59,15 @@ describeEachDatabase(
       const pid = killed.child.pid;
       killed.signal('SIGKILL');
       expect((await killed.exited()).signal).toBe('SIGKILL');
-      // Both leases are still there, in the dead process's name.
+      // The lease is still there, in the dead process's name.
       const left = await leases();
-      expect(left.map((l) => l.name)).toEqual([TokenService.LOCK_NAME, JOB_LOCK].sort());
+      expect(left.map((l) => l.name)).toEqual([LOCK]);
       for (const lease of left) expect(lease.owner).toContain(`:${pid}:`);
 
       const rerun = await job();
       expect(rerun.code, rerun.stderr).toBe(0);
       expect(rerun.end).toMatchObject({ outcome: 'ok', code: 'refreshed', exitCode: 0, attempts: 1 });
-      // Not the job lease's 24 s, nor the refresh lease's 60 s, nor the 30 s lock wait: at once.
+      // Not the refresh lease's 60 s, nor the 30 s lock wait: at once.
       expect(rerun.end.durationMs as number).toBeLessThan(5_000);
       expect(refreshes()).toBe(1);
       const stored = await alarmbox.store.getInstance();
@@ -77,16 +76,16 @@ describeEachDatabase(
       expect(await leases()).toEqual([]);
     });
 
-    it('a job lease held on another machine is waited out: exit 5 while it lasts, a refresh once it has expired', async () => {
+    it('a refresh lease held on another machine is waited out: exit 5 while it lasts, a refresh once it has expired', async () => {
       const elsewhere = (lastDigit: string) => {
-        const ours = new LockManager(alarmbox.database, { name: JOB_LOCK, leaseMs: 1 }).ownerId;
+        const ours = new LockManager(alarmbox.database, { name: LOCK, leaseMs: 1 }).ownerId;
         const machine = /:([0-9a-f]{8})\.[0-9a-f]{12}$/.exec(ours)?.[1];
         return `other-host:4242:${machine === 'ffffffff' ? 'eeeeeeee' : 'ffffffff'}.00000000000${lastDigit}`;
       };
       // What a holder there leaves when it stops renewing: a whole lease still to run.
       const long = await new LockManager(alarmbox.database, {
-        name: JOB_LOCK,
-        leaseMs: JOB_LEASE_MS,
+        name: LOCK,
+        leaseMs: 60_000,
         ownerId: elsewhere('1'),
       }).acquire({ waitMs: 0 });
       const blocked = await job({ ALARMBOX_LOCK_WAIT_MS: '1500' }, ['--retries=0']);
@@ -99,7 +98,7 @@ describeEachDatabase(
 
       // One with 5 s left: the run waits for it to expire, then refreshes.
       await new LockManager(alarmbox.database, {
-        name: JOB_LOCK,
+        name: LOCK,
         leaseMs: 5_000,
         ownerId: elsewhere('2'),
       }).acquire({ waitMs: 0 });
@@ -109,30 +108,6 @@ describeEachDatabase(
       expect(after.end).toMatchObject({ outcome: 'ok', code: 'refreshed' });
       expect(performance.now() - taken).toBeGreaterThanOrEqual(4_900);
       expect(refreshes()).toBe(1);
-    });
-
-    it('a live run renews its job lease, so a long run is never taken for a vanished one', async () => {
-      // AlarmBox answers after more than a third of the lease: the run must renew meanwhile.
-      emulator.setFaults({ token: { delayMs: JOB_LEASE_MS / 3 + 2_000, times: 1 } });
-      const run = new CliProcess(['refresh-token', '--log-format=json'], env);
-      running.push(run);
-      const jobLease = async () =>
-        alarmbox.database.db
-          .selectFrom(LOCKS_TABLE)
-          .select(['owner', 'acquired_at_ms', 'expires_at_ms'])
-          .where('name', '=', JOB_LOCK)
-          .executeTakeFirst();
-      for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_500; i++) await sleep(10);
-      const first = await jobLease();
-      expect(first?.owner).toContain(`:${run.child.pid}:`);
-      await sleep(JOB_LEASE_MS / 3 + 1_000);
-      const later = await jobLease();
-      expect(later?.owner).toBe(first?.owner);
-      expect(later?.acquired_at_ms).toBe(first?.acquired_at_ms);
-      expect(Number(later?.expires_at_ms)).toBeGreaterThan(Number(first?.expires_at_ms));
-      const result = await run.exited(30_000);
-      expect(result.code, result.stderr).toBe(0);
-      expect(await leases()).toEqual([]);
     });
   },
   { concurrentKinds: true },

@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
-import { JOB_LEASE_MS, jobLockName } from '../../src/apps/jobs/runner.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE, readDbNowMs } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -17,7 +16,6 @@ import { runCli } from '../support/cli.ts';
 import { CliProcess, logEvents } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
-const JOB_LOCK = jobLockName({ name: 'refresh-token' });
 /** An owner id of another machine: never taken for a dead process of ours. */
 const ELSEWHERE = 'db-clock-victim:4242:ffffffff.0000000000aa';
 const TEN_YEARS_MS = 10 * 365 * 86_400_000;
@@ -62,9 +60,8 @@ describeEachDatabase(
 
     it('a far-future lease: doctor flags it (exit 2), then refresh-token takes it over with a warning and exits 0', async () => {
       const now = await readDbNowMs(alarmbox.database);
-      // The refresh lease and the job lease alike, as a clock stepped back by ten years would leave them.
+      // As a clock stepped back by ten years would leave it.
       await plant(TokenService.LOCK_NAME, now - 1_000, now + TEN_YEARS_MS);
-      await plant(JOB_LOCK, now - 1_000, now + TEN_YEARS_MS);
 
       const before = await runCli(['doctor'], env);
       expect(before.code, before.stdout).toBe(2);
@@ -90,7 +87,6 @@ describeEachDatabase(
       expect(performance.now() - started).toBeLessThan(10_000);
       expect(r.stderr).toContain('ALARMBOX_LEASE_IMPOSSIBLE');
       expect(r.stderr).toContain(`ロック "${TokenService.LOCK_NAME}" の保持者 ${ELSEWHERE}`);
-      expect(r.stderr).toContain(`ロック "${JOB_LOCK}" の保持者 ${ELSEWHERE}`);
       expect(refreshes()).toBe(1);
       const stored = await alarmbox.store.getInstance();
       expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
@@ -140,9 +136,9 @@ describeEachDatabase(
       expect(refreshes()).toBe(1);
     });
 
-    it('the longest legitimate job lease (renewed, 24 s) is never taken for an impossible one', async () => {
+    it('a legitimate refresh lease (three HTTP timeouts, 30 s here) is never taken for an impossible one', async () => {
       const now = await readDbNowMs(alarmbox.database);
-      await plant(JOB_LOCK, now, now + JOB_LEASE_MS);
+      await plant(TokenService.LOCK_NAME, now, now + 30_000);
       const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], {
         ...env,
         ALARMBOX_LOCK_WAIT_MS: '1000',

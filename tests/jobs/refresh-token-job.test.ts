@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -181,11 +182,11 @@ describe('refresh-token as a job (SQLite)', () => {
     expect(badOption.stderr).toContain('--retries');
   });
 
-  it('two executions never overlap: while a live execution holds the job lease, another waits, then exits 5 having done nothing', async () => {
+  it('two executions never overlap: while a live execution holds the refresh lease, another waits, then exits 5 having done nothing', async () => {
     await setup.register();
     // This test process is alive: its lease is waited for, never taken over.
     const lease = await new LockManager(setup.alarmbox.database, {
-      name: 'job:refresh-token',
+      name: TokenService.LOCK_NAME,
       leaseMs: 30_000,
     }).acquire({ waitMs: 0 });
     try {
@@ -195,10 +196,9 @@ describe('refresh-token as a job (SQLite)', () => {
       expect(r.code).toBe(5);
       expect(r.end).toMatchObject({ outcome: 'lock_timeout', action: 'retry_later', exitCode: 5 });
       expect(r.end.message).toContain(lease.owner);
-      expect(r.end.message).toContain('何もしていません');
       const text = await cli(['--retries=0'], { ALARMBOX_LOCK_WAIT_MS: '1000' });
       expect(text.code).toBe(5);
-      expect(text.stderr).toContain('ほかの実行');
+      expect(text.stderr).toContain(TokenService.LOCK_NAME);
       expect(refreshes()).toEqual({});
     } finally {
       await lease.release();
@@ -208,7 +208,7 @@ describe('refresh-token as a job (SQLite)', () => {
   it('an execution that waited for another one runs once that one is done', async () => {
     await setup.register();
     const lease = await new LockManager(setup.alarmbox.database, {
-      name: 'job:refresh-token',
+      name: TokenService.LOCK_NAME,
       leaseMs: 30_000,
     }).acquire({ waitMs: 0 });
     const waiting = json([], { ALARMBOX_LOCK_WAIT_MS: '20000' });

@@ -178,13 +178,22 @@ describe('the refresh job, for a tick of the worker', () => {
         signal: new AbortController().signal,
         freshWindowMs: 10,
       };
-      expect(await job.alreadyDone?.({ ...context, scheduledAt: tick })).toMatchObject({
+      const requests = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;
+      const before = requests();
+      expect(await job.run({ ...context, scheduledAt: tick })).toMatchObject({
         outcome: 'skipped',
         code: 'fresh',
       });
-      // The next tick is not done yet, and a run without a tick (a scheduler's job) goes by the window alone.
-      expect(await job.alreadyDone?.({ ...context, scheduledAt: new Date() })).toBeUndefined();
-      expect(await job.alreadyDone?.(context)).toBeUndefined();
+      expect(requests(), 'a fresh tick sends no token request').toBe(before);
+      // A run without a tick (a scheduler's job) goes by the window alone: past it, it refreshes.
+      expect(await job.run(context)).toMatchObject({ outcome: 'ok', code: 'refreshed' });
+      // The next tick is not done yet.
+      await sleep(20);
+      expect(await job.run({ ...context, scheduledAt: new Date() })).toMatchObject({
+        outcome: 'ok',
+        code: 'refreshed',
+      });
+      expect(requests()).toBe(before + 2);
     } finally {
       await setup.close();
       await emulator.close();

@@ -10,7 +10,7 @@ export { formatDuration, parseDuration } from './duration.ts';
 export type { Job, JobContext, JobResult } from './job.ts';
 export { createJobLogger, type JobLogger, type LogFormat, type Severity, silentLogger } from './logger.ts';
 export { REFRESH_TOKEN_JOB_NAME, REFRESH_TOKEN_SCHEDULE, refreshTokenJob } from './refresh-token-job.ts';
-export { actionFor, type JobRunReport, jobLockName, type RunJobOptions, runJob } from './runner.ts';
+export { actionFor, type JobRunReport, type RunJobOptions, runJob } from './runner.ts';
 export { DEFAULT_TIMEZONE, parseSchedule, type Schedule } from './schedule.ts';
 export { JOB_DEFAULTS, type JobRunSettings, resolveJobRunSettings } from './settings.ts';
 export {

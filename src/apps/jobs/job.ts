@@ -1,5 +1,5 @@
 // The guide's `CloudRunJobs`: a job declares its name, cron schedule and `run()`; the runner (runner.ts)
-// adds the overlap guard, retries, structured logs and exit codes.
+// adds retries, structured logs and exit codes.
 import type { Alarmbox } from '../../alarmbox/create.ts';
 import type { JobLogger, LogFields } from './logger.ts';
 
@@ -32,11 +32,6 @@ export interface Job {
   readonly description: string;
   /** Cron pattern (5 fields, or 6 with seconds) in the worker's time zone. */
   readonly schedule: string;
-  /**
-   * Checked while holding the job's lease, before {@link run}: a result here means this tick's work is
-   * already done (another worker or execution just did it), so a second worker does not repeat it.
-   */
-  alreadyDone?(context: JobContext): Promise<JobResult | undefined>;
   /** One attempt. Throws an AlarmboxError on failure: `temporary` / `lock_timeout` ones are retried. */
   run(context: JobContext): Promise<JobResult>;
 }

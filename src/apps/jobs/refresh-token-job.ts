@@ -20,38 +20,23 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
     description: 'AlarmBox トークンを更新します',
     schedule: options.schedule ?? REFRESH_TOKEN_SCHEDULE,
 
-    async alreadyDone(context: JobContext): Promise<JobResult | undefined> {
-      if (context.freshWindowMs <= 0) return undefined;
-      const token = await context.alarmbox.store.getInstance();
-      // Not registered: run() reports it with the guide's message and exit code 3.
-      if (!token.isRegistered || token.updatedAt === null) return undefined;
-      const updatedMs = token.updatedAt.getTime();
-      const ageMs = Date.now() - updatedMs;
-      const withinWindow = ageMs >= 0 && ageMs < context.freshWindowMs;
-      // The worker knows its tick: a refresh saved at or after the tick's scheduled time belongs to this tick,
-      // however late this run got to look (a busy machine, another worker's run ahead of it). Without it, a
-      // run delayed past the window would refresh a second time for the same tick.
-      const sinceTick = context.scheduledAt !== undefined && updatedMs >= context.scheduledAt.getTime();
-      if (!withinWindow && !sinceTick) return undefined;
-      return {
-        outcome: 'skipped',
-        code: 'fresh',
-        message: withinWindow
-          ? `トークンは ${describeDuration(ageMs)}前に更新済みのため、今回は更新しませんでした (${describeDuration(context.freshWindowMs)}以内の更新は同じ回の実行とみなします)。`
-          : `トークンはこの回の予定時刻 (${context.scheduledAt?.toISOString()}) より後に更新済みのため、今回は更新しませんでした。`,
-        fields: {
-          expiredAt: token.expiredAt?.toISOString() ?? null,
-          updatedAt: token.updatedAt.toISOString(),
-        },
-      };
-    },
-
     async run(context: JobContext): Promise<JobResult> {
-      // バッチは強制更新 (期限切れチェックをスキップ)
-      const result = await context.alarmbox.tokens.refresh({ force: !ifExpiring, trigger: 'batch' });
+      const since = savedSince(context);
+      // バッチは強制更新 (期限切れチェックをスキップ). The token lease and the `version` compare-and-set keep two
+      // runs from rotating twice; `unlessSavedSince`, checked under that lease, keeps two runs of one tick (two
+      // workers, a rerun) from refreshing once each.
+      const result = await context.alarmbox.tokens.refresh({
+        force: !ifExpiring,
+        trigger: 'batch',
+        unlessSavedSince: since,
+      });
       const fields = { expiredAt: result.expiredAt.toISOString() };
       if (result.refreshed) {
         return { outcome: 'ok', code: 'refreshed', message: 'トークンを更新しました', fields };
+      }
+      const issuedAt = result.issuedAt ?? null;
+      if (since !== undefined && issuedAt !== null && issuedAt >= since) {
+        return { outcome: 'skipped', code: 'fresh', message: freshMessage(context, issuedAt), fields };
       }
       return ifExpiring
         ? {
@@ -68,4 +53,23 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
           };
     },
   };
+}
+
+/**
+ * The instant since which a saved pair counts as this run's work: within the fresh window (`--skip-if-fresh`,
+ * the worker's half period), or at or after the worker's tick, however late this run got to look (a busy
+ * machine, another worker's run ahead of it). Undefined: always refresh.
+ */
+function savedSince(context: JobContext): Date | undefined {
+  const windowStart = context.freshWindowMs > 0 ? Date.now() - context.freshWindowMs : undefined;
+  const tick = context.scheduledAt?.getTime();
+  if (windowStart === undefined) return tick === undefined ? undefined : new Date(tick);
+  return new Date(tick === undefined ? windowStart : Math.min(windowStart, tick));
+}
+
+function freshMessage(context: JobContext, issuedAt: Date): string {
+  const ageMs = Date.now() - issuedAt.getTime();
+  return ageMs < context.freshWindowMs
+    ? `トークンは ${describeDuration(Math.max(0, ageMs))}前に更新済みのため、今回は更新しませんでした (${describeDuration(context.freshWindowMs)}以内の更新は同じ回の実行とみなします)。`
+    : `トークンはこの回の予定時刻 (${context.scheduledAt?.toISOString()}) より後に更新済みのため、今回は更新しませんでした。`;
 }

@@ -1,11 +1,10 @@
-// Runs one execution of a job: overlap guard (a lease `job:<name>` in the same SQL database, so two
-// executions never overlap on any host), per-tick idempotency, bounded retries of temporary failures with
-// backoff inside a time budget, structured log lines, and the documented exit code.
+// Runs one execution of a job: bounded retries of temporary failures with backoff inside a time budget,
+// structured log lines, and the documented exit code.
 //
-// An execution that finds the job's lease held waits for it: a dead process of this machine's lease is taken
-// over at once, any other holder's is waited out (released, or expired because its holder stopped renewing
-// it). One that cannot get the lease in time fails with `lock_timeout` (exit 5, run again later): it never
-// reports success for work it has not seen done.
+// Two executions at once (a scheduler's overlap, two workers) need no lease of their own: the refresh takes the
+// token lease, its save is a compare-and-set on `version`, and the tick's "saved since" rule is checked under
+// that lease (refresh-token-job.ts), so they rotate once. One that cannot get the token lease in time fails with
+// `lock_timeout` (exit 5, run again later): it never reports success for work it has not seen done.
 
 import type { Alarmbox } from '../../alarmbox/create.ts';
 import { backoffDelayMs } from '../../backoff.ts';
@@ -13,8 +12,6 @@ import { debugHint, writeDebugDetail } from '../../debug-detail.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
 import { FAILURE_REASONS, type FailureAction, type FailureReason } from '../../failure-reason.ts';
-import { type Lease, LockManager, LockWaitTimeoutError } from '../../lock/index.ts';
-import { reportSecondaryFailure } from '../../secondary-failure.ts';
 import { redact } from '../../text/redact.ts';
 import { describeDuration } from './duration.ts';
 import type { Job, JobContext, JobResult } from './job.ts';
@@ -33,15 +30,13 @@ export interface RunJobOptions {
   /** Stop: no further attempt starts; the current one is allowed to finish. */
   readonly signal?: AbortSignal | undefined;
   readonly scheduledAt?: Date | undefined;
-  /** Told when the job's lease is taken, so a process that must exit at once can still hand it back. */
-  readonly onLease?: ((lease: Lease) => void) | undefined;
 }
 
 /** What happened to one execution. `outcome` is `ok`, `skipped`, or why it failed. */
 export interface JobRunReport {
   readonly job: string;
   readonly outcome: 'ok' | 'skipped' | FailureReason;
-  /** For skips and successes: the job's code (`refreshed`, `fresh`, `overlap`, …). */
+  /** For skips and successes: the job's code (`refreshed`, `fresh`, `peer_refreshed`, …). */
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly attempts: number;
@@ -51,21 +46,7 @@ export interface JobRunReport {
   readonly error?: AlarmboxError | undefined;
 }
 
-/** The lease of a job: `job:refresh-token`. */
-export function jobLockName(job: Pick<Job, 'name'>): string {
-  return `job:${job.name}`;
-}
-
 const MAX_RETRY_DELAY_MS = 60_000;
-/**
- * How long a job's lease lasts unless renewed: how long a holder that vanished on another machine keeps the
- * next execution waiting. Shorter than the shortest default lock wait (ALARMBOX_LOCK_WAIT_MS, 30 s), so one
- * wait outlasts it.
- */
-export const JOB_LEASE_MS = 24_000;
-/** A live execution renews its lease this often, well within its length. */
-const JOB_LEASE_RENEW_MS = JOB_LEASE_MS / 3;
-
 /** What a person (or an alert) should do about a failure reason. */
 export function actionFor(reason: FailureReason): FailureAction {
   return FAILURE_REASONS[reason].action;
@@ -88,12 +69,6 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
     freshWindowMs: options.freshWindowMs ?? 0,
     scheduledAt: options.scheduledAt,
   };
-  const { config } = alarmbox;
-  const lock = new LockManager(alarmbox.database, {
-    name: jobLockName(job),
-    leaseMs: JOB_LEASE_MS,
-    purpose: `ジョブ ${job.name} を実行中`,
-  });
   logger.log('INFO', `ジョブ ${job.name} を開始します`, { ...base, event: 'start' });
 
   const finish = (report: JobRunReport): JobRunReport => {
@@ -125,111 +100,52 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
       error,
     });
 
-  let lease: Lease | undefined;
-  let renewal: NodeJS.Timeout | undefined;
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (lease === undefined) {
-          lease = await takeLease(lock, job, config.lockWaitMs, signal);
-          options.onLease?.(lease);
-          renewal = keepRenewed(lease);
-        }
-        const result = (await job.alreadyDone?.(context)) ?? (await job.run(context));
-        return finish({
-          job: job.name,
-          outcome: result.outcome,
-          code: result.code,
-          exitCode: ExitCode.ok,
-          attempts: attempt,
-          durationMs: elapsed(),
-          message: result.message,
-          result,
-        });
-      } catch (caught) {
-        const error = asReasoned(caught);
-        const retryable = error.temporary;
-        const delayMs = backoffDelayMs(attempt, {
-          firstMs: options.retryDelayMs,
-          maxMs: MAX_RETRY_DELAY_MS,
-        });
-        if (!retryable || attempt > options.retries) return failed(error, attempt);
-        if (signal.aborted) return failed(interrupted(error), attempt);
-        if (elapsed() + delayMs >= options.budgetMs) {
-          return failed(
-            withNote(
-              error,
-              `(時間の上限 ${describeDuration(options.budgetMs)} に達するため再試行しませんでした)`,
-            ),
-            attempt,
-          );
-        }
-        logger.log(
-          'WARNING',
-          `一時的な失敗のため ${describeDuration(delayMs)}後に再試行します (${attempt}/${options.retries}): ${redact(error.message)}`,
-          {
-            ...base,
-            event: 'retry',
-            reason: error.reason,
-            attempt,
-            delayMs,
-          },
-        );
-        const slept = await sleep(delayMs, signal);
-        if (!slept) return failed(interrupted(error), attempt);
-      }
-    }
-  } finally {
-    clearInterval(renewal);
-    await lease?.release().catch((error: unknown) => reportSecondaryFailure('ジョブのリースの解放', error));
-  }
-}
-
-/**
- * The job's lease, waiting up to `waitMs` for another execution to finish.
- * @throws JobError: `lock_timeout` naming the holder when it is still held, `temporary` when stopped meanwhile
- */
-async function takeLease(lock: LockManager, job: Job, waitMs: number, signal: AbortSignal): Promise<Lease> {
-  try {
-    return await lock.acquire({ waitMs, signal });
-  } catch (error) {
-    if (signal.aborted) {
-      throw new JobError(
-        'temporary',
-        '停止の要求 (SIGTERM など) を受けたため、ほかの実行が終わるのを待たずに終了しました。次回の実行で回復します。',
-        { cause: error },
-      );
-    }
-    if (!(error instanceof LockWaitTimeoutError)) throw error;
-    const holder = await lock.holder().catch(() => undefined);
-    throw new JobError(
-      'lock_timeout',
-      `ほかの実行 (${holder?.owner ?? '不明'}) がジョブ ${job.name} を実行中のため、${describeDuration(waitMs)}待っても始められませんでした。` +
-        '今回は何もしていません。しばらくしてから再実行してください。',
-      { cause: error },
-    );
-  }
-}
-
-/**
- * Renews `lease` in the background until cleared, so that it outlives any run while this process is alive,
- * and expires soon after the process dies. A failed renewal is tried again next time; unref: it never keeps
- * the process alive.
- */
-function keepRenewed(lease: Lease): NodeJS.Timeout {
-  let renewing = false;
-  const timer = setInterval(() => {
-    if (renewing) return;
-    renewing = true;
-    lease
-      .renew()
-      .catch(() => false)
-      .finally(() => {
-        renewing = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await job.run(context);
+      return finish({
+        job: job.name,
+        outcome: result.outcome,
+        code: result.code,
+        exitCode: ExitCode.ok,
+        attempts: attempt,
+        durationMs: elapsed(),
+        message: result.message,
+        result,
       });
-  }, JOB_LEASE_RENEW_MS);
-  timer.unref();
-  return timer;
+    } catch (caught) {
+      const error = asReasoned(caught);
+      const retryable = error.temporary;
+      const delayMs = backoffDelayMs(attempt, {
+        firstMs: options.retryDelayMs,
+        maxMs: MAX_RETRY_DELAY_MS,
+      });
+      if (!retryable || attempt > options.retries) return failed(error, attempt);
+      if (signal.aborted) return failed(interrupted(error), attempt);
+      if (elapsed() + delayMs >= options.budgetMs) {
+        return failed(
+          withNote(
+            error,
+            `(時間の上限 ${describeDuration(options.budgetMs)} に達するため再試行しませんでした)`,
+          ),
+          attempt,
+        );
+      }
+      logger.log(
+        'WARNING',
+        `一時的な失敗のため ${describeDuration(delayMs)}後に再試行します (${attempt}/${options.retries}): ${redact(error.message)}`,
+        {
+          ...base,
+          event: 'retry',
+          reason: error.reason,
+          attempt,
+          delayMs,
+        },
+      );
+      const slept = await sleep(delayMs, signal);
+      if (!slept) return failed(interrupted(error), attempt);
+    }
+  }
 }
 
 /** Resolves true after `ms`, false at once when `signal` aborts. */

@@ -1,9 +1,8 @@
 // `alarmbox worker`: a long-running process that runs the registered jobs on their schedules (croner, with
 // an explicit time zone). A failed run is logged and the worker goes on; on stop (SIGTERM) it schedules
-// nothing more, lets the current run finish within a grace period, and hands its job lease back either way.
+// nothing more and lets the current run finish within a grace period.
 import { Cron } from 'croner';
 import type { Alarmbox } from '../../alarmbox/create.ts';
-import type { Lease } from '../../lock/index.ts';
 import { formatDuration } from './duration.ts';
 import type { Job } from './job.ts';
 import type { JobLogger } from './logger.ts';
@@ -38,11 +37,6 @@ export interface Worker {
   readonly reports: readonly JobRunReport[];
 }
 
-interface Running {
-  readonly promise: Promise<JobRunReport>;
-  lease?: Lease;
-}
-
 /** Half the period: a second worker whose tick starts after the first finished sees the work as done. */
 export function defaultFreshWindowMs(schedule: Schedule): number {
   return Math.floor(schedule.periodMs / 2);
@@ -51,7 +45,7 @@ export function defaultFreshWindowMs(schedule: Schedule): number {
 export function startWorker(options: WorkerOptions): Worker {
   const { logger } = options;
   const stopping = new AbortController();
-  const running = new Map<string, Running>();
+  const running = new Map<string, Promise<JobRunReport>>();
   const reports: JobRunReport[] = [];
 
   const crons = options.jobs.map(
@@ -61,7 +55,7 @@ export function startWorker(options: WorkerOptions): Worker {
         {
           timezone: schedule.timezone,
           mode: '5-or-6-parts',
-          // Never two runs of one job in this process; other processes are kept out by the job's lease.
+          // Never two runs of one job in this process; runs of other processes meet ours at the token lease.
           protect: () =>
             logger.log('WARNING', `前回のジョブ ${job.name} がまだ実行中のため、今回の予定をとばしました。`, {
               job: job.name,
@@ -76,7 +70,6 @@ export function startWorker(options: WorkerOptions): Worker {
         },
         async (self: Cron) => {
           if (stopping.signal.aborted) return;
-          const entry: { promise?: Promise<JobRunReport>; lease?: Lease } = {};
           const promise = runJob(job, {
             alarmbox: options.alarmbox,
             logger,
@@ -86,17 +79,8 @@ export function startWorker(options: WorkerOptions): Worker {
             freshWindowMs,
             signal: stopping.signal,
             scheduledAt: self.currentRun() ?? new Date(),
-            onLease: (lease) => {
-              entry.lease = lease;
-            },
           });
-          const record: Running = {
-            promise,
-            get lease() {
-              return entry.lease;
-            },
-          };
-          running.set(job.name, record);
+          running.set(job.name, promise);
           try {
             reports.push(await promise);
           } finally {
@@ -134,12 +118,10 @@ export function startWorker(options: WorkerOptions): Worker {
       const grace = new Promise<'abandoned'>((resolve) => {
         timer = setTimeout(() => resolve('abandoned'), options.shutdownGraceMs);
       });
-      const finished = Promise.allSettled(current.map((r) => r.promise)).then(() => 'finished' as const);
+      const finished = Promise.allSettled(current).then(() => 'finished' as const);
       const result = await Promise.race([finished, grace]);
       clearTimeout(timer);
       if (result === 'abandoned') {
-        // The run's own `finally` will not get to it before we exit: give the job's lease back now.
-        await Promise.all(current.map((r) => r.lease?.release().catch(() => false)));
         logger.log(
           'WARNING',
           `実行中のジョブが ${formatDuration(options.shutdownGraceMs)} 以内に終わらなかったため、中断して終了します。` +
