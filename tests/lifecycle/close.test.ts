@@ -3,9 +3,11 @@
 // way is saved first; a refresh through any door of the instance updates the API client's cache.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlarmbox as wireAlarmbox } from '../../src/alarmbox/create.ts';
+import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { type Alarmbox, AlarmboxError, createAlarmbox } from '../../src/index.ts';
+import { LockManager } from '../../src/lock/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 
 let emulator: RunningEmulator;
@@ -135,6 +137,37 @@ describe('after close()', () => {
     expect(new Set(fulfilled)).toEqual(new Set(fulfilled.length === 0 ? [] : [stored]));
     // Stored and valid: the new instance needed no refresh of its own.
     expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(1);
+  });
+
+  it("waiters of a refresh that waits for a peer's lease end at close() with the temporary error", async () => {
+    const alarmbox = await registered();
+    await expireStored();
+    // Another process is refreshing: it holds the lease (and will for a minute).
+    const peer = wireAlarmbox({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
+    const lease = await new LockManager(peer.database, {
+      name: TokenService.LOCK_NAME,
+      leaseMs: 60_000,
+    }).acquire({ waitMs: 0 });
+    const waiters = Promise.allSettled(
+      Array.from({ length: 50 }, () => alarmbox.tokens.getValidAccessToken()),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    await alarmbox.close();
+    const outcomes = await waiters;
+    // Not after the lock wait (ALARMBOX_LOCK_WAIT_MS): at once.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const reasons = outcomes.map((o) =>
+      o.status === 'rejected' && o.reason instanceof AlarmboxError ? o.reason.reason : o.status,
+    );
+    expect(new Set(reasons)).toEqual(new Set(['temporary']));
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(0);
+    // Ended by close() itself (the lease wait aborted), not by the pool closing under the wait.
+    for (const o of outcomes) {
+      if (o.status === 'rejected') expect(String(o.reason)).toContain('トークンの更新を始めませんでした');
+    }
+    await lease.release();
+    await peer.close();
   });
 
   it('close() waits for an exchangeCode() under way: its pair is saved', async () => {
