@@ -17,7 +17,7 @@ export {
   type ResolvedEmulatorOptions,
   type RotationMode,
 } from './options.ts';
-export { IssueCodeError, type IssueCodeOptions } from './seed.ts';
+export type { IssueCodeOptions } from './seed.ts';
 export type { EmulatorStats, TokenGrantKey } from './stats.ts';
 
 /** A started emulator: its URL, the options in force, counters and fault controls. */
@@ -35,7 +35,7 @@ export interface RunningEmulator {
    *
    * @param options - Scope (default: all of the application's), redirect URI (default: OOB), client.
    * @returns The code.
-   * @throws {@link IssueCodeError} when the emulator would refuse the authorization request.
+   * @throws Error (named `IssueCodeError`) when the emulator would refuse the authorization request.
    */
   issueAuthorizationCode(options?: IssueCodeOptions): string;
   /** Replaces the fault plan (`{}` clears it). Throws on an invalid plan. */
