@@ -24,6 +24,7 @@ export {
   type RefreshOptions,
   type RefreshResult,
   type RefreshTrigger,
+  type TokenChange,
   TokenService,
   type ValidAccessToken,
 } from './alarmbox/token-service.ts';

@@ -4,6 +4,7 @@ import { type DatabaseHandle, openDatabase } from '../db/connection.ts';
 import { LockManager } from '../lock/index.ts';
 import { AlarmboxClient } from './client.ts';
 import { RefreshHistory } from './refresh-history.ts';
+import { TokenExchanges } from './token-exchanges.ts';
 import { TokenService } from './token-service.ts';
 import { AlarmboxTokenStore } from './token-store.ts';
 
@@ -22,10 +23,13 @@ export interface Alarmbox {
   /** Every refresh attempt of this process, recorded in `alarmbox_refresh_history` (no secrets). */
   readonly history: RefreshHistory;
   readonly database: DatabaseHandle;
+  /** This instance's token exchanges (refreshes, code exchanges): `close()` waits for them. */
+  readonly exchanges: TokenExchanges;
   /**
-   * Starts no new token request, waits (at most the HTTP timeout plus 10 s) for a refresh under way to be saved
-   * and its lease released, waits for pending history writes, then closes the database pool. Call it on
-   * SIGTERM: `process.on('SIGTERM', () => alarmbox.close())`.
+   * From now on every call rejects at once with a `temporary` error (shutting-down.ts) and starts nothing; a wait
+   * for a peer's lease ends. Then waits (at most the HTTP timeout plus 10 s) for the calls under way — a refresh
+   * or a code exchange to be saved and its lease released —, for pending history writes, and closes the
+   * database pool. Call it after the app's server has drained (docs/integration.md「終了時に応答を失わない」).
    */
   close(): Promise<void>;
 }
@@ -40,6 +44,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const database = openDatabase(config.database, config.databaseTimeouts);
   const store = new AlarmboxTokenStore(database, config.keyRing);
   const history = new RefreshHistory(database);
+  const exchanges = new TokenExchanges();
   let client: AlarmboxClient | undefined;
   const getClient = (): AlarmboxClient => {
     client ??= new AlarmboxClient({
@@ -66,6 +71,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     lockWaitMs: config.lockWaitMs,
     fallbackExpiresIn: config.fallbackExpiresIn,
     onAttempt: history.recorder,
+    exchanges,
   });
   let api: AlarmboxApi | undefined;
   return {
@@ -81,6 +87,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     store,
     history,
     database,
+    exchanges,
     close: async () => {
       // AlarmBox may have rotated the pair already: closing the pool under the save would lose it.
       await tokens.close(config.httpTimeoutMs + 10_000);

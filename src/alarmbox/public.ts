@@ -7,6 +7,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import type { AlarmboxClient } from './client.ts';
 import { saveTokenFromCode, validateCode } from './code-exchange.ts';
 import { createAlarmbox as wireAlarmbox } from './create.ts';
+import { shuttingDown } from './shutting-down.ts';
 import type { TokenService } from './token-service.ts';
 import type { AlarmboxToken } from './token-store.ts';
 
@@ -51,7 +52,15 @@ export interface Alarmbox {
    * @returns The names of the migrations that ran now.
    */
   migrate(): Promise<readonly string[]>;
-  /** Waits for pending writes and closes the database pool. Call it once on shutdown (e.g. on SIGTERM). */
+  /**
+   * Shuts the instance down: from the call on, every method (`tokens.*`, `api.*`, `exchangeCode`, `migrate`)
+   * rejects at once with an {@link AlarmboxError} of `reason: 'temporary'` and touches nothing; the refresh or code
+   * exchange under way is saved first (AlarmBox may have rotated the pair already), then the database pool closes.
+   *
+   * @remarks
+   * Call it once on shutdown, after the app's HTTP server has stopped accepting and finished its requests
+   * (docs/integration.md「終了時に応答を失わない」): closing under requests fails them with the temporary error.
+   */
   close(): Promise<void>;
 }
 
@@ -76,9 +85,18 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     get api() {
       return wired.api;
     },
-    exchangeCode: async (code, exchange = {}) =>
-      saveTokenFromCode(wired, validateCode(code), exchange.redirectUri ?? wired.config.redirectUri),
-    migrate: async () => (await migrateToLatest(wired.database)).applied,
+    // One exchange of the instance: close() waits until its pair is saved (the code is spent once sent).
+    exchangeCode: async (code, exchange = {}) => {
+      const valid = validateCode(code);
+      return wired.exchanges.run(
+        () => saveTokenFromCode(wired, valid, exchange.redirectUri ?? wired.config.redirectUri),
+        shuttingDown,
+      );
+    },
+    migrate: async () => {
+      if (wired.tokens.closed) throw shuttingDown();
+      return (await migrateToLatest(wired.database)).applied;
+    },
     close: () => wired.close(),
   };
 }

@@ -2,6 +2,10 @@
 // it is released, stopping the process could throw away a pair AlarmBox has already rotated (the old refresh
 // token revoked, the new one never stored). Shutdown code (the CLI's signal handling, `Alarmbox.close()`)
 // closes the gate so that no new request starts, and waits for the open ones.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The exchange whose steps run now: its own saves go on after `close()` (they are what close waits for). */
+const within = new AsyncLocalStorage<TokenExchanges>();
 
 export class TokenExchanges {
   #active = 0;
@@ -36,6 +40,25 @@ export class TokenExchanges {
         this.#idle = undefined;
       }
     };
+  }
+
+  /**
+   * Runs `exchange` as one exchange of this gate; `refused()` is thrown, and nothing run, once it is closed.
+   * While it runs, {@link inside} is true for its steps.
+   */
+  async run<T>(exchange: () => Promise<T>, refused: () => Error): Promise<T> {
+    const end = this.begin();
+    if (end === undefined) throw refused();
+    try {
+      return await within.run(this, exchange);
+    } finally {
+      end();
+    }
+  }
+
+  /** Whether the caller is a step of an exchange started with {@link run}. */
+  inside(): boolean {
+    return within.getStore() === this;
   }
 
   /** Resolves when no exchange is under way. */

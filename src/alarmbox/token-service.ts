@@ -10,6 +10,7 @@ import { redact } from '../text/redact.ts';
 import type { AlarmboxClient } from './client.ts';
 import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
+import { shuttingDown } from './shutting-down.ts';
 import { processTokenExchanges, TokenExchanges } from './token-exchanges.ts';
 import { type TokenWarning, warningText } from './token-response.ts';
 import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store.ts';
@@ -28,6 +29,22 @@ export interface TokenServiceOptions {
   readonly fallbackExpiresIn: number;
   /** Told about every refresh attempt this process makes (history, metrics). Its failures are ignored. */
   readonly onAttempt?: ((attempt: RefreshAttempt) => void | Promise<void>) | undefined;
+  /**
+   * The instance's token exchanges (its refreshes and `exchangeCode()`): {@link TokenService.close} closes the
+   * gate and waits for them. Default: a gate of this service alone.
+   */
+  readonly exchanges?: TokenExchanges | undefined;
+}
+
+/**
+ * The newest access token a {@link TokenService} has handed out or stored, numbered: a cache of the same
+ * instance (the API client's) follows it instead of keeping a token this service has replaced.
+ */
+export interface TokenChange {
+  /** Grows with every change; equal numbers mean the same token. */
+  readonly seq: number;
+  /** The token, or undefined when only "read the store again" is known (a new pair was registered). */
+  readonly token: ValidAccessToken | undefined;
 }
 
 /** Who asked for a refresh: an app reading an expiring token, the scheduled job, or a person. */
@@ -109,12 +126,46 @@ export class TokenService {
   /** One refresh at a time per process: concurrent callers share it instead of queueing on the lock. */
   #inflight: Promise<RefreshResult> | undefined;
   /** This service's token exchanges: {@link close} stops new ones and waits for the open ones. */
-  readonly #exchanges = new TokenExchanges();
+  readonly #exchanges: TokenExchanges;
+  /** Every public call under way (never closed: it only counts), so that close() lets them end before the pool. */
+  readonly #calls = new TokenExchanges();
+  /** Aborted by close(): a wait for a peer's lease ends at once (its reason: {@link stopping}). */
+  readonly #stop = new AbortController();
+  #closed = false;
+  #lastChange: TokenChange = { seq: 0, token: undefined };
   /** The read of row 1 under way, shared by the callers that arrive meanwhile. */
   #reading: Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> | undefined;
 
   constructor(options: TokenServiceOptions) {
     this.#options = options;
+    this.#exchanges = options.exchanges ?? new TokenExchanges();
+  }
+
+  /** True once {@link TokenService.close} has begun: every call rejects with a `temporary` error, touching nothing. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * The newest token this service has obtained (any refresh, through any caller) or stored (a new pair).
+   * The API client's cache of the same instance follows it (`alarmbox.api` after `alarmbox.tokens.refresh()`).
+   */
+  get lastChange(): TokenChange {
+    return this.#lastChange;
+  }
+
+  /**
+   * Admits one public call, or throws the shutting-down error. The steps of a code exchange under way are
+   * admitted after close() too: the code is spent, its pair must be saved (close waits for it).
+   */
+  #enter(): () => void {
+    if (this.#closed && !this.#exchanges.inside()) throw shuttingDown();
+    // `begin` of a gate that is never closed always returns its `end`.
+    return this.#calls.begin() ?? (() => undefined);
+  }
+
+  #changed(token: ValidAccessToken | undefined): void {
+    this.#lastChange = { seq: this.#lastChange.seq + 1, token };
   }
 
   /**
@@ -127,7 +178,17 @@ export class TokenService {
   }
 
   /** {@link TokenService.getValidAccessToken} with the token's expiry, issue time and scope (for callers that cache it). */
-  async getValidToken(): Promise<ValidAccessToken> {
+  getValidToken(): Promise<ValidAccessToken> {
+    let end: () => void;
+    try {
+      end = this.#enter();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#getValidToken().finally(end);
+  }
+
+  async #getValidToken(): Promise<ValidAccessToken> {
     // Callers arriving while row 1 is being read share that read and its decryption: a burst of requests
     // (an app at start-up, a page firing many calls) costs one query, not one each. The read began before
     // they called, which is no staler than a read that had finished just before: a token taken from it is
@@ -167,7 +228,13 @@ export class TokenService {
    * the refresh token is used even if the access token is still valid, unless a peer just did so.
    */
   refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
-    return this.#refreshShared(options, undefined);
+    let end: () => void;
+    try {
+      end = this.#enter();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#refreshShared(options, undefined).finally(end);
   }
 
   /** `seen`: row 1 as the caller has just read it, if it has. */
@@ -196,6 +263,12 @@ export class TokenService {
     };
     try {
       const result = await this.#refreshOnce(options, seen);
+      this.#changed({
+        accessToken: result.accessToken,
+        expiredAt: result.expiredAt,
+        issuedAt: result.issuedAt ?? null,
+        scope: result.scope ?? null,
+      });
       await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []));
       return result;
     } catch (error) {
@@ -209,8 +282,14 @@ export class TokenService {
    * or known lost (its lease released). For shutdown: `Alarmbox.close()`.
    */
   async close(boundMs: number): Promise<boolean> {
+    this.#closed = true;
     this.#exchanges.close();
-    return this.#exchanges.idleWithin(boundMs);
+    this.#stop.abort(stopping());
+    const [exchanged, called] = await Promise.all([
+      this.#exchanges.idleWithin(boundMs),
+      this.#calls.idleWithin(boundMs),
+    ]);
+    return exchanged && called;
   }
 
   /**
@@ -219,11 +298,28 @@ export class TokenService {
    * @throws the error the save would meet (`configuration`, `temporary`, …)
    */
   async prepareSave(): Promise<void> {
-    await this.#options.store.checkInitialSave();
+    const end = this.#enter();
+    try {
+      await this.#options.store.checkInitialSave();
+    } finally {
+      end();
+    }
   }
 
   /** 初回認証後のトークンを保存 */
   async saveInitialToken(tokens: InitialTokens): Promise<AlarmboxToken> {
+    const end = this.#enter();
+    try {
+      const saved = await this.#saveInitial(tokens);
+      // A new registration: whatever a cache of this instance holds is another pair's token.
+      this.#changed(undefined);
+      return saved;
+    } finally {
+      end();
+    }
+  }
+
+  #saveInitial(tokens: InitialTokens): Promise<AlarmboxToken> {
     const warning = warningText(tokens.warnings ?? []);
     if (warning !== undefined) reportWarning(warning);
     return this.#options.store.saveInitial({
@@ -322,7 +418,7 @@ export class TokenService {
           const current = await store.getInstance();
           return current.isRegistered && answered(current) ? current : undefined;
         },
-        { waitMs: lockWaitMs },
+        { waitMs: lockWaitMs, signal: this.#stop.signal },
       );
       return 'lease' in waited ? waited : { peer: waited.settled };
     } catch (error) {

@@ -10,6 +10,7 @@
 //   at most once per call whatever happens, except for the one 401 retry above.
 // - A timeout on every request (http.ts); empty and non-JSON bodies are tolerated (response-body.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { shuttingDown } from '../alarmbox/shutting-down.ts';
 import type { TokenService } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
@@ -54,8 +55,13 @@ import {
 } from './token-cache.ts';
 import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditCheckId } from './types.ts';
 
-/** What the client needs of TokenService. */
-export type ApiTokenService = AccessTokenSource & Pick<TokenService, 'refresh'>;
+/**
+ * What the client needs of TokenService; `closed` (TokenService has it) makes every call refuse at once after
+ * `close()`, a cached token notwithstanding.
+ */
+export type ApiTokenService = AccessTokenSource &
+  Pick<TokenService, 'refresh'> &
+  Partial<Pick<TokenService, 'closed'>>;
 
 /** Settings of the API client that do not depend on where its tokens come from. */
 export interface AlarmboxApiSettings {
@@ -265,6 +271,8 @@ export class AlarmboxApi {
     if (url.origin !== this.#base.origin) {
       throw new AlarmboxApiInputError('パスが ALARMBOX_BASE_URL 以外の場所を指しています。送信しません。');
     }
+    // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
+    if (this.#source.closed === true) throw shuttingDown();
     const call = describeCall(target.method, target.path);
     const bare = target.path.split(/[?#]/, 1)[0] ?? target.path;
     let accessToken = await this.tokens.getValidAccessToken();

@@ -6,15 +6,20 @@
 //   the margin of expiry.ts) and at most `revalidateMs`, so a rotation by another process is picked up
 //   within that interval even if no call fails;
 // - by the 401 rule: a call that gets 401 invalid_token drops the token (`invalidate`) and reads the store
-//   again before anything else, so a stale token costs at most one rejected request.
+//   again before anything else, so a stale token costs at most one rejected request;
+// and one is not stale at all: a refresh by the same TokenService (alarmbox.tokens.refresh(), a
+// getValidAccessToken() that refreshed) is followed at once through `lastChange`, so `alarmbox.api` never sends
+// a token its own instance has replaced (with immediate rotation that token is already revoked).
 import { expiryMarginMs } from '../alarmbox/expiry.ts';
-import type { ValidAccessToken } from '../alarmbox/token-service.ts';
+import type { TokenChange, ValidAccessToken } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
 
 /** Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). */
 export interface AccessTokenSource {
   /** A valid access token with its expiry, refreshed first when it is expiring. */
   getValidToken(): Promise<ValidAccessToken>;
+  /** The newest token the source has obtained or stored (TokenService has it): the cache follows it. */
+  readonly lastChange?: TokenChange | undefined;
 }
 
 /** Settings of the API client's in-process access token cache. */
@@ -43,6 +48,8 @@ interface Entry {
   /** Settled once and handed out as is: the hot path allocates nothing. */
   readonly promise: Promise<string>;
   readonly freshUntil: number;
+  /** The source's `lastChange.seq` when the token was taken: another number means the source has moved on. */
+  readonly seq: number | undefined;
 }
 
 export class AccessTokenCache implements AccessTokens {
@@ -54,6 +61,8 @@ export class AccessTokenCache implements AccessTokens {
   /** Bumped by every invalidation: a load that began before it must not store what it read. */
   #generation = 0;
   #loading: { readonly generation: number; readonly promise: Promise<ValidAccessToken> } | undefined;
+  /** The source's last change already taken in (so that an expired entry is not brought back from it). */
+  #followed: number | undefined;
 
   constructor(source: AccessTokenSource, options: TokenCacheOptions = {}) {
     const revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
@@ -66,12 +75,28 @@ export class AccessTokenCache implements AccessTokens {
     this.#source = source;
     this.#revalidateMs = revalidateMs;
     this.#now = options.now ?? Date.now;
+    this.#followed = source.lastChange?.seq;
   }
 
   getValidAccessToken(): Promise<string> {
+    const change = this.#source.lastChange;
     const entry = this.#entry;
-    if (entry !== undefined && this.#now() < entry.freshUntil) return entry.promise;
+    if (entry !== undefined && entry.seq === change?.seq && this.#now() < entry.freshUntil)
+      return entry.promise;
+    if (change !== undefined && change.seq !== this.#followed) {
+      this.#follow(change);
+      const followed = this.#entry;
+      if (followed !== undefined && this.#now() < followed.freshUntil) return followed.promise;
+    }
     return this.#load().then((t) => t.accessToken);
+  }
+
+  /** Takes the source's newest token in place of whatever is cached (or drops it when none is known). */
+  #follow(change: TokenChange): void {
+    this.#followed = change.seq;
+    this.#entry = undefined;
+    this.#generation++;
+    if (change.token !== undefined) this.#remember(change.token, change.seq);
   }
 
   invalidate(token?: string): void {
@@ -84,8 +109,14 @@ export class AccessTokenCache implements AccessTokens {
   #load(): Promise<ValidAccessToken> {
     const generation = this.#generation;
     if (this.#loading?.generation === generation) return this.#loading.promise;
+    const seq = this.#source.lastChange?.seq;
     const promise = this.#source.getValidToken().then((token) => {
-      if (generation === this.#generation) this.#remember(token);
+      if (generation !== this.#generation) return token;
+      const change = this.#source.lastChange;
+      // The source changed while we read (this read's own refresh, or another caller's): its newest token wins
+      // over a read that may have begun before it.
+      if (change !== undefined && change.seq !== seq) this.#follow(change);
+      else this.#remember(token, seq);
       return token;
     });
     const loading = { generation, promise };
@@ -97,7 +128,7 @@ export class AccessTokenCache implements AccessTokens {
     return promise;
   }
 
-  #remember(token: ValidAccessToken): void {
+  #remember(token: ValidAccessToken, seq: number | undefined): void {
     // Never past the point where TokenService would refresh it (same margin: expiry.ts).
     if (token.expiredAt === null) return;
     const refreshFrom = token.expiredAt.getTime() - expiryMarginMs(token.expiredAt, token.issuedAt);
@@ -108,6 +139,7 @@ export class AccessTokenCache implements AccessTokens {
       token: token.accessToken,
       promise: Promise.resolve(token.accessToken),
       freshUntil,
+      seq,
     };
   }
 }

@@ -3,6 +3,7 @@
 import { createEmulatorApp } from './app.ts';
 import type { FaultPlan } from './faults.ts';
 import { type EmulatorOptions, type ResolvedEmulatorOptions, resolveEmulatorOptions } from './options.ts';
+import { type IssueCodeOptions, issueAuthorizationCode } from './seed.ts';
 import { baseUrl, listen } from './server.ts';
 import { createEmulatorState, resetEmulatorState } from './state.ts';
 import type { EmulatorStats } from './stats.ts';
@@ -16,6 +17,7 @@ export {
   type ResolvedEmulatorOptions,
   type RotationMode,
 } from './options.ts';
+export type { IssueCodeOptions } from './seed.ts';
 export type { EmulatorStats, TokenGrantKey } from './stats.ts';
 
 /** A started emulator: its URL, the options in force, counters and fault controls. */
@@ -26,6 +28,16 @@ export interface RunningEmulator {
   readonly options: Readonly<ResolvedEmulatorOptions>;
   /** Counters of the requests served so far (token grants, API calls, faults applied). */
   stats(): EmulatorStats;
+  /**
+   * Issues an authorization code as the consent page would (same checks, single use, valid 10 minutes), with
+   * no browser and no redirect to parse: for an application's tests, `await alarmbox.exchangeCode(code)` then
+   * registers a token.
+   *
+   * @param options - Scope (default: all of the application's), redirect URI (default: OOB), client.
+   * @returns The code.
+   * @throws Error (named `IssueCodeError`) when the emulator would refuse the authorization request.
+   */
+  issueAuthorizationCode(options?: IssueCodeOptions): string;
   /** Replaces the fault plan (`{}` clears it). Throws on an invalid plan. */
   setFaults(faults: FaultPlan): void;
   /** Shifts the emulator's clock by this many seconds from real time (absolute, not cumulative). */
@@ -52,6 +64,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: baseUrl(bound.host, bound.port),
     options: bound,
     stats: () => state.stats.snapshot(),
+    issueAuthorizationCode: (issue) => issueAuthorizationCode(state, issue),
     setFaults: (faults) => state.faults.set(faults),
     setClockOffset: (seconds) => state.clock.setOffsetSeconds(seconds),
     reset: () => resetEmulatorState(state),
