@@ -12,6 +12,7 @@ export {
   EMULATOR_DEFAULTS,
   type EmulatorClient,
   type EmulatorOptions,
+  type EmulatorTls,
   OOB_REDIRECT_URI,
   type ResolvedEmulatorOptions,
   type RotationMode,
@@ -46,10 +47,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const resolved = resolveEmulatorOptions(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`[alarmbox emulator] ${line}\n`));
   const state = createEmulatorState(resolved, log);
-  const server = await listen(createEmulatorApp(state), resolved.host, resolved.port);
+  const server = await listen(createEmulatorApp(state), resolved.host, resolved.port, options.tls);
   const bound: ResolvedEmulatorOptions = Object.freeze({ ...resolved, port: server.port });
   return {
-    url: baseUrl(bound.host, bound.port),
+    url: baseUrl(bound.host, bound.port, options.tls !== undefined),
     options: bound,
     stats: () => state.stats.snapshot(),
     setFaults: (faults) => state.faults.set(faults),
