@@ -78,3 +78,4 @@ export {
   type FailureReason,
   type FailureReasonInfo,
 } from './failure-reason.ts';
+export type { FetchLike } from './http/fetch.ts';
