@@ -1,6 +1,7 @@
 // Requests to AlarmBox through a real forward proxy on 127.0.0.1, with the emulator behind TLS from a CA the
 // test makes. ALARMBOX_BASE_URL is https://alarmbox.test: a name only the test proxy resolves (to the
 // emulator), since loopback is never proxied. The CLI children trust the CA through NODE_EXTRA_CA_CERTS.
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import type { FetchLike } from '../../src/http/fetch.ts';
-import { type CliResult, runCli } from '../support/cli.ts';
+import { ensureNode } from '../package/node-install.ts';
+import { CLI, type CliResult, cliBaseEnv, runCli } from '../support/cli.ts';
 import { ForwardProxy } from '../support/forward-proxy.ts';
 import { createTestCa, type TestCa } from '../support/test-ca.ts';
 
@@ -222,6 +224,26 @@ describe('proxies and corporate TLS', () => {
     expect(d.stdout).toContain('証明書エラー');
     expect(proxy.requested).toContain(`${HOST}:443`);
   });
+
+  it('on Node 22.14 (bundled undici 6, no NODE_USE_ENV_PROXY) too: refresh-token through the proxy', async () => {
+    const bin = await ensureNode('22.14.0');
+    const r = await new Promise<CliResult>((resolve) => {
+      execFile(
+        join(bin, 'node'),
+        [CLI, 'refresh-token'],
+        { env: { ...cliBaseEnv(), ...env }, cwd: dir, timeout: 60_000 },
+        (error, stdout, stderr) =>
+          resolve({
+            code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+            stdout,
+            stderr,
+          }),
+      );
+    });
+    outputs.push(r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(proxy.requested).toEqual([`${HOST}:443`]);
+  }, 320_000);
 
   it('the library uses an app’s own fetch for every request, and then no env proxy', async () => {
     const saved = { ...process.env };
