@@ -87,6 +87,8 @@ describe('proxies and corporate TLS', () => {
       ALARMBOX_CLIENT_ID: emulator.options.clientId,
       ALARMBOX_CLIENT_SECRET: emulator.options.clientSecret,
       ALARMBOX_HTTP_TIMEOUT_MS: '10000',
+      // A temporary failure is asserted once, not retried with backoff.
+      ALARMBOX_JOB_RETRIES: '0',
       HTTPS_PROXY: proxy.url(),
       NODE_EXTRA_CA_CERTS: ca.certPath,
     };
