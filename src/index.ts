@@ -79,3 +79,4 @@ export {
   type FailureReason,
   type FailureReasonInfo,
 } from './failure-reason.ts';
+export type { FetchLike } from './http/fetch.ts';

@@ -1,6 +1,7 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
 import * as oauth from 'oauth4webapi';
 import { readBodyLimited } from '../api/response-body.ts';
+import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
@@ -19,6 +20,11 @@ export interface AlarmboxClientOptions {
   readonly redirectUri: string;
   /** Per request, covering connect, headers and body. The guide's `timeout=30`. */
   readonly timeoutMs: number;
+  /**
+   * The app's own fetch, used for every request to AlarmBox; then HTTPS_PROXY / NO_PROXY are not applied
+   * (docs/integration.md「プロキシと社内の CA」). Default: the package's, which honours them.
+   */
+  readonly fetch?: FetchLike | undefined;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -33,6 +39,7 @@ export class AlarmboxClient {
   readonly #auth: oauth.ClientAuth;
   readonly #options: AlarmboxClientOptions;
   readonly #insecure: boolean;
+  readonly #fetch: FetchLike;
 
   constructor(options: AlarmboxClientOptions) {
     const base = new URL(options.baseUrl);
@@ -48,6 +55,8 @@ export class AlarmboxClient {
     // AlarmBox integrators send the credentials in the body (RFC 6749 §2.3.1 client_secret_post).
     this.#auth = oauth.ClientSecretPost(options.clientSecret);
     this.#insecure = base.protocol === 'http:' && LOOPBACK.has(base.hostname);
+    // A malformed proxy variable is a ConfigError here, before any request.
+    this.#fetch = outgoingFetch(base, options.fetch).fetch;
   }
 
   /** 認可コードからトークンを取得する (初回認証用), RFC 6749 §4.1.3. */
@@ -109,6 +118,7 @@ export class AlarmboxClient {
       const response = await oauth.revocationRequest(this.#as, this.#client, this.#auth, token, {
         signal,
         [oauth.allowInsecureRequests]: this.#insecure,
+        [oauth.customFetch]: this.#fetch,
         additionalParameters: { token_type_hint: hint },
       });
       body = await readBodyLimited(response);
@@ -139,7 +149,11 @@ export class AlarmboxClient {
     const requestedAt = new Date();
     let body: string | undefined;
     try {
-      const response = await send({ signal, [oauth.allowInsecureRequests]: this.#insecure });
+      const response = await send({
+        signal,
+        [oauth.allowInsecureRequests]: this.#insecure,
+        [oauth.customFetch]: this.#fetch,
+      });
       // Bounded and under the request's timeout signal: a server that sends headers and then stalls, or an
       // endless body, ends as a temporary error.
       body = await readBodyLimited(response);

@@ -52,6 +52,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
       ...config.credentials(),
       redirectUri: config.redirectUri,
       timeoutMs: config.httpTimeoutMs,
+      fetch: config.fetch,
     });
     return client;
   };

@@ -3,6 +3,7 @@
 // before the body: a challenge error and a body error both carry the same OAuth `error` code.
 import * as oauth from 'oauth4webapi';
 import { ResponseTooLargeError } from '../api/response-body.ts';
+import { OutgoingRequestError } from '../http/errors.ts';
 import { clipText } from '../text/clip.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
@@ -24,6 +25,10 @@ const MAX_CODE_LENGTH = 64;
 
 export function toTokenEndpointError(error: unknown, raw: ErrorContext): AlarmboxAPIError {
   if (error instanceof AlarmboxAPIError) return error;
+  // The proxy or the certificate chain, already named in Japanese with the fix (src/http/fetch.ts).
+  if (error instanceof OutgoingRequestError) {
+    return new AlarmboxAPIError(error.message, { reason: error.reason, cause: error });
+  }
   // Whatever the server sent is kept and quoted without its control characters (text/terminal-safe.ts).
   const ctx = { ...raw, body: raw.body === undefined ? undefined : terminalSafe(raw.body) };
   if (error instanceof ResponseTooLargeError) {

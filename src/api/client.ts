@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { shuttingDown } from '../alarmbox/shutting-down.ts';
 import type { TokenService } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
+import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { isInvalidTokenChallenge, parseBearerChallenge } from './bearer-challenge.ts';
 import {
@@ -76,6 +77,11 @@ export interface AlarmboxApiSettings {
   /** Told before each automatic retry (for logs and metrics). Never given a token. */
   readonly onRetry?: ((event: RetryEvent) => void) | undefined;
   readonly userAgent?: string | undefined;
+  /**
+   * The app's own fetch, used for every API request; then HTTPS_PROXY / NO_PROXY are not applied
+   * (docs/integration.md「プロキシと社内の CA」). Default: the package's, which honours them.
+   */
+  readonly fetch?: FetchLike | undefined;
 }
 
 /** Settings of {@link AlarmboxApi} when it is built from its pieces (a token source and a base URL). */
@@ -159,6 +165,7 @@ export class AlarmboxApi {
   readonly #retry: RetryPolicy;
   readonly #onRetry: ((event: RetryEvent) => void) | undefined;
   readonly #userAgent: string;
+  readonly #fetch: FetchLike;
 
   constructor(options: AlarmboxApiClientOptions) {
     this.#source = options.tokens;
@@ -172,6 +179,8 @@ export class AlarmboxApi {
     this.#retry = resolveRetryPolicy(options.retry);
     this.#onRetry = options.onRetry;
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    // A malformed proxy variable is a ConfigError here, before any request.
+    this.#fetch = outgoingFetch(this.#base, options.fetch).fetch;
     this.endpoints = resolveEndpoints(options.endpoints);
     const cache = options.tokenCache ?? true;
     this.tokens =
@@ -291,6 +300,7 @@ export class AlarmboxApi {
         signal: options.signal,
         userAgent: this.#userAgent,
         attempt,
+        fetch: this.#fetch,
       });
 
       if (res.status === 401) {

@@ -2,6 +2,8 @@
 // body, no redirects followed, and transport failures turned into typed errors that say whether a POST may
 // have reached AlarmBox.
 
+import { OutgoingRequestError } from '../http/errors.ts';
+import type { FetchLike } from '../http/fetch.ts';
 import type { HttpMethod } from './endpoints.ts';
 import {
   type AlarmboxApiCallError,
@@ -30,6 +32,8 @@ export interface ExchangeRequest {
   readonly userAgent: string;
   /** Requests sent for this call so far, this one included (for messages). */
   readonly attempt: number;
+  /** The client's fetch (src/http/fetch.ts: proxy from the environment, or the app's own). */
+  readonly fetch: FetchLike;
 }
 
 /**
@@ -57,7 +61,7 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
   if (req.body !== undefined) headers['Content-Type'] = 'application/json';
   let sentHeaders = false;
   try {
-    const response = await fetch(req.url, {
+    const response = await req.fetch(req.url, {
       method: req.method,
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
@@ -75,6 +79,17 @@ export async function exchange(req: ExchangeRequest): Promise<Exchange> {
     };
   } catch (error) {
     if (error instanceof ResponseTooLargeError) throw tooLargeError(error, req);
+    if (error instanceof OutgoingRequestError) {
+      // The proxy refused or the certificate was not trusted: nothing reached AlarmBox, not even a POST.
+      const never = req.method === 'GET' ? '' : '接続できなかったため、購入は行われていません。';
+      throw new AlarmboxApiUnavailableError(`${error.message}${never}`, {
+        method: req.method,
+        path: req.path,
+        cause: error,
+        attempts: req.attempt,
+        reason: error.reason,
+      });
+    }
     if (req.signal?.aborted === true && !timeout.aborted) {
       // The caller gave up. A GET simply ends; a POST may already be at AlarmBox, so it says so.
       if (req.method === 'GET') throw req.signal.reason;

@@ -1,4 +1,5 @@
 // The typed AlarmBox API client: `createAlarmboxApi(options)`, or `alarmbox.api` from createAlarmbox().
+import type { FetchLike } from '../http/fetch.ts';
 import {
   AlarmboxApi,
   type AlarmboxApiClientOptions,
@@ -80,6 +81,8 @@ export interface AlarmboxApiSource {
     readonly baseUrl: string;
     /** The default per-request timeout. */
     readonly httpTimeoutMs: number;
+    /** The app's own fetch (createAlarmbox's `fetch` option), used unless the settings give another. */
+    readonly fetch?: FetchLike | undefined;
   };
 }
 
@@ -94,6 +97,7 @@ export function createAlarmboxApi(options: AlarmboxApiOptions): AlarmboxApi {
     const { alarmbox, ...settings } = options;
     return new AlarmboxApi({
       timeoutMs: alarmbox.config.httpTimeoutMs,
+      fetch: alarmbox.config.fetch,
       ...settings,
       tokens: alarmbox.tokens,
       baseUrl: alarmbox.config.baseUrl,

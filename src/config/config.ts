@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { KeyRing } from '../crypto/index.ts';
 import { type DatabaseTarget, parseDatabaseUrl } from '../db/url.ts';
+import type { FetchLike } from '../http/fetch.ts';
 import {
   type ClientCredentials,
   parseAlarmboxInfo,
@@ -40,6 +41,11 @@ export interface AlarmboxOptions {
   readonly lockWaitMs?: number;
   /** Where `local` keeps its generated key file. Default `.alarmbox`. */
   readonly dataDir?: string;
+  /**
+   * The app's own fetch for every request to AlarmBox (token endpoint, revocation, API); then HTTPS_PROXY /
+   * NO_PROXY are not applied (docs/integration.md「プロキシと社内の CA」).
+   */
+  readonly fetch?: FetchLike;
 }
 
 export interface AlarmboxConfig {
@@ -55,6 +61,8 @@ export interface AlarmboxConfig {
   readonly fallbackExpiresIn: number;
   readonly lockWaitMs: number;
   readonly localKeyFile: string;
+  /** The app's own fetch (option `fetch`), or undefined for the package's (which honours HTTPS_PROXY). */
+  readonly fetch: FetchLike | undefined;
   /** The client id alone (for the authorize URL); throws {@link ConfigError} when not configured. */
   clientId(): string;
   /** The client credentials; throws {@link ConfigError} when they are not configured. */
@@ -125,6 +133,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
     fallbackExpiresIn,
     lockWaitMs,
     localKeyFile,
+    fetch: options.fetch,
     clientId: () => resolveClientId(explicit, info),
     credentials: () => resolveClientCredentials(explicit, info),
     keyRing: () => {

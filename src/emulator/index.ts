@@ -13,6 +13,7 @@ export {
   EMULATOR_DEFAULTS,
   type EmulatorClient,
   type EmulatorOptions,
+  type EmulatorTls,
   OOB_REDIRECT_URI,
   type ResolvedEmulatorOptions,
   type RotationMode,
@@ -58,10 +59,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const resolved = resolveEmulatorOptions(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`[alarmbox emulator] ${line}\n`));
   const state = createEmulatorState(resolved, log);
-  const server = await listen(createEmulatorApp(state), resolved.host, resolved.port);
+  const server = await listen(createEmulatorApp(state), resolved.host, resolved.port, options.tls);
   const bound: ResolvedEmulatorOptions = Object.freeze({ ...resolved, port: server.port });
   return {
-    url: baseUrl(bound.host, bound.port),
+    url: baseUrl(bound.host, bound.port, options.tls !== undefined),
     options: bound,
     stats: () => state.stats.snapshot(),
     issueAuthorizationCode: (issue) => issueAuthorizationCode(state, issue),

@@ -43,6 +43,17 @@ export interface EmulatorOptions {
   readonly quiet?: boolean;
   /** Where the request log goes (one line per request; never a token, code or secret). Default: stderr. */
   readonly log?: (line: string) => void;
+  /**
+   * Serve HTTPS with this certificate and key (PEM) instead of plain HTTP: to try the toolkit through a
+   * TLS-inspecting proxy or against a certificate of your own CA. `RunningEmulator.url` is then `https://…`.
+   */
+  readonly tls?: EmulatorTls;
+}
+
+/** The emulator's TLS certificate and private key, PEM text. */
+export interface EmulatorTls {
+  readonly cert: string;
+  readonly key: string;
 }
 
 /** The emulator's options with every default applied. */

@@ -1,6 +1,7 @@
 // The HTTP server around the Hono app. Plain node:http, so that close() can also end keep-alive
 // connections (a test or the CLI must never hang on shutdown).
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Env, Hono } from 'hono';
@@ -11,10 +12,17 @@ export interface ListeningServer {
 }
 
 /** Serves `app` (the emulator's, or the console's) on `host:port`; port 0 picks a free one. */
-export function listen<E extends Env>(app: Hono<E>, host: string, port: number): Promise<ListeningServer> {
+export function listen<E extends Env>(
+  app: Hono<E>,
+  host: string,
+  port: number,
+  tls?: { readonly cert: string; readonly key: string },
+): Promise<ListeningServer> {
   // overrideGlobalObjects: false: the emulator often runs inside the client's own process (tests, `demo`);
   // it must not replace that process's global Request / Response.
-  const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
+  const listener = getRequestListener(app.fetch, { overrideGlobalObjects: false });
+  const server: Server =
+    tls === undefined ? createServer(listener) : createTlsServer({ cert: tls.cert, key: tls.key }, listener);
   // Bound the time a slow or silent client can hold a request open.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -37,7 +45,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /** The base URL clients use; a wildcard bind is reached through loopback. */
-export function baseUrl(host: string, port: number): string {
+export function baseUrl(host: string, port: number, secure = false): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return `${secure ? 'https' : 'http'}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

@@ -158,3 +158,47 @@ describe('alarmbox emulator (CLI)', () => {
     }
   });
 });
+
+describe('alarmbox emulator --tls-cert / --tls-key', () => {
+  it('serves HTTPS with the given certificate, and wants both files', async () => {
+    const { createTestCa } = await import('../support/test-ca.ts');
+    const { Agent, fetch: undiciFetch } = await import('undici');
+    const ca = await createTestCa();
+    const agent = new Agent({ connect: { ca: ca.certPem } });
+    try {
+      const leaf = await ca.issue(['127.0.0.1']);
+      expect(() => parseEmulatorCliOptions({ tlsCert: leaf.certPath })).toThrow(
+        '--tls-cert と --tls-key は一緒に指定してください',
+      );
+      expect(() => parseEmulatorCliOptions({ tlsCert: '/nonexistent.pem', tlsKey: leaf.keyPath })).toThrow(
+        '--tls-cert のファイル /nonexistent.pem を読めません (ENOENT)',
+      );
+      const p = run([
+        'emulator',
+        '--port',
+        '0',
+        '--quiet',
+        '--tls-cert',
+        leaf.certPath,
+        '--tls-key',
+        leaf.keyPath,
+      ]);
+      try {
+        const [, baseUrl] = await waitFor(
+          p.stdout,
+          /^ALARMBOX_BASE_URL=(https:\/\/127\.0\.0\.1:\d+)$/m,
+          p.exit,
+        );
+        const res = await undiciFetch(`${baseUrl}/__emulator/health`, { dispatcher: agent });
+        expect(res.status).toBe(200);
+        await res.body?.cancel();
+      } finally {
+        p.child.kill('SIGTERM');
+        await p.exit;
+      }
+    } finally {
+      await agent.close();
+      ca.remove();
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { TokenService } from '../../alarmbox/token-service.ts';
 import { AlarmboxTokenStore } from '../../alarmbox/token-store.ts';
 import type { AlarmboxConfig, AlarmboxOptions } from '../../config/config.ts';
 import { loadConfig } from '../../config/config.ts';
+import type { ProxyRoute } from '../../config/proxy.ts';
 import type { KeyRing } from '../../crypto/index.ts';
 import { describeConnectedServer } from '../../db/connected-server.ts';
 import type { DatabaseHandle } from '../../db/connection.ts';
@@ -20,6 +21,8 @@ import { describeTarget } from '../../db/url.ts';
 import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
 import type { FailureReason } from '../../failure-reason.ts';
+import { OutgoingRequestError } from '../../http/errors.ts';
+import { type FetchLike, type OutgoingFetch, outgoingFetch } from '../../http/fetch.ts';
 import { type InspectedLease, inspectLeases, isoOfDbTime, MAX_LEASE_MS } from '../../lock/index.ts';
 import { maskToken } from '../../text/redact.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
@@ -96,11 +99,15 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
 
   // 1. Configuration: everything that is read at start-up.
   let config: AlarmboxConfig | undefined;
+  let outgoing: OutgoingFetch | undefined;
   try {
-    config = loadConfig(doctorOptions.options);
+    const loaded = loadConfig(doctorOptions.options);
+    // The same decision as every request's (src/http/fetch.ts); a malformed proxy URL fails here.
+    outgoing = outgoingFetch(loaded.baseUrl, loaded.fetch);
+    config = loaded;
     ok(
       'config',
-      `ALARMBOX_ENV=${config.env} / AlarmBox ${config.baseUrl} / データベース ${describeTarget(config.database)}`,
+      `ALARMBOX_ENV=${config.env} / AlarmBox ${config.baseUrl} / データベース ${describeTarget(config.database)} / ${proxyLine(outgoing.route, config.baseUrl)}`,
     );
   } catch (error) {
     fail('config', error, 'メッセージに示された環境変数 (または .env) を直してください。');
@@ -169,6 +176,7 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
   } else {
     await checkTokenEndpoint(
       config,
+      outgoing?.fetch ?? fetch,
       credentials,
       doctorOptions.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS,
       {
@@ -349,6 +357,7 @@ async function checkLeases(database: DatabaseHandle, r: Recorders): Promise<void
 
 async function checkTokenEndpoint(
   config: AlarmboxConfig,
+  send: FetchLike,
   credentials: { clientId: string; clientSecret: string },
   toleranceMs: number,
   r: Recorders,
@@ -367,7 +376,7 @@ async function checkTokenEndpoint(
   let oauthError: string | undefined;
   try {
     sentAt = Date.now();
-    response = await fetch(url, {
+    response = await send(url, {
       method: 'POST',
       body,
       headers: { accept: 'application/json' },
@@ -383,6 +392,12 @@ async function checkTokenEndpoint(
       oauthError = undefined;
     }
   } catch (error) {
+    if (error instanceof OutgoingRequestError) {
+      // The proxy or the certificate chain: the message names it and the fix (src/http/fetch.ts).
+      r.fail('token-endpoint', error.message, 'メッセージに示した設定を直してください。', error.reason);
+      r.skip('clock', 'AlarmBox から応答がなかったため確認していません');
+      return;
+    }
     const timeout = error instanceof DOMException && error.name === 'TimeoutError';
     const code = timeout
       ? 'タイムアウト'
@@ -488,4 +503,20 @@ function systemCode(error: unknown): string | undefined {
     cause = cause.cause;
   }
   return undefined;
+}
+
+/** Which proxy the requests to ALARMBOX_BASE_URL go through; never the proxy's credentials. */
+function proxyLine(route: ProxyRoute | { readonly kind: 'custom' }, baseUrl: string): string {
+  const host = new URL(baseUrl).host;
+  switch (route.kind) {
+    case 'proxy':
+      return `プロキシ: ${route.proxy.display} (${route.proxy.variable}) を経由して ${host} に接続します`;
+    case 'custom':
+      return 'プロキシ: アプリの fetch を使います (HTTPS_PROXY などは適用しません)';
+    case 'direct':
+      if (route.why === 'loopback') return `プロキシ: 使いません (${host} はこのマシン上のため)`;
+      if (route.why === 'no_proxy')
+        return `プロキシ: 使いません (${host} は ${route.variable} で除外されています)`;
+      return 'プロキシ: 使いません (HTTPS_PROXY / HTTP_PROXY は未設定)';
+  }
 }

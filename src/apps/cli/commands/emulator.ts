@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { RunningEmulator } from '../../../emulator/index.ts';
 import {
@@ -20,6 +21,8 @@ interface RawEmulatorOptions {
   readonly autoApprove?: boolean;
   readonly scopes?: string;
   readonly quiet?: boolean;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
 }
 
 /** `alarmbox emulator`: runs the local AlarmBox (Doorkeeper-faithful OAuth server + credit-check API) until Ctrl+C. */
@@ -51,6 +54,8 @@ export function registerEmulatorCommand(program: Command): void {
       `アプリケーションのスコープ (空白区切り、既定: "${EMULATOR_DEFAULTS.scopes}")`,
     )
     .option('--quiet', 'リクエストごとのログを表示しません')
+    .option('--tls-cert <file>', 'HTTPS で待ち受ける: サーバー証明書 (PEM) のファイル (--tls-key と一緒に)')
+    .option('--tls-key <file>', 'HTTPS で待ち受ける: 秘密鍵 (PEM) のファイル')
     .addHelpText(
       'after',
       [
@@ -134,7 +139,26 @@ export function parseEmulatorCliOptions(raw: RawEmulatorOptions): EmulatorOption
     }
     options.clientSecret = raw.clientSecret;
   }
+  if (raw.tlsCert !== undefined || raw.tlsKey !== undefined) {
+    if (raw.tlsCert === undefined || raw.tlsKey === undefined) {
+      throw usage(
+        '--tls-cert と --tls-key は一緒に指定してください (例: --tls-cert cert.pem --tls-key key.pem)。',
+      );
+    }
+    options.tls = { cert: readPem(raw.tlsCert, '--tls-cert'), key: readPem(raw.tlsKey, '--tls-key') };
+  }
   return options;
+}
+
+function readPem(file: string, option: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '読み込みエラー';
+    throw usage(
+      `${option} のファイル ${file} を読めません (${code})。PEM 形式のファイルのパスを指定してください。`,
+    );
+  }
 }
 
 async function start(options: EmulatorOptions): Promise<RunningEmulator> {
