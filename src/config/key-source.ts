@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { generateKeySpec, KEY_RING_EXAMPLE, type KeyRing, parseKeyRing } from '../crypto/index.ts';
 import { errorCode } from '../error-code.ts';
 import { type ConfigFileSource, readConfigFile } from './bounded-file.ts';
@@ -39,6 +39,7 @@ function readOrCreateKeyFile(path: string, readingKeyId: string | undefined): st
   if (readingKeyId !== undefined) throw missingKeyFileError(path, readingKeyId);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    keepOutOfGit(dirname(path));
     // 'wx': two processes starting at once must not each write a different key.
     writeFileSync(path, `${generateKeySpec(newLocalKeyId())}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
@@ -47,6 +48,21 @@ function readOrCreateKeyFile(path: string, readingKeyId: string | undefined): st
   const created = readConfigFile(path, keyFileSource);
   if (created === undefined) throw keyFileError(path, undefined);
   return created;
+}
+
+/**
+ * The folder of the generated key is this machine's secret: a `.gitignore` of `*` keeps it (and the SQLite file
+ * beside it) out of a commit even where the project's own `.gitignore` forgot it. An existing one is left alone.
+ */
+function keepOutOfGit(dir: string): void {
+  try {
+    writeFileSync(join(dir, '.gitignore'), '# alarmbox-auth: local key and database, never commit\n*\n', {
+      flag: 'wx',
+      mode: 0o600,
+    });
+  } catch {
+    // Present already, or not writable: the key file itself is what matters here, and its write reports errors.
+  }
 }
 
 /**

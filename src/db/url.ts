@@ -3,6 +3,7 @@ import { type DatabaseTls, parseTlsParams } from './tls-params.ts';
 
 export type { DatabaseTls, DatabaseTlsMode } from './tls-params.ts';
 
+/** The kinds of database the toolkit runs on (MariaDB counts as `mysql`). */
 export type DatabaseDialect = 'sqlite' | 'mysql' | 'postgres';
 
 /**

@@ -141,6 +141,7 @@ describe('generated local keys', () => {
     const keyId =
       readFileSync(join(registeredIn, '.alarmbox', 'encryption-keys'), 'utf8').split(':')[0] ?? '';
     expect(keyId).toMatch(/^local-/);
+    expect(readFileSync(join(registeredIn, '.alarmbox', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
 
     const env = { ...alarmboxEnv, ALARMBOX_ENV: 'local', DATABASE_URL: `sqlite:${database}` };
     // A server started from another folder (a Next standalone build): no key file there.

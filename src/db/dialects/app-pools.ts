@@ -9,6 +9,7 @@ import { queryTimeoutError, SilenceBreaker } from './timeouts.ts';
 
 /** A node-postgres `Pool` (`new pg.Pool(...)`), as far as the toolkit uses it. */
 export interface AppPostgresPool {
+  /** Checks a client out (pg's `pool.connect()`). */
   connect(): Promise<AppPostgresClient>;
   readonly options?:
     | {
@@ -21,12 +22,14 @@ export interface AppPostgresPool {
 
 /** A client checked out of an {@link AppPostgresPool}. */
 export interface AppPostgresClient {
+  /** One query with its own `query_timeout` (pg's query config object). */
   query(config: { text: string; values: unknown[]; query_timeout: number }): Promise<{
     readonly rows: unknown[];
     readonly fields?: readonly { readonly name: string; readonly dataTypeID: number }[];
     readonly command?: string;
     readonly rowCount?: number | null;
   }>;
+  /** Back to the pool; `true` discards the client (a query that timed out). */
   release(destroy?: boolean): void;
   readonly host?: string;
   readonly port?: number;
@@ -34,11 +37,13 @@ export interface AppPostgresClient {
 
 /** A mysql2 pool (`mysql.createPool(...)` of `mysql2`, or `.pool` of a `mysql2/promise` pool). */
 export interface AppMysqlPool {
+  /** Checks a connection out (mysql2's callback `pool.getConnection`). */
   getConnection(callback: (error: unknown, connection: AppMysqlConnection) => void): void;
 }
 
 /** A connection checked out of an {@link AppMysqlPool}. */
 export interface AppMysqlConnection {
+  /** One query with per-query options (mysql2's `connection.query(options, callback)`). */
   query(
     options: {
       sql: string;
@@ -49,7 +54,9 @@ export interface AppMysqlConnection {
     },
     callback: (error: unknown, result: unknown) => void,
   ): unknown;
+  /** Back to the pool. */
   release(): void;
+  /** Closes the connection (a query that timed out: its answer may still come). */
   destroy(): void;
   readonly threadId: number | null;
   readonly config: { readonly host?: string | undefined; readonly port?: number | undefined };
