@@ -46,6 +46,25 @@ export type AlarmboxDatabase =
    */
   | { readonly kysely: Kysely<never>; readonly dialect: DatabaseDialect };
 
+/**
+ * pg keeps a `connectionString` as given (host, port and database are read from it when connecting): read them
+ * from it the same way, leaving user and password out.
+ */
+function postgresWhere(options: AppPostgresPool['options']): Parameters<typeof targetOf>[1] {
+  const text = (options as { connectionString?: unknown } | undefined)?.connectionString;
+  if (typeof text !== 'string') return options;
+  try {
+    const url = new URL(text);
+    return {
+      host: options?.host ?? (url.hostname.replace(/^\[|\]$/g, '') || undefined),
+      port: options?.port ?? (url.port === '' ? undefined : Number(url.port)),
+      database: options?.database ?? (decodeURIComponent(url.pathname.slice(1)) || undefined),
+    };
+  } catch {
+    return options;
+  }
+}
+
 /** Where the app's database connects to, from the pool's own options (never a password). */
 function targetOf(
   dialect: 'postgres' | 'mysql',
@@ -73,7 +92,7 @@ export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: numb
   let db: Kysely<AlarmboxSchema>;
   let target: DatabaseTarget;
   if ('postgres' in database) {
-    const server = targetOf('postgres', database.postgres.options);
+    const server = targetOf('postgres', postgresWhere(database.postgres.options));
     target = server;
     db = new Kysely<AlarmboxSchema>({
       dialect: new PostgresDialect({
@@ -101,7 +120,8 @@ export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: numb
     target =
       database.dialect === 'sqlite'
         ? { dialect: 'sqlite', file: '(アプリの Kysely)', source: 'app' }
-        : targetOf(database.dialect, undefined);
+        : // The instance does not show its pool's settings: say so rather than guess.
+          targetOf(database.dialect, { host: '(アプリの Kysely)', database: '(不明)' });
     db = (database.kysely as unknown as Kysely<AlarmboxSchema>).withPlugin(new BigintColumnsAsNumbers());
   } else {
     throw new AlarmboxError(

@@ -168,7 +168,7 @@ describeEachDatabase(
       const error = await pendingError(fixture.handle);
       expect(error.reason).toBe('configuration');
       expect(error.message).toBe(
-        `データベースのテーブルがまだ作成されていません (${describeDatabase(fixture.target)}: 未適用のマイグレーション: ${ALL.join(', ')})。先に alarmbox migrate (アプリからは alarmbox.migrate()) を実行してください。別のデータベースを使うつもりなら設定元を確認してください (.env を読むのは CLI だけです: README「環境変数」)。`,
+        `データベースのテーブルがまだ作成されていません (${describeDatabase(fixture.target)}: 未適用のマイグレーション: ${ALL.join(', ')})。先に alarmbox migrate を実行してください (アプリからは alarmbox.migrate())。別のデータベースを使うつもりなら設定元を確認してください (.env を読むのは CLI だけです: README「環境変数」)。`,
       );
     });
 
