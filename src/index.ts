@@ -74,6 +74,7 @@ export type { DatabaseTimeouts } from './config/database-timeouts.ts';
 export { type AlarmboxEnv, type AlarmboxOptions, ConfigError } from './config/index.ts';
 export type {
   AlarmboxDatabase,
+  AppKysely,
   AppMysqlConnection,
   AppMysqlPool,
   AppPostgresClient,

@@ -44,7 +44,16 @@ export type AlarmboxDatabase =
    * A Kysely instance and the database behind it. Its pool's settings are used as they are: on MySQL the pool
    * must have `timezone: 'Z'` (the toolkit stores UTC `datetime(3)`).
    */
-  | { readonly kysely: Kysely<never>; readonly dialect: DatabaseDialect };
+  | { readonly kysely: AppKysely; readonly dialect: DatabaseDialect };
+
+/**
+ * A Kysely instance of any schema (`new Kysely<AppDb>(...)`): the toolkit queries its own tables through
+ * `withPlugin`, which leaves the app's instance as it was.
+ */
+export interface AppKysely {
+  /** Kysely's `withPlugin`: a copy of the instance with one more plugin. */
+  withPlugin(plugin: KyselyPlugin): object;
+}
 
 /**
  * pg keeps a `connectionString` as given (host, port and database are read from it when connecting): read them
@@ -122,7 +131,7 @@ export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: numb
         ? { dialect: 'sqlite', file: '(アプリの Kysely)', source: 'app' }
         : // The instance does not show its pool's settings: say so rather than guess.
           targetOf(database.dialect, { host: '(アプリの Kysely)', database: '(不明)' });
-    db = (database.kysely as unknown as Kysely<AlarmboxSchema>).withPlugin(new BigintColumnsAsNumbers());
+    db = database.kysely.withPlugin(new BigintColumnsAsNumbers()) as Kysely<AlarmboxSchema>;
   } else {
     throw new AlarmboxError(
       'createAlarmbox の database には { postgres: pg の Pool }、{ mysql: mysql2 のプール }、{ kysely: Kysely のインスタンス, dialect: "postgres" | "mysql" | "sqlite" } のいずれかを渡してください。',
