@@ -71,7 +71,17 @@ export {
   type RetryPolicy,
   type TokenCacheOptions,
 } from './api/index.ts';
+export type { DatabaseTimeouts } from './config/database-timeouts.ts';
 export { type AlarmboxEnv, type AlarmboxOptions, ConfigError } from './config/index.ts';
+export type {
+  AlarmboxDatabase,
+  AppKysely,
+  AppMysqlConnection,
+  AppMysqlPool,
+  AppPostgresClient,
+  AppPostgresPool,
+} from './db/app-database.ts';
+export type { DatabaseDialect } from './db/url.ts';
 export { AlarmboxError, type AlarmboxErrorOptions } from './errors.ts';
 export {
   FAILURE_REASONS,

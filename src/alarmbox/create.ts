@@ -1,5 +1,6 @@
 import { type AlarmboxApi, createAlarmboxApi } from '../api/index.ts';
 import { type AlarmboxConfig, type AlarmboxOptions, loadConfig } from '../config/index.ts';
+import { openAppDatabase } from '../db/app-database.ts';
 import { type DatabaseHandle, openDatabase } from '../db/connection.ts';
 import { LockManager } from '../lock/index.ts';
 import { AlarmboxClient } from './client.ts';
@@ -41,7 +42,10 @@ export interface Alarmbox {
  */
 export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const config = loadConfig(options);
-  const database = openDatabase(config.database, config.databaseTimeouts);
+  const database =
+    config.appDatabase === undefined
+      ? openDatabase(config.database, config.databaseTimeouts)
+      : openAppDatabase(config.appDatabase, config.databaseTimeouts.queryTimeoutMs);
   const store = new AlarmboxTokenStore(database, config.keyRing);
   const history = new RefreshHistory(database);
   const exchanges = new TokenExchanges();

@@ -42,6 +42,14 @@ export class AlarmboxTokenError extends AlarmboxAPIError {
 export const TOKEN_NOT_FOUND_MESSAGE =
   'トークンが未設定です。alarmbox save-token コマンドで初回設定を行ってください (認可コードは alarmbox authorize-url の URL から取得します)。';
 
+/**
+ * The not-registered message naming the database that was looked in and where its setting came from: the CLI
+ * reads `.env` and an app does not, so "registered with the CLI, not found by the app" is usually two databases.
+ */
+export function tokenNotFoundMessage(database: string): string {
+  return `${TOKEN_NOT_FOUND_MESSAGE.replace('。', `: ${database}。`)}CLI で登録済みなら、CLI とアプリが同じデータベースを使っているか確認してください (.env を読むのは CLI だけです: README「環境変数」)。`;
+}
+
 /** トークンが未設定 */
 export class AlarmboxTokenNotFoundError extends AlarmboxTokenError {
   override readonly name: string = 'AlarmboxTokenNotFoundError';

@@ -8,7 +8,12 @@ import { reportSecondaryFailure } from '../secondary-failure.ts';
 import { withSecrets } from '../text/operation-secrets.ts';
 import { redact } from '../text/redact.ts';
 import type { AlarmboxClient } from './client.ts';
-import { AlarmboxAPIError, AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from './errors.ts';
+import {
+  AlarmboxAPIError,
+  AlarmboxTokenExpiredError,
+  AlarmboxTokenNotFoundError,
+  tokenNotFoundMessage,
+} from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
 import { shuttingDown } from './shutting-down.ts';
 import { processTokenExchanges, TokenExchanges } from './token-exchanges.ts';
@@ -136,6 +141,11 @@ export class TokenService {
   /** The read of row 1 under way, shared by the callers that arrive meanwhile. */
   #reading: Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> | undefined;
 
+  /** Not registered, naming the database looked in (the CLI and an app may read different settings). */
+  #notFound(): AlarmboxTokenNotFoundError {
+    return new AlarmboxTokenNotFoundError(tokenNotFoundMessage(this.#options.store.describeDatabase()));
+  }
+
   constructor(options: TokenServiceOptions) {
     this.#options = options;
     this.#exchanges = options.exchanges ?? new TokenExchanges();
@@ -211,7 +221,7 @@ export class TokenService {
   /** Row 1 decrypted when it is not expiring; the row itself when it is (a refresh is due). */
   async #readValid(): Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> {
     const token = await this.#options.store.getInstance();
-    if (!token.isRegistered) throw new AlarmboxTokenNotFoundError();
+    if (!token.isRegistered) throw this.#notFound();
     if (isExpiring(token.expiredAt, token.updatedAt)) return { expiring: token };
     return {
       valid: {
@@ -362,7 +372,7 @@ export class TokenService {
     const { ifAccessTokenIs, unlessSavedSince } = options;
     const force = options.force ?? false;
     const seen = seenByCaller ?? (await this.#options.store.getInstance());
-    if (!seen.isRegistered) throw new AlarmboxTokenNotFoundError();
+    if (!seen.isRegistered) throw this.#notFound();
     /** Whether `current` already answers this request, so that no refresh token needs to be spent. */
     const answered = (current: AlarmboxToken): boolean => {
       if (
@@ -391,7 +401,7 @@ export class TokenService {
       if (ends.includes(undefined)) throw stopping();
       // ロック取得後、再度チェック (他のプロセスが更新済みの可能性)
       const current = await this.#options.store.getInstance();
-      if (!current.isRegistered) throw new AlarmboxTokenNotFoundError();
+      if (!current.isRegistered) throw this.#notFound();
       if (answered(current)) return unchanged(current);
       this.#assertVersion(current);
       return await this.#refreshWith(current);
@@ -530,7 +540,7 @@ export class TokenService {
     }
     if (!saved) {
       const after = await store.getInstance();
-      if (!after.isRegistered) throw new AlarmboxTokenNotFoundError();
+      if (!after.isRegistered) throw this.#notFound();
       // Our lease ran out while AlarmBox answered and a peer stored a newer pair: theirs is the one to use.
       if (isPeerSave(after, current, pair)) return unchanged(after);
       // Anything else is no peer: keep what AlarmBox issued, then say that the row was tampered with.

@@ -6,6 +6,7 @@ import { namedDatabaseError, toDatabaseError } from '../db/driver-errors.ts';
 import { DatabaseTimeValueError } from '../db/errors.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { TEXT_COLUMN_SIZES, TOKENS_TABLE } from '../db/schema.ts';
+import { describeDatabase } from '../db/source.ts';
 import { fromDbTime, toDbTime } from '../db/time.ts';
 import { describeTarget } from '../db/url.ts';
 import { errorCode } from '../error-code.ts';
@@ -30,6 +31,17 @@ export const TOKEN_COLUMN_SIZE = 2 * 1024 * 1024;
  * ESC), no lone surrogate, at most the column's size (MariaDB and MySQL in strict mode refuse a longer one).
  * What AlarmBox issued is saved whatever else its answer held: an auxiliary field never fails the write.
  */
+/**
+ * The key ring, given the key id of the envelope about to be opened: a local key file must not be generated
+ * then (the row needs the key it was sealed with, not a new one: see src/config/key-source.ts).
+ */
+export type TokenKeyRing = (readingKeyId?: string) => KeyRing;
+
+/** `v1.<keyId>.…`: the key id of an envelope (undefined when malformed; openField names that). */
+function keyIdOf(envelope: string): string | undefined {
+  return envelope.split('.')[1];
+}
+
 function fitColumn(text: string, size: number): string {
   return clipText(terminalSafe(text), size);
 }
@@ -47,7 +59,7 @@ export type RefreshOutcome = 'ok' | FailureReason;
  * needs the key, and a decrypted token never sits in a field.
  */
 export class AlarmboxToken {
-  readonly #ring: () => KeyRing;
+  readonly #ring: TokenKeyRing;
   readonly #accessToken: string;
   readonly #refreshToken: string;
   /**
@@ -63,7 +75,7 @@ export class AlarmboxToken {
   readonly lastRefreshOutcome: RefreshOutcome | null;
   readonly lastError: string | null;
 
-  constructor(ring: () => KeyRing, row: TokenRowValues) {
+  constructor(ring: TokenKeyRing, row: TokenRowValues) {
     envelopes.set(this, { accessToken: row.accessToken, refreshToken: row.refreshToken });
     this.#ring = ring;
     this.#accessToken = row.accessToken;
@@ -86,14 +98,14 @@ export class AlarmboxToken {
   getDecryptedAccessToken(): string {
     return this.#accessToken === ''
       ? ''
-      : openField(this.#ring(), this.#accessToken, location('access_token'));
+      : openField(this.#ring(keyIdOf(this.#accessToken)), this.#accessToken, location('access_token'));
   }
 
   /** 復号した refresh_token を取得 */
   getDecryptedRefreshToken(): string {
     return this.#refreshToken === ''
       ? ''
-      : openField(this.#ring(), this.#refreshToken, location('refresh_token'));
+      : openField(this.#ring(keyIdOf(this.#refreshToken)), this.#refreshToken, location('refresh_token'));
   }
 }
 
@@ -172,11 +184,11 @@ function plausibleExpiry(expiredAt: Date | null, now: Date = new Date()): Date |
 /** Reads and writes row 1. Every write of a token pair is a compare-and-set on `version`. */
 export class AlarmboxTokenStore {
   readonly #handle: DatabaseHandle;
-  readonly #ring: () => KeyRing;
+  readonly #ring: TokenKeyRing;
   /** Compiled once: reading row 1 is the hot path of every `getValidAccessToken()`. */
   readonly #selectRow;
 
-  constructor(handle: DatabaseHandle, ring: () => KeyRing) {
+  constructor(handle: DatabaseHandle, ring: TokenKeyRing) {
     this.#handle = handle;
     this.#ring = ring;
     this.#selectRow = handle.db
@@ -309,6 +321,11 @@ export class AlarmboxTokenStore {
       code,
       { cause: error },
     );
+  }
+
+  /** The database and where its setting came from, for the not-registered message. */
+  describeDatabase(): string {
+    return describeDatabase(this.#handle.target);
   }
 
   /** Row 1 as a person finds it: the database, the table and the row, for messages. */

@@ -1,5 +1,7 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { KeyRing } from '../crypto/index.ts';
+import type { AlarmboxDatabase } from '../db/app-database.ts';
+import type { DatabaseSource } from '../db/source.ts';
 import { type DatabaseTarget, parseDatabaseUrl } from '../db/url.ts';
 import type { FetchLike } from '../http/fetch.ts';
 import {
@@ -9,6 +11,7 @@ import {
   resolveClientId,
 } from './client-info.ts';
 import { type DatabaseTimeouts, parseDatabaseTimeouts } from './database-timeouts.ts';
+import { cameFromDotEnv } from './dotenv-origin.ts';
 import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 import { loadKeyRing } from './key-source.ts';
@@ -26,7 +29,19 @@ export const DEFAULT_FALLBACK_EXPIRES_IN = 86_400;
 /** What `createAlarmbox(options)` accepts; every field overrides its environment variable. */
 export interface AlarmboxOptions {
   readonly env?: AlarmboxEnv;
+  /** `DATABASE_URL` for this instance. Not together with `database`. */
   readonly databaseUrl?: string;
+  /**
+   * A connection the app already holds: `{ postgres: pool }` (pg), `{ mysql: pool }` (mysql2), or
+   * `{ kysely: db, dialect }`. It stays the app's: `close()` leaves it open. Not together with `databaseUrl`.
+   */
+  readonly database?: AlarmboxDatabase;
+  /**
+   * How long to wait for MySQL / PostgreSQL, in ms: `connectTimeoutMs` (default 5000, env
+   * `ALARMBOX_DB_CONNECT_TIMEOUT_MS`; a pool passed in `database` keeps its own) and `queryTimeoutMs`
+   * (default 10000, env `ALARMBOX_DB_QUERY_TIMEOUT_MS`; also applied to each query on a passed pool).
+   */
+  readonly databaseTimeouts?: Partial<DatabaseTimeouts>;
   readonly clientId?: string;
   readonly clientSecret?: string;
   readonly baseUrl?: string;
@@ -51,6 +66,10 @@ export interface AlarmboxOptions {
 export interface AlarmboxConfig {
   readonly env: AlarmboxEnv;
   readonly database: DatabaseTarget;
+  /** Where {@link AlarmboxConfig.database} came from, for messages. */
+  readonly databaseSource: DatabaseSource;
+  /** The connection the app passed (`createAlarmbox({ database })`), if any. */
+  readonly appDatabase: AlarmboxDatabase | undefined;
   /** How long to wait for MySQL / PostgreSQL (`ALARMBOX_DB_CONNECT_TIMEOUT_MS`, `ALARMBOX_DB_QUERY_TIMEOUT_MS`). */
   readonly databaseTimeouts: DatabaseTimeouts;
   /** Without a trailing slash, e.g. `https://api.alarmbox.jp`. */
@@ -67,8 +86,11 @@ export interface AlarmboxConfig {
   clientId(): string;
   /** The client credentials; throws {@link ConfigError} when they are not configured. */
   credentials(): ClientCredentials;
-  /** The encryption key ring, loaded (and in `local` created) on first use. */
-  keyRing(): KeyRing;
+  /**
+   * The encryption key ring, loaded (and in `local` created) on first use. `readingKeyId`: the key id of the
+   * stored envelope about to be opened; then a missing local key file is an error, never a new key.
+   */
+  keyRing(readingKeyId?: string): KeyRing;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -80,10 +102,32 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env): AlarmboxConfig {
   const alarmboxEnv = options.env ?? parseAlarmboxEnv(env.ALARMBOX_ENV);
-  const database = parseDatabaseUrl(
-    nonBlank(options.databaseUrl ?? env.DATABASE_URL) ?? DEFAULT_DATABASE_URL,
-  );
-  const databaseTimeouts = parseDatabaseTimeouts(env);
+  if (options.database !== undefined && options.databaseUrl !== undefined) {
+    throw new ConfigError(
+      'databaseUrl',
+      'createAlarmbox には database (アプリの接続) と databaseUrl のどちらか一方だけを指定してください。',
+    );
+  }
+  const optionUrl = nonBlank(options.databaseUrl);
+  const envUrl = nonBlank(env.DATABASE_URL);
+  const databaseSource: DatabaseSource =
+    options.database !== undefined
+      ? 'app'
+      : optionUrl !== undefined
+        ? 'option'
+        : envUrl === undefined
+          ? 'default'
+          : cameFromDotEnv('DATABASE_URL')
+            ? 'dotenv'
+            : 'environment';
+  // With an app's connection the URL is not used; what it parses to only labels the default.
+  const database: DatabaseTarget = {
+    ...parseDatabaseUrl(
+      options.database === undefined ? (optionUrl ?? envUrl ?? DEFAULT_DATABASE_URL) : DEFAULT_DATABASE_URL,
+    ),
+    source: databaseSource,
+  };
+  const databaseTimeouts = parseDatabaseTimeouts(env, options.databaseTimeouts);
   const baseUrl = parseBaseUrl(nonBlank(options.baseUrl ?? env.ALARMBOX_BASE_URL) ?? DEFAULT_BASE_URL);
   const redirectUri = parseRedirectUri(
     nonBlank(options.redirectUri ?? env.ALARMBOX_REDIRECT_URI) ?? OOB_REDIRECT_URI,
@@ -119,12 +163,16 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
     ...definedOnly('clientSecret', nonBlank(options.clientSecret ?? env.ALARMBOX_CLIENT_SECRET)),
   };
   const keysSpec = options.encryptionKeys ?? env.ALARMBOX_ENCRYPTION_KEYS;
-  const localKeyFile = join(options.dataDir ?? '.alarmbox', 'encryption-keys');
+  // Absolute from the start: messages name it, and a server started from another folder (Next standalone)
+  // must be told where its key was looked for.
+  const localKeyFile = resolve(options.dataDir ?? '.alarmbox', 'encryption-keys');
 
   let ring: KeyRing | undefined;
   return {
     env: alarmboxEnv,
     database,
+    databaseSource,
+    appDatabase: options.database,
     databaseTimeouts,
     baseUrl,
     redirectUri,
@@ -136,8 +184,8 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
     fetch: options.fetch,
     clientId: () => resolveClientId(explicit, info),
     credentials: () => resolveClientCredentials(explicit, info),
-    keyRing: () => {
-      ring ??= loadKeyRing(alarmboxEnv, keysSpec, localKeyFile);
+    keyRing: (readingKeyId) => {
+      ring ??= loadKeyRing(alarmboxEnv, keysSpec, localKeyFile, readingKeyId);
       return ring;
     },
   };

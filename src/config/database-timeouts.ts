@@ -15,11 +15,30 @@ const MAX_MS = 600_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function parseDatabaseTimeouts(env: Env): DatabaseTimeouts {
+/** The timeouts from `options` (createAlarmbox's `databaseTimeouts`), else the environment, else the defaults. */
+export function parseDatabaseTimeouts(env: Env, options: Partial<DatabaseTimeouts> = {}): DatabaseTimeouts {
   return {
-    connectTimeoutMs: parseMs(env, 'ALARMBOX_DB_CONNECT_TIMEOUT_MS', DEFAULT_DB_CONNECT_TIMEOUT_MS),
-    queryTimeoutMs: parseMs(env, 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS),
+    connectTimeoutMs:
+      options.connectTimeoutMs === undefined
+        ? parseMs(env, 'ALARMBOX_DB_CONNECT_TIMEOUT_MS', DEFAULT_DB_CONNECT_TIMEOUT_MS)
+        : checkMs(
+            options.connectTimeoutMs,
+            'databaseTimeouts.connectTimeoutMs',
+            DEFAULT_DB_CONNECT_TIMEOUT_MS,
+          ),
+    queryTimeoutMs:
+      options.queryTimeoutMs === undefined
+        ? parseMs(env, 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS)
+        : checkMs(options.queryTimeoutMs, 'databaseTimeouts.queryTimeoutMs', DEFAULT_DB_QUERY_TIMEOUT_MS),
   };
+}
+
+function checkMs(ms: number, option: string, fallback: number): number {
+  if (Number.isInteger(ms) && ms >= MIN_MS && ms <= MAX_MS) return ms;
+  throw new ConfigError(
+    option,
+    `createAlarmbox の ${option} は ${MIN_MS} から ${MAX_MS} までの整数 (ミリ秒) で指定してください (例: ${fallback})。`,
+  );
 }
 
 function parseMs(env: Env, variable: string, fallback: number): number {

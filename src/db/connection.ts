@@ -7,6 +7,7 @@ import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from './url.ts';
 
 export { toDatabaseError } from './driver-errors.ts';
+export { type DatabaseSource, describeDatabase } from './source.ts';
 
 /** An open database: the typed Kysely instance plus what callers need to report on it. */
 export interface DatabaseHandle {

@@ -6,6 +6,7 @@ import { adapterFor } from './dialects/index.ts';
 import { QUERY_TIMEOUT_CODE, UNRESPONSIVE_CODE } from './dialects/timeouts.ts';
 import { DatabaseUnavailableError, MigrationsPendingError } from './errors.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
+import { describeDatabase } from './source.ts';
 import {
   DatabaseTlsError,
   plaintextAuthHint,
@@ -145,7 +146,11 @@ function build(classified: Classified, target: DatabaseTarget, cause: unknown): 
         options,
       );
     case 'missing_schema':
-      return new MigrationsPendingError(describeTarget(target), missingWhat(cause, classified.code), options);
+      return new MigrationsPendingError(
+        describeDatabase(target),
+        missingWhat(cause, classified.code),
+        options,
+      );
     case 'tls_required':
       return new DatabaseTlsError(
         classified.code,

@@ -37,7 +37,7 @@ export class MigrationsPendingError extends AlarmboxError {
   override readonly name: string = 'MigrationsPendingError';
   constructor(targetLabel: string, detail: string, options: DatabaseErrorOptions = {}) {
     super(
-      `データベースのテーブルがまだ作成されていません (${targetLabel}: ${detail})。先に alarmbox migrate を実行してください。`,
+      `データベースのテーブルがまだ作成されていません (${targetLabel}: ${detail})。先に alarmbox migrate を実行してください (アプリからは alarmbox.migrate())。別のデータベースを使うつもりなら設定元を確認してください (.env を読むのは CLI だけです: README「環境変数」)。`,
       { reason: 'configuration', cause: options.cause },
     );
   }

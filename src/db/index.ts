@@ -33,5 +33,6 @@ export {
   REFRESH_HISTORY_TABLE,
   TOKENS_TABLE,
 } from './schema.ts';
+export { describeDatabase } from './source.ts';
 export { fromDbTime, toDbTime } from './time.ts';
 export { type DatabaseDialect, type DatabaseTarget, describeTarget, parseDatabaseUrl } from './url.ts';

@@ -9,6 +9,7 @@ import { namedDatabaseError, toDatabaseError } from './driver-errors.ts';
 import { MigrationFailedError, MigrationsPendingError } from './errors.ts';
 import { migrations } from './migrations/index.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
+import { describeDatabase } from './source.ts';
 import { type DatabaseDialect, type DatabaseTarget, describeTarget } from './url.ts';
 
 export interface MigrateResult {
@@ -55,7 +56,7 @@ export function createDatabaseIfMissing(handle: DatabaseHandle): void {
  * @throws MigrationsPendingError, DatabaseUnavailableError
  */
 export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
-  const label = describeTarget(handle.target);
+  const label = describeDatabase(handle.target);
   const known = migrationNames(handle.dialect);
   let executed: Set<string>;
   try {

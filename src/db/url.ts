@@ -3,7 +3,15 @@ import { type DatabaseTls, parseTlsParams } from './tls-params.ts';
 
 export type { DatabaseTls, DatabaseTlsMode } from './tls-params.ts';
 
+/** The kinds of database the toolkit runs on (MariaDB counts as `mysql`). */
 export type DatabaseDialect = 'sqlite' | 'mysql' | 'postgres';
+
+/**
+ * Where the database setting came from (src/db/source.ts names it in messages). `environment`: DATABASE_URL of
+ * the process environment; `dotenv`: DATABASE_URL from `.env` (the CLI only); `option`: createAlarmbox's
+ * `databaseUrl`; `default`: nothing was set; `app`: createAlarmbox's `database`.
+ */
+export type DatabaseSource = 'environment' | 'dotenv' | 'option' | 'default' | 'app';
 
 /** A MySQL/MariaDB or PostgreSQL server as `DATABASE_URL` names it. */
 export interface ServerTarget {
@@ -15,13 +23,17 @@ export interface ServerTarget {
   readonly database: string;
   /** From the query string (`sslmode=…` / `ssl-mode=…`); `disable` when there is none. */
   readonly tls: DatabaseTls;
+  /** Where the setting came from (messages say it: describeDatabase); unset: the environment. */
+  readonly source?: DatabaseSource | undefined;
 }
 
 /**
  * Where the data lives, as parsed from `DATABASE_URL`. The connection is built from these fields alone:
  * nothing else of the URL reaches a driver.
  */
-export type DatabaseTarget = { readonly dialect: 'sqlite'; readonly file: string } | ServerTarget;
+export type DatabaseTarget =
+  | { readonly dialect: 'sqlite'; readonly file: string; readonly source?: DatabaseSource | undefined }
+  | ServerTarget;
 
 const DEFAULT_PORT = { mysql: 3306, postgres: 5432 } as const;
 

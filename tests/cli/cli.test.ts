@@ -263,7 +263,7 @@ describe('alarmbox CLI (SQLite)', () => {
       const before = await registered();
       const r = await cli(['access-token'], { ALARMBOX_ENCRYPTION_KEYS: generateKeySpec('other') });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('"local1"');
+      expect(r.stderr).toMatch(/"local-\d{8}-[0-9a-f]{8}"/);
       expect(row()).toEqual(before);
     });
 

@@ -70,7 +70,7 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
   });
 
   it('refresh-token (the job runner) with ALARMBOX_DEBUG=1: the stack once, no suggestion to set it', async () => {
-    const file = corrupted('refresh-debug', 'alarmbox_locks');
+    const file = corrupted('refresh-debug', 'hansha_alarmbox_tokens');
     const r = await runCli(['refresh-token'], env(file, { ALARMBOX_DEBUG: '1' }), { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('データベースで予期しないエラーが発生しました (sqlite ');
@@ -81,7 +81,7 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
   });
 
   it('refresh-token --log-format json with ALARMBOX_DEBUG=1: stdout stays JSON lines, the stack on stderr', async () => {
-    const file = corrupted('refresh-json', 'alarmbox_locks');
+    const file = corrupted('refresh-json', 'hansha_alarmbox_tokens');
     const r = await runCli(['refresh-token', '--log-format', 'json'], env(file, { ALARMBOX_DEBUG: '1' }), {
       cwd: dir,
     });
@@ -93,7 +93,7 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
   });
 
   it('refresh-token without the variable: the hint and no stack', async () => {
-    const file = corrupted('refresh-plain', 'alarmbox_locks');
+    const file = corrupted('refresh-plain', 'hansha_alarmbox_tokens');
     const r = await runCli(['refresh-token'], env(file), { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(HINT);

@@ -114,7 +114,7 @@ describe('bounded reads of configuration files (CLI child processes)', () => {
     const before = readFileSync(migratedUrl.slice('sqlite:'.length));
     // rekey is the command that needs the key ring before anything else.
     const result = await runHard(['rekey'], { DATABASE_URL: migratedUrl, ALARMBOX_ENV: 'local' }, dir);
-    expectRefused(result, kind, `ローカルの暗号鍵ファイル ${keyFile}`);
+    expectRefused(result, kind, `ローカルの暗号鍵ファイル ${join(dir, keyFile)}`);
     expect(readFileSync(migratedUrl.slice('sqlite:'.length)).equals(before)).toBe(true);
   });
 

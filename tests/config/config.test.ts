@@ -115,7 +115,7 @@ describe('loadConfig', () => {
     expect(((await stat(file)).mode & 0o777).toString(8)).toBe('600');
     const again = loadConfig({ dataDir: dir }, {}).keyRing();
     expect(again.primary.id).toBe(ring.primary.id);
-    expect(await readFile(file, 'utf8')).toMatch(/^local1:[A-Za-z0-9+/=]{44}\n$/);
+    expect(await readFile(file, 'utf8')).toMatch(/^local-\d{8}-[0-9a-f]{8}:[A-Za-z0-9+/=]{44}\n$/);
     for (const env of ['dev', 'production']) {
       const e = configError(() => loadConfig({ dataDir: dir }, { ALARMBOX_ENV: env }).keyRing());
       expect(e.variable).toBe('ALARMBOX_ENCRYPTION_KEYS');

@@ -19,6 +19,19 @@ describe('database timeouts', () => {
     expect(config.databaseTimeouts).toEqual({ queryTimeoutMs: 1_500, connectTimeoutMs: 100 });
   });
 
+  it('createAlarmbox({ databaseTimeouts }) wins over the environment, and is checked the same way', () => {
+    const config = loadConfig(
+      { databaseTimeouts: { queryTimeoutMs: 250 } },
+      { ALARMBOX_DB_QUERY_TIMEOUT_MS: '9000', ALARMBOX_DB_CONNECT_TIMEOUT_MS: '700' },
+    );
+    expect(config.databaseTimeouts).toEqual({ queryTimeoutMs: 250, connectTimeoutMs: 700 });
+    for (const bad of [99, 600_001, 1.5, Number.NaN]) {
+      expect(() => loadConfig({ databaseTimeouts: { connectTimeoutMs: bad } }, {})).toThrow(
+        /databaseTimeouts\.connectTimeoutMs は 100 から 600000 までの整数/,
+      );
+    }
+  });
+
   for (const variable of VARIABLES) {
     it.each(['99', '600001', '3000000000', '0', '-5', '1.5', '10s', 'abc'])(
       `${variable}=%s is refused, naming the variable and the range`,

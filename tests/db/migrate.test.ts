@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assertMigrated,
   type DatabaseHandle,
-  describeTarget,
+  describeDatabase,
   MigrationsPendingError,
   migrateToLatest,
   migrationNames,
@@ -168,7 +168,7 @@ describeEachDatabase(
       const error = await pendingError(fixture.handle);
       expect(error.reason).toBe('configuration');
       expect(error.message).toBe(
-        `データベースのテーブルがまだ作成されていません (${describeTarget(fixture.target)}: 未適用のマイグレーション: ${ALL.join(', ')})。先に alarmbox migrate を実行してください。`,
+        `データベースのテーブルがまだ作成されていません (${describeDatabase(fixture.target)}: 未適用のマイグレーション: ${ALL.join(', ')})。先に alarmbox migrate を実行してください (アプリからは alarmbox.migrate())。別のデータベースを使うつもりなら設定元を確認してください (.env を読むのは CLI だけです: README「環境変数」)。`,
       );
     });
 

@@ -106,6 +106,8 @@ describe('no secret in any error (SQLite)', () => {
     const wrongSecret = 'wrong-secret-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
     const other = createAlarmbox({
       ...alarmbox.config,
+      // config.database is the parsed target; the option of that name is an app's connection.
+      database: undefined,
       env: 'dev',
       databaseUrl: 'sqlite::memory:',
       encryptionKeys: generateKeySpec('s2'),

@@ -1,5 +1,6 @@
 import { parseEnv } from 'node:util';
 import { readConfigFile } from '../../config/bounded-file.ts';
+import { noteDotEnvVariables } from '../../config/dotenv-origin.ts';
 
 /**
  * The CLI reads `.env` from the working directory; variables already set win (Node's own rule, as
@@ -15,7 +16,11 @@ export function loadDotEnv(path = '.env'): void {
     fix: '.env は KEY=value の行だけを書いた通常のファイルにしてください (使わない場合は削除するか名前を変えてください)。',
   });
   if (text === undefined) return;
+  const set: string[] = [];
   for (const [name, value] of Object.entries(parseEnv(text))) {
-    if (process.env[name] === undefined) process.env[name] = value;
+    if (process.env[name] !== undefined) continue;
+    process.env[name] = value;
+    set.push(name);
   }
+  noteDotEnvVariables(set);
 }

@@ -6,8 +6,9 @@ import { errorCode } from '../../error-code.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
+import { describeDatabase } from '../source.ts';
 import { withStatementCache } from '../sqlite-statement-cache.ts';
-import { type DatabaseTarget, describeTarget } from '../url.ts';
+import type { DatabaseTarget } from '../url.ts';
 import {
   type DatabaseAdapter,
   type DriverErrorKind,
@@ -124,7 +125,7 @@ function assertFileExists(target: DatabaseTarget): void {
   throw new DatabaseUnavailableError(
     'configuration',
     'SQLITE_NOT_FOUND',
-    `データベースファイルがありません (${describeTarget(target)})。初めて使う場合は alarmbox migrate を実行して作成してください。既存のデータベースを使うつもりなら DATABASE_URL のパスを確認してください。`,
+    `データベースファイルがありません (${describeDatabase(target)})。初めて使う場合は alarmbox migrate を実行して作成してください。既存のデータベースを使うつもりなら DATABASE_URL のパスを確認してください (.env を読むのは CLI だけです: README「環境変数」)。`,
   );
 }
 
