@@ -1,7 +1,6 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { pathToFileURL } from 'node:url';
 import { SqliteDialect, sql } from 'kysely';
 import { errorCode } from '../../error-code.ts';
 import { AlarmboxError } from '../../errors.ts';
@@ -143,14 +142,13 @@ function createFileIfMissing(target: DatabaseTarget): void {
 
 function openFile(target: DatabaseTarget, file: string): DatabaseSync {
   const { DatabaseSync } = loadNodeSqlite();
-  // Never create here: SQLite would make the file (never its folder) on the first open otherwise. The check
-  // names the missing file; `mode=rw` (a file: URI, https://www.sqlite.org/uri.html) makes the open itself
-  // fail with SQLITE_CANTOPEN instead of creating one should the file vanish in between.
+  // Never create here: SQLite would make the file (never its folder) on the first open otherwise, so the
+  // missing file is named just before opening. (A `file:…?mode=rw` URI would make SQLite itself refuse, but
+  // Node 22.14's node:sqlite opens no URIs.)
   if (file !== ':memory:') assertFileExists(target);
-  const location = file === ':memory:' ? file : `${pathToFileURL(resolve(file)).href}?mode=rw`;
   let database: DatabaseSync;
   try {
-    database = new DatabaseSync(location);
+    database = new DatabaseSync(file);
   } catch (error) {
     throw withSqliteCode(error);
   }
