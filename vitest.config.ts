@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // The slow ones have their own config (vitest.integration.config.ts, `npm run test:integration`).
+    exclude: ['tests/integration/**', '**/node_modules/**'],
     // Real databases, real child processes and real HTTP: give them room, but keep the suite bounded.
     testTimeout: 30_000,
     hookTimeout: 60_000,

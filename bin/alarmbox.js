@@ -3,7 +3,7 @@
 // await, no `?.`) so that a Node too old for the toolkit still parses it and can tell the person what to do,
 // instead of failing with a module-loading stack. Keep the minimum in step with `engines` in package.json.
 var MIN_MAJOR = 22;
-var MIN_MINOR = 14; // better-sqlite3 13 needs Node-API 10 (Node 22.14); 22.12 crashes in it.
+var MIN_MINOR = 14; // package.json engines (node:sqlite is unflagged from Node 22.13 on).
 var found = process.versions.node;
 var parts = found.split('.');
 var major = Number(parts[0]);

@@ -5,8 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { restoreManifest } from './pack-manifest.js';
 
 const root = new URL('../', import.meta.url);
+// A pack that failed before `postpack` left the published manifest in place of the repository's.
+restoreManifest();
 const ifPossible = process.argv.includes('--if-possible');
 if (ifPossible && !existsSync(new URL('src/index.ts', root))) process.exit(0);
 let tsc;
@@ -30,5 +33,5 @@ const { bundle } = await import('./bundle.js');
 await bundle({
   input: new URL('dist/apps/cli/main.js', root).pathname,
   dir: new URL('dist/cli-bundle/', root).pathname,
-  sourcemap: true,
+  sourcemap: false,
 });

@@ -1,6 +1,6 @@
 // hot-path-*: `getValidAccessToken()` with a valid token (one SELECT of row 1 + one AES-256-GCM decrypt),
 // against the floor measured in the same run: the raw driver's select of row 1 + the same decrypt.
-import BetterSqlite3 from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createAlarmbox } from '../../src/alarmbox/create.ts';
@@ -75,7 +75,7 @@ const hotPath: BenchCase = {
     results.push(
       await withBenchDatabase('sqlite', async (url) => {
         const alarmbox = await prepare(url, keys);
-        const raw = new BetterSqlite3(url.slice('sqlite:'.length));
+        const raw = new DatabaseSync(url.slice('sqlite:'.length));
         const select = raw.prepare(SELECT_ROW);
         try {
           return await compare(

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeySpec, openField, parseKeyRing } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -28,7 +28,7 @@ describe('alarmbox CLI (SQLite)', () => {
   };
   /** Reads row 1 and, with the local key file, adds its plaintext tokens to the secrets to scan for. */
   const row = () => {
-    const db = new Database(dbFile, { readonly: true });
+    const db = new DatabaseSync(dbFile, { readOnly: true });
     let r: Record<string, unknown> | undefined;
     try {
       r = db.prepare('select * from hansha_alarmbox_tokens where id = 1').get() as
@@ -269,7 +269,7 @@ describe('alarmbox CLI (SQLite)', () => {
 
     it('a tampered row: exit 2', async () => {
       await registered();
-      const db = new Database(dbFile);
+      const db = new DatabaseSync(dbFile);
       const stored = db.prepare('select access_token from hansha_alarmbox_tokens where id = 1').get() as {
         access_token: string;
       };

@@ -4,7 +4,7 @@
 import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { debugDetail, debugHint } from '../../src/debug-detail.ts';
@@ -35,11 +35,11 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
   const corrupted = (name: string, table: string): string => {
     const file = join(dir, `${name}.db`);
     copyFileSync(pristine, file);
-    const db = new Database(file, { readonly: true });
+    const db = new DatabaseSync(file, { readOnly: true });
     const { rootpage } = db.prepare('select rootpage from sqlite_master where name = ?').get(table) as {
       rootpage: number;
     };
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const { page_size: pageSize } = db.prepare('pragma page_size').get() as { page_size: number };
     db.close();
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (rootpage - 1) * pageSize);
@@ -64,7 +64,7 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('データベースで予期しないエラーが発生しました (sqlite ');
     expect(r.stderr).toContain('SQLITE_CORRUPT)');
-    expect(r.stderr).toContain('SqliteError: database disk image is malformed');
+    expect(r.stderr).toContain('Error: database disk image is malformed');
     expect(r.stderr).toMatch(/^\s+at /m);
     expect(r.stderr).not.toContain(HINT);
   });
@@ -75,7 +75,7 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('データベースで予期しないエラーが発生しました (sqlite ');
     expect(r.stderr).toContain('SQLITE_CORRUPT)');
-    expect(r.stderr.split('SqliteError: database disk image is malformed').length - 1).toBe(1);
+    expect(r.stderr.split('Error: database disk image is malformed').length - 1).toBe(1);
     expect(r.stderr).toMatch(/^\s+at /m);
     expect(r.stdout + r.stderr).not.toContain(HINT);
   });
@@ -88,7 +88,7 @@ describe('ALARMBOX_DEBUG=1 on an unexpected error', () => {
     expect(r.code).toBe(1);
     for (const line of r.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
     expect(r.stdout).not.toContain(HINT);
-    expect(r.stderr).toContain('SqliteError: database disk image is malformed');
+    expect(r.stderr).toContain('Error: database disk image is malformed');
     expect(r.stderr).toMatch(/^\s+at /m);
   });
 

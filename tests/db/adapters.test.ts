@@ -7,7 +7,7 @@ import { describeEachDatabase } from '../support/databases.ts';
 
 describe('adapterFor', () => {
   it('has one adapter per dialect, naming its driver', () => {
-    expect(adapterFor('sqlite').driverPackage).toBe('better-sqlite3');
+    expect(adapterFor('sqlite').driverPackage).toBe('node:sqlite');
     expect(adapterFor('mysql').driverPackage).toBe('mysql2');
     expect(adapterFor('postgres').driverPackage).toBe('pg');
     for (const dialect of ['sqlite', 'mysql', 'postgres'] as const) {

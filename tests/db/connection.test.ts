@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { withSqliteCode } from '../../src/db/dialects/node-sqlite.ts';
 import {
   createDatabaseIfMissing,
   type DatabaseHandle,
@@ -169,8 +170,8 @@ describe('sqlite file handling', () => {
 
   it('a locked database (SQLITE_BUSY) maps to temporary', async () => {
     const file = join(dir, 'busy.db');
-    const holder = new Database(file);
-    const impatient = new Database(file, { timeout: 0 });
+    const holder = new DatabaseSync(file);
+    const impatient = new DatabaseSync(file, { timeout: 0 });
     try {
       holder.exec('create table t (x integer); begin immediate; insert into t values (1);');
       let thrown: unknown;
@@ -179,7 +180,8 @@ describe('sqlite file handling', () => {
       } catch (error) {
         thrown = error;
       }
-      const mapped = toDatabaseError(thrown, parseDatabaseUrl(`sqlite:${file}`));
+      // As the adapter reports it: node:sqlite's ERR_SQLITE_ERROR with errcode 5, named SQLITE_BUSY.
+      const mapped = toDatabaseError(withSqliteCode(thrown), parseDatabaseUrl(`sqlite:${file}`));
       expect(mapped).toBeInstanceOf(DatabaseUnavailableError);
       expect((mapped as DatabaseUnavailableError).reason).toBe('temporary');
       expect((mapped as DatabaseUnavailableError).code).toBe('SQLITE_BUSY');

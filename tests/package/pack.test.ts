@@ -19,6 +19,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   version: string;
   engines: { node: string };
+  scripts?: Record<string, string>;
 };
 const minimum = /^>=(\d+\.\d+)$/.exec(manifest.engines.node)?.[1];
 /** The Node running the tests (24) and the oldest one that `engines` admits. */
@@ -80,7 +81,7 @@ describe('the packed tarball', () => {
   it('ships the compiled build, the bin and the manifest only', () => {
     const stray = packedFiles.filter(
       (path) =>
-        !/^(dist\/.+\.(js|d\.ts|js\.map)|bin\/(alarmbox|run)\.js|docs\/[a-z-]+\.md|package\.json|README\.md|LICENSE)$/.test(
+        !/^(dist\/.+\.(js|d\.ts)|bin\/(alarmbox|run)\.js|docs\/[a-z-]+\.md|package\.json|README\.md|LICENSE)$/.test(
           path,
         ),
     );
@@ -96,6 +97,26 @@ describe('the packed tarball', () => {
     // The applications reach users only through the CLI bundle; their module-by-module build stays home.
     expect(packedFiles.filter((path) => /^dist\/(cli|console|jobs|doctor|sandbox)\//.test(path))).toEqual([]);
   });
+
+  it('publishes a manifest with no scripts: nothing runs or warns at install, nothing names unshipped files', async () => {
+    const { stdout } = await exec('tar', ['-xOzf', tarball, 'package/package.json']);
+    const published = JSON.parse(stdout) as { scripts?: unknown; dependencies?: Record<string, string> };
+    expect(published.scripts).toBeUndefined();
+    // The embedded database is Node's own node:sqlite: no native addon comes with the default install.
+    expect(Object.keys(published.dependencies ?? {})).not.toContain('better-sqlite3');
+    // The repository's manifest is back after `npm pack` (postpack), prepare included for git-URL installs.
+    expect(manifest.scripts?.prepare).toBe('node scripts/build.js --if-possible');
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toEqual(manifest);
+    // npm 11 warns about any install-time script of a dependency (prepare too), at its default log level.
+    const empty = join(work, 'no-scripts');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'package.json'), '{"name":"empty","private":true}\n');
+    const installed = await exec('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: empty,
+      env: { ...process.env, ...registry },
+    });
+    expect(installed.stdout + installed.stderr).not.toMatch(/allowScripts|install scripts/i);
+  }, 120_000);
 
   it('passes publint and arethetypeswrong (ESM only)', async () => {
     const bin = join(root, 'node_modules/.bin');
@@ -216,6 +237,8 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
     }
     const demo = await exec(alarmbox, ['demo'], { env, cwd: app });
     expect(demo.stdout).toContain('すべての確認に成功しました');
+    // Node 22's "SQLite is an experimental feature" warning is held back (src/db/dialects/node-sqlite.ts).
+    expect(demo.stderr).not.toContain('ExperimentalWarning');
   }, 90_000);
 
   it('runs the installed console with its embedded emulator (every lazily loaded chunk resolves)', async () => {

@@ -1,6 +1,6 @@
 // Holds a write lock on row 1 from a separate connection, so that a refresher's save blocks after AlarmBox
 // has answered: the moment a crash or a lost database hurts most.
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../src/db/index.ts';
@@ -13,7 +13,7 @@ export interface RowLock {
 
 export async function lockRowOne(target: DatabaseTarget): Promise<RowLock> {
   if (target.dialect === 'sqlite') {
-    const db = new Database(target.file, { timeout: 5_000 });
+    const db = new DatabaseSync(target.file, { timeout: 5_000 });
     // SQLite locks the whole file for writing: the refresher's UPDATE waits for its busy timeout.
     db.exec('BEGIN IMMEDIATE');
     return {

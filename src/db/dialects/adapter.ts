@@ -54,7 +54,7 @@ export interface HistoryValues {
  */
 export interface DatabaseAdapter {
   readonly dialect: DatabaseDialect;
-  /** The npm package of the driver (`better-sqlite3`, `mysql2`, `pg`). */
+  /** The driver: an npm package (`mysql2`, `pg`), or `node:sqlite` built into Node. */
   readonly driverPackage: string;
 
   // Connections

@@ -41,7 +41,7 @@ export const mysqlAdapter: DatabaseAdapter = {
     if (target.dialect !== 'mysql') throw new TypeError(`not a MySQL target: ${target.dialect}`);
     return new MysqlDialect({
       pool: async () => {
-        const { createPool } = await loadDriver('mysql2', () => import('mysql2'));
+        const { createPool } = await loadDriver('mysql2');
         const pool = createPool(poolOptions(target, settings));
         return mysqlPoolWithTimeouts(
           pool,

@@ -47,7 +47,7 @@ export const postgresAdapter: DatabaseAdapter = {
     if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.dialect}`);
     return new PostgresDialect({
       pool: async () => {
-        const { default: pg } = await loadDriver('pg', () => import('pg'));
+        const { default: pg } = await loadDriver('pg');
         const pool = new pg.Pool(poolConfig(target, settings, pg.types));
         return postgresPoolWithTimeouts(
           pool,

@@ -1,13 +1,12 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import { SqliteDialect, sql } from 'kysely';
 import { errorCode } from '../../error-code.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { describeDatabase } from '../source.ts';
-import { withStatementCache } from '../sqlite-statement-cache.ts';
 import type { DatabaseTarget } from '../url.ts';
 import {
   type DatabaseAdapter,
@@ -15,7 +14,7 @@ import {
   insertLeaseOnConflictDoNothing,
   kindOfCode,
 } from './adapter.ts';
-import { loadDriver } from './load-driver.ts';
+import { kyselySqliteDatabase, loadNodeSqlite, withSqliteCode } from './node-sqlite.ts';
 
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -34,10 +33,10 @@ const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
   ],
 };
 
-/** SQLite through better-sqlite3: one file, one connection, times as ISO-8601 text. */
+/** SQLite through Node's built-in `node:sqlite` (no native addon to install): one file, one connection, times as ISO-8601 text. */
 export const sqliteAdapter: DatabaseAdapter = {
   dialect: 'sqlite',
-  driverPackage: 'better-sqlite3',
+  driverPackage: 'node:sqlite',
 
   poolSize: () => 1,
 
@@ -48,7 +47,7 @@ export const sqliteAdapter: DatabaseAdapter = {
   createDialect(target) {
     const file = fileOf(target);
     return new SqliteDialect({
-      database: async () => withStatementCache(await openFile(target, file)),
+      database: async () => kyselySqliteDatabase(openFile(target, file)),
     });
   },
 
@@ -56,7 +55,7 @@ export const sqliteAdapter: DatabaseAdapter = {
   // a hair below the integer: round, do not truncate.
   nowMs: () => sql<number>`cast(round((julianday('now') - 2440587.5) * 86400000) as integer)`,
 
-  // better-sqlite3 cannot bind a Date. ISO-8601 with the `Z` also sorts correctly as text.
+  // SQLite has no date type (node:sqlite cannot bind a Date). ISO-8601 with the `Z` also sorts correctly as text.
   timeValue: (date) => date.toISOString(),
 
   insertLeaseIfAbsent: insertLeaseOnConflictDoNothing,
@@ -142,17 +141,27 @@ function createFileIfMissing(target: DatabaseTarget): void {
   closeSync(openSync(path, 'a', 0o600));
 }
 
-async function openFile(target: DatabaseTarget, file: string): Promise<BetterSqlite3.Database> {
-  const { default: Database } = await loadDriver('better-sqlite3', () => import('better-sqlite3'));
-  // Never create here: better-sqlite3 would make the file (never its folder) on the first open otherwise.
+function openFile(target: DatabaseTarget, file: string): DatabaseSync {
+  const { DatabaseSync } = loadNodeSqlite();
+  // Never create here: SQLite would make the file (never its folder) on the first open otherwise, so the
+  // missing file is named just before opening. (A `file:…?mode=rw` URI would make SQLite itself refuse, but
+  // Node 22.14's node:sqlite opens no URIs.)
   if (file !== ':memory:') assertFileExists(target);
-  const database = new Database(file, {
-    timeout: BUSY_TIMEOUT_MS,
-    fileMustExist: file !== ':memory:',
-  });
-  // WAL: readers do not block the writer, which matters with several CLI processes and a scheduler.
-  database.pragma('journal_mode = WAL');
-  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  database.pragma('synchronous = NORMAL');
+  let database: DatabaseSync;
+  try {
+    database = new DatabaseSync(file);
+  } catch (error) {
+    throw withSqliteCode(error);
+  }
+  try {
+    // busy_timeout first: switching to WAL may itself wait for another process's lock.
+    database.exec(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // WAL: readers do not block the writer, which matters with several CLI processes and a scheduler.
+    database.exec('pragma journal_mode = WAL');
+    database.exec('pragma synchronous = NORMAL');
+  } catch (error) {
+    database.close();
+    throw withSqliteCode(error);
+  }
   return database;
 }
