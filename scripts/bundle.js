@@ -3,13 +3,16 @@
 import { rolldown } from 'rolldown';
 
 /**
- * Packages stay external (the drivers are optional peers; the rest are small or load lazily) except Kysely,
- * which loaded file by file is 257 ES modules, and rolldown's own runtime helpers: oxc rewrites some syntax
- * with them (a tagged template holding `</script>`), and they exist only inside rolldown, never in a user's
- * node_modules.
+ * Inlined: Kysely (loaded file by file it is 257 ES modules), the packages only the CLI, the console, the emulator
+ * and the proxy path use (commander, croner, yaml, hono, @hono/node-server, undici: installed whole they were most
+ * of the package's footprint, bundled only what is imported is shipped, and none of their types is in the public
+ * API), and rolldown's own runtime helpers (oxc rewrites some syntax with them, e.g. a tagged template holding
+ * `</script>`, and they exist only inside rolldown). External: Node's modules, the optional drivers (an app
+ * installs the one it uses) and oauth4webapi.
  */
+const INLINED = /^(kysely|commander|croner|yaml|hono|@hono\/node-server|undici|@oxc-project\/runtime)(\/|$)/;
 function isExternal(id) {
-  return !id.startsWith('.') && !id.startsWith('/') && !/^(kysely|@oxc-project\/runtime)(\/|$)/.test(id);
+  return !id.startsWith('.') && !id.startsWith('/') && !INLINED.test(id);
 }
 
 /**

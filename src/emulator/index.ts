@@ -3,7 +3,8 @@
 import { createEmulatorApp } from './app.ts';
 import type { FaultPlan } from './faults.ts';
 import { type EmulatorOptions, type ResolvedEmulatorOptions, resolveEmulatorOptions } from './options.ts';
-import { type IssueCodeOptions, issueAuthorizationCode } from './seed.ts';
+import { issueAuthorizationCode } from './seed.ts';
+import type { IssueCodeOptions } from './seed-options.ts';
 import { baseUrl, listen } from './server.ts';
 import { createEmulatorState, resetEmulatorState } from './state.ts';
 import type { EmulatorStats } from './stats.ts';
@@ -18,7 +19,7 @@ export {
   type ResolvedEmulatorOptions,
   type RotationMode,
 } from './options.ts';
-export type { IssueCodeOptions } from './seed.ts';
+export type { IssueCodeOptions } from './seed-options.ts';
 export type { EmulatorStats, TokenGrantKey } from './stats.ts';
 
 /** A started emulator: its URL, the options in force, counters and fault controls. */

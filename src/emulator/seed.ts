@@ -5,17 +5,8 @@
 import { OOB_REDIRECT_URI } from './options.ts';
 import { preAuthorize } from './pre-authorization.ts';
 import { RESOURCE_OWNER_ID } from './records.ts';
+import type { IssueCodeOptions } from './seed-options.ts';
 import type { EmulatorState } from './state.ts';
-
-/** Options of `RunningEmulator.issueAuthorizationCode`. */
-export interface IssueCodeOptions {
-  /** Space-separated scopes; default: every scope of the application (as a request without `scope`). */
-  readonly scope?: string | undefined;
-  /** The redirect URI the exchange will name; default: the OOB URI (`urn:ietf:wg:oauth:2.0:oob`). */
-  readonly redirectUri?: string | undefined;
-  /** Another registered client (`additionalClients`); default: the main one. */
-  readonly clientId?: string | undefined;
-}
 
 /** The emulator refused to issue a code: an unknown client, redirect URI or scope. */
 export class IssueCodeError extends Error {

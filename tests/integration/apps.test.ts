@@ -63,7 +63,7 @@ beforeAll(async () => {
     app,
   );
 
-  const installed = pathToFileURL(join(app, 'node_modules/alarmbox-auth/dist/emulator/index.js')).href;
+  const installed = pathToFileURL(join(app, 'node_modules/alarmbox-auth/dist/lib/emulator.js')).href;
   const { startEmulator } = (await import(installed)) as {
     startEmulator(options: object): Promise<RunningEmulator>;
   };

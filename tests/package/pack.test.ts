@@ -88,7 +88,8 @@ describe('the packed tarball', () => {
     expect(stray).toEqual([]);
     expect(packedFiles).toEqual(
       expect.arrayContaining([
-        'dist/index.js',
+        'dist/lib/index.js',
+        'dist/lib/emulator.js',
         'dist/index.d.ts',
         'dist/emulator/index.d.ts',
         'dist/cli-bundle/main.js',
@@ -140,7 +141,7 @@ describe('the public API', () => {
 
   it('exports exactly the reviewed names at run time', async () => {
     const report = readFileSync(join(root, 'etc/alarmbox-auth.api.md'), 'utf8');
-    const runtime = Object.keys(await import(pathToFileURL(join(root, 'dist/index.js')).href)).sort();
+    const runtime = Object.keys(await import(pathToFileURL(join(root, 'dist/lib/index.js')).href)).sort();
     // Every run-time export is a class, function or constant of the report, and nothing internal slipped in.
     for (const name of runtime)
       expect(report).toMatch(new RegExp(`export (declare )?(class|function|const) ${name}\\b`));
@@ -211,7 +212,7 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
     const alarmbox = join(app, 'node_modules/.bin/alarmbox');
     expect((await exec(alarmbox, ['--version'], { env })).stdout.trim()).toBe(manifest.version);
 
-    const installed = pathToFileURL(join(app, 'node_modules/alarmbox-auth/dist/emulator/index.js')).href;
+    const installed = pathToFileURL(join(app, 'node_modules/alarmbox-auth/dist/lib/emulator.js')).href;
     const { startEmulator } = (await import(installed)) as {
       startEmulator(options: object): Promise<RunningEmulator>;
     };
