@@ -163,7 +163,7 @@ describe('a handler bundled with esbuild', () => {
         '--format=esm',
         `--outfile=${join(out, 'index.mjs')}`,
         // esbuild's ESM output has no `require` for the CommonJS packages it bundles.
-        `--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`,
+        `--banner:js=import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);`,
       ],
       { cwd: app },
     );
