@@ -248,7 +248,9 @@ describe('proxies and corporate TLS', () => {
   }, 320_000);
 
   it('the library uses an app’s own fetch for every request, and then no env proxy', async () => {
-    const saved = { ...process.env };
+    // One variable set and restored on the real process.env: replacing the object would cut Node's hooks on it
+    // (a later `process.env.TZ = …` in the same worker would no longer change the time zone).
+    const savedProxy = process.env.HTTPS_PROXY;
     process.env.HTTPS_PROXY = proxy.url();
     const calls: string[] = [];
     const own: FetchLike = (input, init) => {
@@ -275,7 +277,8 @@ describe('proxies and corporate TLS', () => {
       expect(proxy.requested).toEqual([]);
     } finally {
       await alarmbox.close();
-      process.env = saved;
+      if (savedProxy === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = savedProxy;
     }
   });
 });
