@@ -48,8 +48,10 @@ export function promptHidden(question: string): Promise<string> {
         else if (value.length < MAX_INPUT_BYTES) value += ch;
       }
     };
-    stderr.write(question);
+    // Echo off before the question appears: a person (or a script) who types as soon as it shows must not see
+    // the code echoed by the terminal.
     stdin.setRawMode(true);
+    stderr.write(question);
     stdin.setEncoding('utf8');
     stdin.on('data', onData);
     stdin.resume();
