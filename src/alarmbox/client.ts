@@ -1,6 +1,6 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
 import * as oauth from 'oauth4webapi';
-import { readBodyLimited } from '../api/response-body.ts';
+import { readBodyLimited } from '../http/body.ts';
 import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';

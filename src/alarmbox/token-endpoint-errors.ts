@@ -2,7 +2,7 @@
 // Doorkeeper puts `WWW-Authenticate` on every token error, even 400s, and oauth4webapi reads that header
 // before the body: a challenge error and a body error both carry the same OAuth `error` code.
 import * as oauth from 'oauth4webapi';
-import { ResponseTooLargeError } from '../api/response-body.ts';
+import { ResponseTooLargeError } from '../http/body.ts';
 import { OutgoingRequestError } from '../http/errors.ts';
 import { clipText } from '../text/clip.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';

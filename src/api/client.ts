@@ -49,7 +49,6 @@ import { errorDetails, type ReadBody, summariseBody } from './response-body.ts';
 import { decideRetry, parseRetryAfterMs, type RetryPolicy, resolveRetryPolicy } from './retry.ts';
 import {
   AccessTokenCache,
-  type AccessTokenSource,
   type AccessTokens,
   type TokenCacheOptions,
   UncachedAccessTokens,
@@ -57,15 +56,17 @@ import {
 import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditCheckId } from './types.ts';
 
 /**
- * What the client needs of TokenService; `closed` (TokenService has it) makes every call refuse at once after
- * `close()`, a cached token notwithstanding.
+ * Settings of the API client: where its tokens come from and go to, and how it calls.
+ * `createAlarmboxApi({ alarmbox, ... })` fills `tokens`, `baseUrl`, `timeoutMs` and `fetch` from a toolkit instance.
  */
-export type ApiTokenService = AccessTokenSource &
-  Pick<TokenService, 'refresh'> &
-  Partial<Pick<TokenService, 'closed'>>;
-
-/** Settings of the API client that do not depend on where its tokens come from. */
-export interface AlarmboxApiSettings {
+export interface AlarmboxApiOptions {
+  /**
+   * Supplies access tokens and forces the one refresh after a 401 (`alarmbox.tokens`). After its `close()`
+   * every call refuses at once, a cached token notwithstanding.
+   */
+  readonly tokens: TokenService;
+  /** e.g. `https://api.alarmbox.jp` (no trailing slash needed). */
+  readonly baseUrl: string;
   /** Per request (connect, headers and body). Default: the toolkit's HTTP timeout (ALARMBOX_HTTP_TIMEOUT_MS). */
   readonly timeoutMs?: number | undefined;
   /** Corrections of the default paths and rows for other endpoints (endpoints.ts). */
@@ -82,13 +83,6 @@ export interface AlarmboxApiSettings {
    * (docs/integration.md「プロキシと社内の CA」). Default: the package's, which honours them.
    */
   readonly fetch?: FetchLike | undefined;
-}
-
-/** Settings of {@link AlarmboxApi} when it is built from its pieces (a token source and a base URL). */
-export interface AlarmboxApiClientOptions extends AlarmboxApiSettings {
-  readonly tokens: ApiTokenService;
-  /** e.g. `https://api.alarmbox.jp` (no trailing slash needed). */
-  readonly baseUrl: string;
 }
 
 /** Reported to `onRetry` when the client sends a failed API call again. */
@@ -159,7 +153,7 @@ export class AlarmboxApi {
   readonly endpoints: EndpointTable;
   /** The tokens calls use: `getValidAccessToken()` answers from memory while the cached token is fresh. */
   readonly tokens: AccessTokens;
-  readonly #source: ApiTokenService;
+  readonly #source: TokenService;
   readonly #base: URL;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
@@ -167,7 +161,7 @@ export class AlarmboxApi {
   readonly #userAgent: string;
   readonly #fetch: FetchLike;
 
-  constructor(options: AlarmboxApiClientOptions) {
+  constructor(options: AlarmboxApiOptions) {
     this.#source = options.tokens;
     this.#base = new URL(options.baseUrl.replace(/\/+$/, ''));
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -281,7 +275,7 @@ export class AlarmboxApi {
       throw new AlarmboxApiInputError('パスが ALARMBOX_BASE_URL 以外の場所を指しています。送信しません。');
     }
     // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
-    if (this.#source.closed === true) throw shuttingDown();
+    if (this.#source.closed) throw shuttingDown();
     const call = describeCall(target.method, target.path);
     const bare = target.path.split(/[?#]/, 1)[0] ?? target.path;
     let accessToken = await this.tokens.getValidAccessToken();

@@ -2,6 +2,7 @@
 // body, no redirects followed, and transport failures turned into typed errors that say whether a POST may
 // have reached AlarmBox.
 
+import { ResponseTooLargeError, readBodyLimited } from '../http/body.ts';
 import { OutgoingRequestError } from '../http/errors.ts';
 import type { FetchLike } from '../http/fetch.ts';
 import type { HttpMethod } from './endpoints.ts';
@@ -11,7 +12,7 @@ import {
   AlarmboxApiUnavailableError,
   MESSAGES,
 } from './errors.ts';
-import { classifyBody, type ReadBody, ResponseTooLargeError, readBodyLimited } from './response-body.ts';
+import { classifyBody, type ReadBody } from './response-body.ts';
 
 export interface Exchange {
   readonly status: number;

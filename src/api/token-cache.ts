@@ -11,16 +11,14 @@
 // getValidAccessToken() that refreshed) is followed at once through `lastChange`, so `alarmbox.api` never sends
 // a token its own instance has replaced (with immediate rotation that token is already revoked).
 import { expiryMarginMs } from '../alarmbox/expiry.ts';
-import type { TokenChange, ValidAccessToken } from '../alarmbox/token-service.ts';
+import type { TokenChange, TokenService, ValidAccessToken } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
 
-/** Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). */
-export interface AccessTokenSource {
-  /** A valid access token with its expiry, refreshed first when it is expiring. */
-  getValidToken(): Promise<ValidAccessToken>;
-  /** The newest token the source has obtained or stored (TokenService has it): the cache follows it. */
-  readonly lastChange?: TokenChange | undefined;
-}
+/**
+ * Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). Its `lastChange`
+ * (the newest token it has obtained or stored) is followed; without one, only time bounds the cache.
+ */
+export type TokenSource = Pick<TokenService, 'getValidToken'> & Partial<Pick<TokenService, 'lastChange'>>;
 
 /** Settings of the API client's in-process access token cache. */
 export interface TokenCacheOptions {
@@ -54,7 +52,7 @@ interface Entry {
 
 export class AccessTokenCache implements AccessTokens {
   readonly cached = true;
-  readonly #source: AccessTokenSource;
+  readonly #source: TokenSource;
   readonly #revalidateMs: number;
   readonly #now: () => number;
   #entry: Entry | undefined;
@@ -64,7 +62,7 @@ export class AccessTokenCache implements AccessTokens {
   /** The source's last change already taken in (so that an expired entry is not brought back from it). */
   #followed: number | undefined;
 
-  constructor(source: AccessTokenSource, options: TokenCacheOptions = {}) {
+  constructor(source: TokenSource, options: TokenCacheOptions = {}) {
     const revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
     if (!Number.isFinite(revalidateMs) || revalidateMs < 0) {
       throw new AlarmboxError(
@@ -147,9 +145,9 @@ export class AccessTokenCache implements AccessTokens {
 /** `tokenCache: false`: every call asks the source (one SELECT and one decrypt). */
 export class UncachedAccessTokens implements AccessTokens {
   readonly cached = false;
-  readonly #source: AccessTokenSource;
+  readonly #source: TokenSource;
 
-  constructor(source: AccessTokenSource) {
+  constructor(source: TokenSource) {
     this.#source = source;
   }
 

@@ -17,7 +17,7 @@ export interface LeaseRow {
 }
 
 /**
- * The longest lease this package grants: the refresh lease lasts three HTTP timeouts (src/alarmbox/create.ts),
+ * The longest lease this package grants: the refresh lease lasts three HTTP timeouts (src/create.ts),
  * at most 3 × 10 min; the job lease 24 s. No lease of ours, however renewed, ever ends later than this after
  * the database's now, so one that does was not made by a holder of this package following its rules: the
  * database clock was stepped back while it was held, or the row was written by hand. Such a lease is taken

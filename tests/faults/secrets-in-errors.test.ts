@@ -10,11 +10,10 @@ import { inspect } from 'node:util';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { saveTokenFromCode } from '../../src/alarmbox/code-exchange.ts';
-import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import { toTokenEndpointError } from '../../src/alarmbox/token-endpoint-errors.ts';
-import { createAlarmboxApi } from '../../src/api/index.ts';
 import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
+import { createAlarmboxApi, createToolkit, type Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -60,7 +59,7 @@ const SHAPES: readonly [string, FaultSpec][] = [
 
 describe('no secret in any error (SQLite)', () => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   let secrets: string[];
 
   beforeAll(async () => {
@@ -104,7 +103,7 @@ describe('no secret in any error (SQLite)', () => {
     await alarmbox.client.getTokenByCode(code);
     expectClean(await alarmbox.client.getTokenByCode(code).catch((e: unknown) => e), [...secrets, code]);
     const wrongSecret = 'wrong-secret-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-    const other = createAlarmbox({
+    const other = createToolkit({
       ...alarmbox.config,
       // config.database is the parsed target; the option of that name is an app's connection.
       database: undefined,
@@ -118,7 +117,7 @@ describe('no secret in any error (SQLite)', () => {
     const refused = await other.client.refreshToken(secrets[1] ?? '').catch((e: unknown) => e);
     expectClean(refused, [...secrets, wrongSecret]);
     await other.close();
-    const down = createAlarmbox({
+    const down = createToolkit({
       env: 'dev',
       databaseUrl: 'sqlite::memory:',
       encryptionKeys: generateKeySpec('s3'),
@@ -162,7 +161,7 @@ const SHORT_REFRESH = 'Short.Refresh+Tok~3';
 
 describe('secrets known by value (SQLite, AlarmBox echoing the request)', () => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true, clientSecret: SHORT_SECRET });
@@ -265,7 +264,7 @@ describe('secrets known by value (SQLite, AlarmBox echoing the request)', () => 
 
 describe('the bundled CLI prints and keeps no secret it knows (SQLite, AlarmBox echoing the request)', () => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   let env: Record<string, string>;
 
   beforeAll(async () => {
