@@ -5,7 +5,7 @@
 import { messageOf, reasonOf } from '../errors.ts';
 import { withSecrets } from '../text/operation-secrets.ts';
 import type { AlarmboxClient } from './client.ts';
-import { AlarmboxTokenError } from './errors.ts';
+import { AlarmboxTokenError, REAUTHORIZE_STEPS } from './errors.ts';
 import { processTokenExchanges } from './token-exchanges.ts';
 import type { TokenService } from './token-service.ts';
 import type { AlarmboxToken } from './token-store.ts';
@@ -143,7 +143,7 @@ async function unsaved(
   // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
   return new AlarmboxTokenError(
     `トークンを取得しましたが保存できませんでした (${messageOf(error)})。${revoked}` +
-      '認可コードは使用済みになったため、原因を取り除いてから alarmbox authorize-url で認可コードを取り直してください' +
+      `認可コードは使用済みになったため、原因を取り除いてから、${REAUTHORIZE_STEPS}` +
       ' (docs/troubleshooting.md「トークンを取得しましたが保存できませんでした」)。',
     { reason: reasonOf(error), cause: error },
   );

@@ -28,6 +28,7 @@ import {
   expandPath,
   type HttpMethod,
   isRelativePath,
+  pathOnly,
   resolveEndpoints,
   scopeForPath,
 } from './endpoints.ts';
@@ -277,7 +278,7 @@ export class AlarmboxApi {
     // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
     if (this.#source.closed) throw shuttingDown();
     const call = describeCall(target.method, target.path);
-    const bare = target.path.split(/[?#]/, 1)[0] ?? target.path;
+    const bare = pathOnly(target.path);
     let accessToken = await this.tokens.getValidAccessToken();
     let renewedAfter401 = false;
     for (let attempt = 1; ; ) {
@@ -387,7 +388,7 @@ export class AlarmboxApi {
     res: Exchange & { attempts: number },
   ): Promise<AlarmboxApiCallError> {
     const call = describeCall(target.method, target.path);
-    const path = target.path.split(/[?#]/, 1)[0] ?? target.path;
+    const path = pathOnly(target.path);
     const summary = summariseBody(res.body);
     const base = { method: target.method, path, statusCode: res.status, responseBody: res.body.text };
     const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'));
@@ -462,7 +463,7 @@ function unreadable(
 ): AlarmboxApiResponseError {
   const call = describeCall(target.method, target.path);
   const what = problem ?? summariseBody(res.body);
-  const path = target.path.split(/[?#]/, 1)[0] ?? target.path;
+  const path = pathOnly(target.path);
   const post = target.method !== 'GET';
   return new AlarmboxApiResponseError(
     MESSAGES.unreadable(call, res.status, what) +

@@ -2,6 +2,7 @@
 // how to fix it. Nothing is changed and nothing is spent: the token endpoint is probed with a dummy
 // authorization code, which AlarmBox (Doorkeeper) rejects after authenticating the client.
 
+import { REAUTHORIZE_STEPS } from '../../alarmbox/errors.ts';
 import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../../alarmbox/rekey.ts';
 import { TokenService } from '../../alarmbox/token-service.ts';
@@ -76,8 +77,7 @@ const TITLES: Record<CheckId, string> = {
   clock: '時刻のずれ',
 };
 
-const REAUTHORIZE_FIX =
-  'alarmbox authorize-url の URL をブラウザで開いて認可コードを取得し、alarmbox save-token --code <認可コード> を実行してください。';
+const REAUTHORIZE_FIX = `${REAUTHORIZE_STEPS}。`;
 const PROBE_CODE = 'alarmbox-doctor-probe';
 const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
 
@@ -266,7 +266,7 @@ async function checkDatabase(
       r.fail(
         'stored-token',
         error,
-        `トークンを暗号化したキー (キー ID: ${keyIds.join(', ')}) を ALARMBOX_ENCRYPTION_KEYS に戻すか、${REAUTHORIZE_FIX.replace('を実行してください。', 'で登録し直してください。')}`,
+        `トークンを暗号化したキー (キー ID: ${keyIds.join(', ')}) を ALARMBOX_ENCRYPTION_KEYS に戻すか、再認可してください (${REAUTHORIZE_STEPS})。`,
       );
       return;
     }
