@@ -48,12 +48,7 @@ import {
 import { type Exchange, exchange } from './http.ts';
 import { errorDetails, type ReadBody, summariseBody } from './response-body.ts';
 import { decideRetry, parseRetryAfterMs, type RetryPolicy, resolveRetryPolicy } from './retry.ts';
-import {
-  AccessTokenCache,
-  type AccessTokens,
-  type TokenCacheOptions,
-  UncachedAccessTokens,
-} from './token-cache.ts';
+import { AccessTokenCache, type AccessTokens, type TokenCacheOptions } from './token-cache.ts';
 import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditCheckId } from './types.ts';
 
 /**
@@ -178,10 +173,7 @@ export class AlarmboxApi {
     this.#fetch = outgoingFetch(this.#base, options.fetch).fetch;
     this.endpoints = resolveEndpoints(options.endpoints);
     const cache = options.tokenCache ?? true;
-    this.tokens =
-      cache === false
-        ? new UncachedAccessTokens(options.tokens)
-        : new AccessTokenCache(options.tokens, cache === true ? {} : cache);
+    this.tokens = new AccessTokenCache(options.tokens, cache === true ? {} : cache);
     this.creditChecks = {
       create: (params, callOptions) => operation(() => this.#createCreditCheck(params, callOptions)),
       get: (id, getOptions) => operation(() => this.#getCreditCheck(id, getOptions)),

@@ -50,8 +50,9 @@ interface Entry {
   readonly seq: number | undefined;
 }
 
+/** The cache, or with `false` (`tokenCache: false`) none: every call asks the source (one SELECT and one decrypt). */
 export class AccessTokenCache implements AccessTokens {
-  readonly cached = true;
+  readonly cached: boolean;
   readonly #source: TokenSource;
   readonly #revalidateMs: number;
   readonly #now: () => number;
@@ -62,8 +63,10 @@ export class AccessTokenCache implements AccessTokens {
   /** The source's last change already taken in (so that an expired entry is not brought back from it). */
   #followed: number | undefined;
 
-  constructor(source: TokenSource, options: TokenCacheOptions = {}) {
-    const revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
+  constructor(source: TokenSource, options: TokenCacheOptions | false = {}) {
+    this.cached = options !== false;
+    const settings = options === false ? {} : options;
+    const revalidateMs = settings.revalidateMs ?? DEFAULT_REVALIDATE_MS;
     if (!Number.isFinite(revalidateMs) || revalidateMs < 0) {
       throw new AlarmboxError(
         `tokenCache.revalidateMs は 0 以上のミリ秒で指定してください (例: ${DEFAULT_REVALIDATE_MS})。`,
@@ -72,11 +75,12 @@ export class AccessTokenCache implements AccessTokens {
     }
     this.#source = source;
     this.#revalidateMs = revalidateMs;
-    this.#now = options.now ?? Date.now;
+    this.#now = settings.now ?? Date.now;
     this.#followed = source.lastChange?.seq;
   }
 
   getValidAccessToken(): Promise<string> {
+    if (!this.cached) return this.#source.getValidToken().then((t) => t.accessToken);
     const change = this.#source.lastChange;
     const entry = this.#entry;
     if (entry !== undefined && entry.seq === change?.seq && this.#now() < entry.freshUntil)
@@ -140,20 +144,4 @@ export class AccessTokenCache implements AccessTokens {
       seq,
     };
   }
-}
-
-/** `tokenCache: false`: every call asks the source (one SELECT and one decrypt). */
-export class UncachedAccessTokens implements AccessTokens {
-  readonly cached = false;
-  readonly #source: TokenSource;
-
-  constructor(source: TokenSource) {
-    this.#source = source;
-  }
-
-  async getValidAccessToken(): Promise<string> {
-    return (await this.#source.getValidToken()).accessToken;
-  }
-
-  invalidate(): void {}
 }

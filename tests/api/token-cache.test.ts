@@ -2,7 +2,7 @@
 // margin TokenService uses), dropped by the 401 rule, off on request. Time is moved, never waited for.
 import { describe, expect, it } from 'vitest';
 import type { ValidAccessToken } from '../../src/alarmbox/token-service.ts';
-import { AccessTokenCache, type TokenSource, UncachedAccessTokens } from '../../src/api/token-cache.ts';
+import { AccessTokenCache, type TokenSource } from '../../src/api/token-cache.ts';
 import { createAlarmboxApi } from '../../src/create.ts';
 import { type ApiFixture, useApiFixture } from './helpers.ts';
 
@@ -159,7 +159,7 @@ describe('AccessTokenCache', () => {
 
   it('can be turned off: every call reads the store', async () => {
     const source = counted();
-    const tokens = new UncachedAccessTokens(source);
+    const tokens = new AccessTokenCache(source, false);
     await tokens.getValidAccessToken();
     await tokens.getValidAccessToken();
     expect(source.reads).toBe(2);
