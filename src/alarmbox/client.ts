@@ -1,5 +1,5 @@
 // The guide's AlarmboxClient (lib/alarmbox/client.py), token part: three form posts to Doorkeeper, written by
-// hand (docs/design.md「トークンエンドポイントは手で書く」).
+// hand (docs/design.md「決めたことと理由」).
 import { readBodyLimited } from '../api/response-body.ts';
 import { INSECURE_BASE_URL_MESSAGE, isSecureBaseUrl } from '../config/config.ts';
 import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
