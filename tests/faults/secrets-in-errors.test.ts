@@ -7,11 +7,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { saveTokenFromCode } from '../../src/alarmbox/code-exchange.ts';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
-import { toTokenEndpointError } from '../../src/alarmbox/token-endpoint-errors.ts';
+import { requestError } from '../../src/alarmbox/token-endpoint-errors.ts';
 import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
 import { createAlarmboxApi, createToolkit, type Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -129,26 +128,16 @@ describe('no secret in any error (SQLite)', () => {
     await down.close();
   });
 
-  it('an oauth4webapi error whose cause holds the parsed tokens is reduced to a safe copy', async () => {
-    // oauth4webapi keeps the parsed body in `cause`; this is the shape that leaked the new pair (issue 11 §5).
+  it('a foreign error whose cause holds the parsed tokens is reduced to a safe copy', async () => {
+    // OAuth libraries keep the parsed body in `cause`; this is the shape that leaked the new pair (issue 11 §5).
     const access = `${'A'.repeat(20)}accessTOKENvalue1234567890`;
     const refresh = `${'R'.repeat(20)}refreshTOKENvalue123456789`;
-    const body = JSON.stringify({
-      access_token: access,
-      refresh_token: refresh,
-      token_type: 'bearer',
-      expires_in: 'x',
+    const body = { access_token: access, refresh_token: refresh, token_type: 'bearer', expires_in: 'x' };
+    const raw = new TypeError('fetch failed', {
+      cause: Object.assign(new Error(`unexpected body ${JSON.stringify(body)}`), { cause: { body } }),
     });
-    const as = { issuer: 'http://127.0.0.1', token_endpoint: 'http://127.0.0.1/oauth/token' };
-    const raw = await oauth
-      .processRefreshTokenResponse(
-        as,
-        { client_id: 'c' },
-        new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }),
-      )
-      .catch((e: unknown) => e);
     expect(inspect(raw, { depth: Number.POSITIVE_INFINITY })).toContain(refresh);
-    const err = toTokenEndpointError(raw, { grant: 'refresh_token', timeoutMs: 1000, body });
+    const err = requestError(raw, 1000);
     expectClean(err, [access, refresh]);
   });
 });

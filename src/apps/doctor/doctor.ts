@@ -19,6 +19,7 @@ import { assertMigrated } from '../../db/migrate.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from '../../db/schema.ts';
 import { DatabaseTlsError } from '../../db/tls-errors.ts';
 import { describeTarget } from '../../db/url.ts';
+import { errorCode } from '../../error-code.ts';
 import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
 import type { FailureReason } from '../../failure-reason.ts';
@@ -399,9 +400,7 @@ async function checkTokenEndpoint(
       return;
     }
     const timeout = error instanceof DOMException && error.name === 'TimeoutError';
-    const code = timeout
-      ? 'タイムアウト'
-      : (systemCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
+    const code = timeout ? 'タイムアウト' : (errorCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
     r.fail(
       'token-endpoint',
       `${url} に接続できません (${code})。`,
@@ -493,16 +492,6 @@ function detailOf(error: unknown): string {
 function causeMessage(error: unknown): string | undefined {
   const cause = error instanceof Error ? error.cause : undefined;
   return cause instanceof Error && cause.message !== '' ? cause.message.slice(0, 100) : undefined;
-}
-
-function systemCode(error: unknown): string | undefined {
-  let cause: unknown = error instanceof Error ? error.cause : undefined;
-  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') return code;
-    cause = cause.cause;
-  }
-  return undefined;
 }
 
 /** Which proxy the requests to ALARMBOX_BASE_URL go through; never the proxy's credentials. */
