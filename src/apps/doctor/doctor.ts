@@ -252,7 +252,7 @@ async function checkDatabase(
       r.fail('stored-token', 'トークンが登録されていません。', REAUTHORIZE_FIX, 'not_registered');
       return;
     }
-    const raw = await database.db
+    const raw = await (await database.open())
       .selectFrom(TOKENS_TABLE)
       .select(['access_token', 'refresh_token'])
       .where('id', '=', 1)
