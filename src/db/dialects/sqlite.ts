@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { errorCode } from '../../error-code.ts';
@@ -121,7 +121,8 @@ function assertFileExists(target: DatabaseTarget): void {
   const file = fileOf(target);
   if (file === ':memory:') return;
   try {
-    statSync(resolve(file));
+    // accessSync, not statSync: the first Stats object Node makes costs a cold start about 2 ms.
+    accessSync(resolve(file));
     return;
   } catch (error) {
     // Only "no such file" means missing; a path that cannot be a file at all (ENOTDIR, EACCES…) is
