@@ -128,3 +128,13 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     quiet: options.quiet ?? false,
   };
 }
+
+/** Options of `RunningEmulator.issueAuthorizationCode`. */
+export interface IssueCodeOptions {
+  /** Space-separated scopes; default: every scope of the application (as a request without `scope`). */
+  readonly scope?: string | undefined;
+  /** The redirect URI the exchange will name; default: the OOB URI (`urn:ietf:wg:oauth:2.0:oob`). */
+  readonly redirectUri?: string | undefined;
+  /** Another registered client (`additionalClients`); default: the main one. */
+  readonly clientId?: string | undefined;
+}
