@@ -4,9 +4,15 @@
 // echo of the request in an error answer.
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, MiddlewareHandler, Next } from 'hono';
-import { INVALID_TOKEN_DESCRIPTIONS, JSON_CONTENT_TYPE, wwwAuthenticate } from './doorkeeper-errors.ts';
+import {
+  INVALID_TOKEN_DESCRIPTIONS,
+  JSON_CONTENT_TYPE,
+  jsonResponse,
+  wwwAuthenticate,
+} from './doorkeeper-errors.ts';
 import { readEcho, withEcho } from './echo.ts';
 import { type FaultEndpoint, type FaultSpec, HUGE_BODY_BYTES } from './faults.ts';
+import { HTML_CONTENT_TYPE } from './html.ts';
 import type { EmulatorEnv, EmulatorState } from './state.ts';
 
 export function faults(state: EmulatorState, endpoint: FaultEndpoint): MiddlewareHandler<EmulatorEnv> {
@@ -85,36 +91,29 @@ function injectedStatus(spec: FaultSpec): Response {
       },
     });
   }
-  const headers: Record<string, string> = {};
-  if (spec.retryAfter !== undefined) headers['Retry-After'] = String(spec.retryAfter);
+  const headers: Record<string, string> =
+    spec.retryAfter === undefined ? {} : { 'Retry-After': String(spec.retryAfter) };
+  const answer = (body: string | ReadableStream<Uint8Array>, type: string) =>
+    new Response(body, { status, headers: { ...headers, 'Content-Type': type } });
   switch (spec.body ?? 'html') {
     case 'html':
-      return new Response(htmlErrorPage(status), {
-        status,
-        headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' },
-      });
+      return answer(htmlErrorPage(status), HTML_CONTENT_TYPE);
     case 'broken-json':
-      return new Response('{"error":"server_error","error_description":"The authorization server encou', {
-        status,
-        headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
-      });
+      return answer(
+        '{"error":"server_error","error_description":"The authorization server encou',
+        JSON_CONTENT_TYPE,
+      );
     case 'empty':
       return new Response(null, { status, headers: { ...headers, 'Content-Length': '0' } });
     case 'huge':
-      return new Response(hugeStream('{"error":"server_error","padding":"'), {
-        status,
-        headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
-      });
+      return answer(hugeStream('{"error":"server_error","padding":"'), JSON_CONTENT_TYPE);
   }
 }
 
 /** An OAuth error body with whatever values the plan gives (faults.ts `oauthError`). */
 function injectedOAuthError(fault: NonNullable<FaultSpec['oauthError']>): Response {
   const body = { error: fault.error, error_description: fault.error_description };
-  return new Response(JSON.stringify(body), {
-    status: fault.status ?? 400,
-    headers: { 'Cache-Control': 'no-store', 'Content-Type': JSON_CONTENT_TYPE },
-  });
+  return jsonResponse(body, fault.status ?? 400, { 'Cache-Control': 'no-store' });
 }
 
 /** Runs the rest of the chain with the store issuing tokens of `length` characters. */
@@ -162,7 +161,7 @@ async function replaceBody(response: Response, kind: NonNullable<FaultSpec['body
   const init = { status: response.status, headers };
   switch (kind) {
     case 'html':
-      headers.set('Content-Type', 'text/html; charset=utf-8');
+      headers.set('Content-Type', HTML_CONTENT_TYPE);
       return new Response(htmlErrorPage(response.status), init);
     case 'broken-json': {
       // A JSON body cut in half, as a truncated transfer would leave it.

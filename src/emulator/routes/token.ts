@@ -3,7 +3,6 @@
 import { type Context, Hono } from 'hono';
 import { clientCredentials } from '../applications.ts';
 import {
-  JSON_CONTENT_TYPE,
   jsonResponse,
   missingParameter,
   oauthError,
@@ -63,11 +62,8 @@ function tokenResponse(token: AccessTokenRecord): Response {
   for (const [key, value] of Object.entries(body)) {
     if (value === null || value === '') delete body[key];
   }
-  return new Response(JSON.stringify(body), {
-    status: 200,
-    // RFC 6749 §5.1: responses carrying tokens must not be cached.
-    headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache', 'Content-Type': JSON_CONTENT_TYPE },
-  });
+  // RFC 6749 §5.1: responses carrying tokens must not be cached.
+  return jsonResponse(body, 200, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
 }
 
 async function revoke(state: EmulatorState, c: Context<EmulatorEnv>): Promise<Response> {
