@@ -4,12 +4,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { jsonResponse } from './doorkeeper-errors.ts';
 import type { FaultPlan } from './faults.ts';
-import {
-  type EmulatorOptions,
-  type IssueCodeOptions,
-  type ResolvedEmulatorOptions,
-  resolveEmulatorOptions,
-} from './options.ts';
+import { type EmulatorOptions, type IssueCodeOptions, resolveEmulatorOptions } from './options.ts';
 import { issueAuthorizationCode } from './pre-authorization.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
 import { controlRoutes } from './routes/control.ts';
@@ -17,21 +12,15 @@ import { creditCheckRoutes } from './routes/credit-checks.ts';
 import { tokenRoutes } from './routes/token.ts';
 import { tokenInfoRoute } from './routes/token-info.ts';
 import { createEmulatorState, type EmulatorEnv, type EmulatorState, resetEmulatorState } from './state.ts';
-import type { EmulatorStats } from './stats.ts';
 
-/** The emulator without a socket: its Hono app and the controls of `RunningEmulator`. */
-export interface Emulator {
-  readonly app: Hono<EmulatorEnv>;
-  readonly options: Readonly<ResolvedEmulatorOptions>;
-  stats(): EmulatorStats;
-  issueAuthorizationCode(options?: IssueCodeOptions): string;
-  setFaults(faults: FaultPlan): void;
-  setClockOffset(seconds: number): void;
-  reset(): void;
-}
+/** The emulator without a socket: its Hono app and the controls of `RunningEmulator` (index.ts). */
+export type Emulator = ReturnType<typeof createEmulator>;
 
-/** Resolves the options (throws RangeError on an invalid one) and builds the app around a fresh state. */
-export function createEmulator(options: EmulatorOptions = {}): Emulator {
+/**
+ * Resolves the options (throws RangeError on an invalid one) and builds the app around a fresh state. The return
+ * type is inferred: it is RunningEmulator's controls, checked where startEmulator returns them.
+ */
+export function createEmulator(options: EmulatorOptions = {}) {
   const resolved = resolveEmulatorOptions(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`[alarmbox emulator] ${line}\n`));
   const state = createEmulatorState(resolved, log);
@@ -39,9 +28,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     app: createEmulatorApp(state),
     options: resolved,
     stats: () => state.stats.snapshot(),
-    issueAuthorizationCode: (issue) => issueAuthorizationCode(state, issue),
-    setFaults: (faults) => state.faults.set(faults),
-    setClockOffset: (seconds) => state.clock.setOffsetSeconds(seconds),
+    issueAuthorizationCode: (issue?: IssueCodeOptions) => issueAuthorizationCode(state, issue),
+    setFaults: (faults: FaultPlan) => state.faults.set(faults),
+    setClockOffset: (seconds: number) => state.clock.setOffsetSeconds(seconds),
     reset: () => resetEmulatorState(state),
   };
 }

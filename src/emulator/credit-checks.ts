@@ -1,9 +1,9 @@
 // The one AlarmBox API the emulator offers: パワーサーチ 信用チェック (docs/design.md「AlarmBox について分かっていること」).
 // AlarmBox test accounts answer fixed results for corporation numbers 0000000000001/2/3; so does this.
 
-export type CreditCheckResult = 'ok' | 'hold' | 'ng' | null;
-export type Deal = 1 | 2 | 9;
-export type PurchaseReason = 1 | 2 | 3 | 4 | 9;
+type CreditCheckResult = 'ok' | 'hold' | 'ng' | null;
+type Deal = 1 | 2 | 9;
+type PurchaseReason = 1 | 2 | 3 | 4 | 9;
 
 export interface CreditCheckInput {
   readonly corporationNumber: string;

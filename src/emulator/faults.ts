@@ -68,11 +68,11 @@ export interface FaultSpec {
 /** The faults to inject, per endpoint. */
 export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
-export const FAULT_STATUSES = [500, 502, 503, 429, 401, 400] as const;
-export const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
+const FAULT_STATUSES = [500, 502, 503, 429, 401, 400] as const;
+const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
 /** What `body: 'huge'` streams, lazily: 1 GiB, so a client that reads it whole runs out of time and memory. */
 export const HUGE_BODY_BYTES = 1024 * 1024 * 1024;
-export const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
+const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
 
 export class FaultPlanError extends Error {
   override readonly name = 'FaultPlanError';

@@ -9,7 +9,7 @@
  */
 export type RotationMode = 'on_use' | 'immediate';
 
-export const ROTATION_MODES: readonly RotationMode[] = ['on_use', 'immediate'];
+const ROTATION_MODES: readonly RotationMode[] = ['on_use', 'immediate'];
 
 /** A client registered next to the main one (e.g. to prove that a code issued to another client is refused). */
 export interface EmulatorClient {

@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { oauthError, oauthErrorResponse } from './doorkeeper-errors.ts';
 
 /** Bodies above this are refused with 413 before they are buffered. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** How much of an oversized body is read (and dropped) to deliver the 413 cleanly. */
 const DISCARD_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
@@ -64,7 +64,7 @@ export async function readJsonBody(request: Request): Promise<unknown> {
 }
 
 /** `application/json` or any `+json` type; a POST without Content-Type is form data (Rack's `form_data?`). */
-export function bodyKind(request: Request): 'form' | 'json' | 'none' {
+function bodyKind(request: Request): 'form' | 'json' | 'none' {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || type.endsWith('+json')) return 'json';
   if (type === 'application/x-www-form-urlencoded') return 'form';

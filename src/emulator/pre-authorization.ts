@@ -70,7 +70,7 @@ export function issueGrant(state: EmulatorState, preAuth: PreAuthorization): Acc
 }
 
 /** The emulator refused to issue a code: an unknown client, redirect URI or scope. */
-export class IssueCodeError extends Error {
+class IssueCodeError extends Error {
   override readonly name = 'IssueCodeError';
 }
 

@@ -56,7 +56,7 @@ export function resetEmulatorState(state: EmulatorState): void {
 /** ±100 years: enough for any expiry test, far from the limits of `Date`. */
 export const MAX_CLOCK_OFFSET_SECONDS = 100 * 366 * 86400;
 
-export class EmulatorClock {
+class EmulatorClock {
   #offsetMs = 0;
 
   nowMs(): number {

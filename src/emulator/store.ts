@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** Doorkeeper's `authorization_code_expires_in` default: 10 minutes. */
-export const AUTHORIZATION_CODE_TTL_SECONDS = 600;
+const AUTHORIZATION_CODE_TTL_SECONDS = 600;
 
 /** The single resource owner of the emulator (there is no login: the person at the browser is "user 1"). */
 export const RESOURCE_OWNER_ID = 1;
