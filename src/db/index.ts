@@ -1,4 +1,3 @@
-export { dbNowMs, readDbNowMs } from './clock.ts';
 export {
   type DatabaseHandle,
   DEFAULT_DB_CONNECT_TIMEOUT_MS,

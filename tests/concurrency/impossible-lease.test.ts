@@ -8,13 +8,14 @@ import { afterEach, expect, it } from 'vitest';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import { LOCKS_TABLE, readDbNowMs } from '../../src/db/index.ts';
+import { LOCKS_TABLE } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { CliProcess, logEvents } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { readDbNowMs } from '../support/db-clock.ts';
 
 /** An owner id of another machine: never taken for a dead process of ours. */
 const ELSEWHERE = 'db-clock-victim:4242:ffffffff.0000000000aa';

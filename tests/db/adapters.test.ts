@@ -1,8 +1,9 @@
 // The per-database adapters (src/db/dialects) on the real servers: the clock, insert-if-absent, and the
-// duplicate-key and lock-not-available detection that callers rely on instead of testing the dialect.
+// duplicate-key and lock-wait (busy) detection that callers rely on instead of testing the dialect.
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adapterFor, LOCKS_TABLE, migrateToLatest, TOKENS_TABLE, toDbTime } from '../../src/db/index.ts';
+import { errorCode } from '../../src/error-code.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 describe('adapterFor', () => {
@@ -54,7 +55,6 @@ describeEachDatabase('database adapter', (fixture) => {
     }
     expect(duplicate).toBeDefined();
     expect(adapter.isDuplicateKey(duplicate)).toBe(true);
-    expect(adapter.isLockNotAvailable(duplicate)).toBe(false);
 
     let other: unknown;
     try {
@@ -66,13 +66,11 @@ describeEachDatabase('database adapter', (fixture) => {
     expect(adapter.isDuplicateKey(other)).toBe(false);
   });
 
-  it('recognises a lock wait that gave up', async () => {
+  it('classifies a lock wait that gave up as busy', async () => {
     const { adapter } = fixture.handle;
     if (fixture.kind === 'sqlite') {
       // SQLite has no row locks to wait for here: its busy error is what a writer that gave up sees.
-      expect(adapter.isLockNotAvailable(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' }))).toBe(
-        true,
-      );
+      expect(adapter.classifyError('SQLITE_BUSY', 'database is locked')).toBe('busy');
       return;
     }
     const holder = fixture.open({ poolSize: 1 });
@@ -90,7 +88,7 @@ describeEachDatabase('database adapter', (fixture) => {
         thrown = error;
       }
       expect(thrown).toBeDefined();
-      expect(adapter.isLockNotAvailable(thrown)).toBe(true);
+      expect(adapter.classifyError(errorCode(thrown), (thrown as Error).message)).toBe('busy');
       expect(adapter.isDuplicateKey(thrown)).toBe(false);
     });
   });

@@ -5,10 +5,10 @@ import {
   DatabaseTimeValueError,
   fromDbTime,
   migrateToLatest,
-  readDbNowMs,
   toDbTime,
 } from '../../src/db/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { readDbNowMs } from '../support/db-clock.ts';
 
 const INSTANT = new Date('2026-11-25T08:50:00.123Z');
 

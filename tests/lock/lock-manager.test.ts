@@ -12,12 +12,12 @@ import {
   migrateToLatest,
   openDatabase,
   parseDatabaseUrl,
-  readDbNowMs,
 } from '../../src/db/index.ts';
 import { AlarmboxError } from '../../src/errors.ts';
 import { type Lease, LockManager, LockWaitTimeoutError, MAX_LEASE_MS } from '../../src/lock/index.ts';
 import { isDeadLocalOwner } from '../../src/lock/owner-id.ts';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.ts';
+import { readDbNowMs } from '../support/db-clock.ts';
 import { until } from '../support/until.ts';
 
 /** What `promise` rejected with (fails the test if it resolved). */

@@ -100,8 +100,6 @@ export interface DatabaseAdapter {
   // Errors
   /** A unique / primary key violation. */
   isDuplicateKey(error: unknown): boolean;
-  /** A lock wait that gave up (NOWAIT, lock_timeout, busy timeout). */
-  isLockNotAvailable(error: unknown): boolean;
   /** This driver's error codes (and, where it has no code, message patterns) by what they mean. */
   classifyError(code: string | undefined, message: string): DriverErrorKind | undefined;
 

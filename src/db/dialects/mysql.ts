@@ -84,8 +84,6 @@ export const mysqlAdapter: DatabaseAdapter = {
   migrateExclusively: (db, run) => run(db),
 
   isDuplicateKey: (error) => errorCode(error) === 'ER_DUP_ENTRY',
-  // MariaDB's ER_LOCK_WAIT_TIMEOUT (NOWAIT and WAIT n alike), MySQL 8's ER_LOCK_NOWAIT.
-  isLockNotAvailable: (error) => ['ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_NOWAIT'].includes(errorCode(error) ?? ''),
 
   classifyError: (code) => kindOfCode(ERROR_CODES, code),
 

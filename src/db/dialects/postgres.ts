@@ -83,8 +83,6 @@ export const postgresAdapter: DatabaseAdapter = {
   migrateExclusively: (db, run) => run(db),
 
   isDuplicateKey: (error) => errorCode(error) === '23505',
-  // lock_not_available: NOWAIT and lock_timeout.
-  isLockNotAvailable: (error) => errorCode(error) === '55P03',
 
   classifyError(code, message) {
     // pg_hba.conf has only `hostssl` lines for us: "no pg_hba.conf entry for host …, no encryption".

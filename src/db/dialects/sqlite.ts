@@ -89,7 +89,6 @@ export const sqliteAdapter: DatabaseAdapter = {
     }),
 
   isDuplicateKey: (error) => /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(errorCode(error) ?? ''),
-  isLockNotAvailable: (error) => /^SQLITE_(BUSY|LOCKED)/.test(errorCode(error) ?? ''),
 
   classifyError(code, message) {
     const kind = kindOfCode(ERROR_CODES, code);
