@@ -3,8 +3,6 @@ import type { MigrationProvider } from 'kysely/migration';
 import { debugHint } from '../debug-detail.ts';
 import type { AlarmboxError } from '../errors.ts';
 import type { DatabaseHandle } from './connection.ts';
-import type { DatabaseAdapter } from './dialects/adapter.ts';
-import { adapterFor } from './dialects/index.ts';
 import { namedDatabaseError, toDatabaseError } from './driver-errors.ts';
 import { MigrationFailedError, MigrationsPendingError } from './errors.ts';
 import { kysely } from './kysely-runtime.ts';
@@ -23,7 +21,7 @@ export interface MigrateResult {
 
 /** Names of all migrations this version knows, in the order they run. */
 export function migrationNames(dialect: DatabaseDialect): string[] {
-  return Object.keys(migrations(adapterFor(dialect))).sort();
+  return Object.keys(migrations(dialect)).sort();
 }
 
 /**
@@ -36,7 +34,7 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrateRe
   createDatabaseIfMissing(handle);
   try {
     return await handle.adapter.migrateExclusively(await handle.open(), (db) =>
-      runMigrator(db, handle.adapter),
+      runMigrator(db, handle.dialect),
     );
   } catch (error) {
     throw toMigrationError(error, handle.target);
@@ -102,8 +100,8 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
   }
 }
 
-async function runMigrator<DB>(db: Kysely<DB>, adapter: DatabaseAdapter): Promise<MigrateResult> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(adapter) };
+async function runMigrator<DB>(db: Kysely<DB>, dialect: DatabaseDialect): Promise<MigrateResult> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   const { error, results = [] } = await new (kysely().Migrator)({ db, provider }).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((result) => result.status === 'Error')?.migrationName;

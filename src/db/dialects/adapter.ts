@@ -1,11 +1,4 @@
-import type {
-  ColumnDataType,
-  CreateTableBuilder,
-  DatabaseConnection,
-  Dialect,
-  Kysely,
-  RawBuilder,
-} from 'kysely';
+import type { DatabaseConnection, Dialect, Kysely, RawBuilder } from 'kysely';
 import type { ConnectedServer } from '../connected-server.ts';
 import { kysely } from '../kysely-runtime.ts';
 import { type AlarmboxLocksTable, type AlarmboxSchema, type DbTime, LOCKS_TABLE } from '../schema.ts';
@@ -48,9 +41,10 @@ export interface HistoryValues {
 }
 
 /**
- * Everything that differs between SQLite, MySQL/MariaDB and PostgreSQL, in one object per database (in the
+ * What differs at run time between SQLite, MySQL/MariaDB and PostgreSQL, in one object per database (in the
  * spirit of Kysely's `DialectAdapter`). Code outside `src/db/dialects` asks the adapter instead of testing
- * the dialect, so each difference is written once, next to the others of its database.
+ * the dialect, so each difference is written once, next to the others of its database. DDL is not here: each
+ * migration writes out its own (src/db/migrations), so editing an adapter never changes a released one.
  */
 export interface DatabaseAdapter {
   readonly dialect: DatabaseDialect;
@@ -102,23 +96,6 @@ export interface DatabaseAdapter {
   isDuplicateKey(error: unknown): boolean;
   /** This driver's error codes (and, where it has no code, message patterns) by what they mean. */
   classifyError(code: string | undefined, message: string): DriverErrorKind | undefined;
-
-  // Schema (frozen: released migrations must keep producing the same DDL)
-  /** A UTC instant with milliseconds. */
-  readonly timestampType: ColumnDataType;
-  /** A 64-bit integer. */
-  readonly bigintType: ColumnDataType;
-  /** Adds `id`, a generated 64-bit primary key whose values are never reused. */
-  addGeneratedId<T extends string, C extends string>(
-    table: CreateTableBuilder<T, C>,
-  ): CreateTableBuilder<T, C | 'id'>;
-  /** Engine and character set options the server default might get wrong. */
-  tableOptions<T extends string, C extends string>(table: CreateTableBuilder<T, C>): CreateTableBuilder<T, C>;
-  /**
-   * Migration 0004: the token and scope columns of `hansha_alarmbox_tokens` become unbounded text (`wide`),
-   * or go back to the guide's varchar(512) (`guide`, its `down`). SQLite enforces no varchar length.
-   */
-  resizeTokenColumns(db: Kysely<unknown>, size: 'wide' | 'guide'): Promise<void>;
 }
 
 /** See {@link DatabaseAdapter.openReader}. */

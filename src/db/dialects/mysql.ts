@@ -86,31 +86,6 @@ export const mysqlAdapter: DatabaseAdapter = {
   isDuplicateKey: (error) => errorCode(error) === 'ER_DUP_ENTRY',
 
   classifyError: (code) => kindOfCode(ERROR_CODES, code),
-
-  // Not `timestamp`: MySQL converts that through the session time zone and may auto-update it.
-  timestampType: 'datetime(3)',
-  bigintType: 'bigint',
-  addGeneratedId: (table) =>
-    table.addColumn('id', 'bigint', (col) => col.notNull().primaryKey().autoIncrement()),
-  // Pins what the server default might get wrong: InnoDB (transactions, row locks) and utf8mb4 with a binary
-  // collation (Japanese `last_error` text; lock names and owners compared exactly).
-  tableOptions: (table) =>
-    table.modifyEnd(kysely().sql`engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin`),
-  resizeTokenColumns: async (db, size) => {
-    if (size === 'wide') {
-      // mediumtext (16 MiB): text (64 KiB) would not hold the envelope of a 1 MiB token. A text column takes
-      // a default only as an expression (MySQL 8.0.13+, MariaDB 10.2+).
-      await kysely().sql`ALTER TABLE hansha_alarmbox_tokens
-        MODIFY access_token mediumtext NOT NULL DEFAULT (''),
-        MODIFY refresh_token mediumtext NOT NULL DEFAULT (''),
-        MODIFY scope text NULL`.execute(db);
-    } else {
-      await kysely().sql`ALTER TABLE hansha_alarmbox_tokens
-        MODIFY access_token varchar(512) NOT NULL DEFAULT '',
-        MODIFY refresh_token varchar(512) NOT NULL DEFAULT '',
-        MODIFY scope varchar(512) NULL`.execute(db);
-    }
-  },
 };
 
 function poolOptions(target: ServerTarget, settings: ConnectionSettings): PoolOptions {

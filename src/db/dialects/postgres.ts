@@ -94,18 +94,6 @@ export const postgresAdapter: DatabaseAdapter = {
     if (/Connection terminated/i.test(message)) return 'unreachable';
     return undefined;
   },
-
-  timestampType: 'timestamptz(3)',
-  bigintType: 'bigint',
-  addGeneratedId: (table) => table.addColumn('id', 'bigserial', (col) => col.notNull().primaryKey()),
-  tableOptions: (table) => table,
-  resizeTokenColumns: async (db, size) => {
-    const type = size === 'wide' ? kysely().sql`text` : kysely().sql`varchar(512)`;
-    await kysely().sql`ALTER TABLE hansha_alarmbox_tokens
-      ALTER COLUMN access_token TYPE ${type},
-      ALTER COLUMN refresh_token TYPE ${type},
-      ALTER COLUMN scope TYPE ${type}`.execute(db);
-  },
 };
 
 // No connectionString: node-postgres would read host, port, ssl… from its query string too, and let

@@ -98,15 +98,6 @@ export const sqliteAdapter: DatabaseAdapter = {
     if (code.startsWith('SQLITE_') && /no such (table|column)/i.test(message)) return 'missing_schema';
     return undefined;
   },
-
-  timestampType: 'text',
-  // SQLite's INTEGER is already 64-bit (and `bigint` would only be an alias of it).
-  bigintType: 'integer',
-  // `integer primary key autoincrement`: ids are never reused.
-  addGeneratedId: (table) =>
-    table.addColumn('id', 'integer', (col) => col.notNull().primaryKey().autoIncrement()),
-  tableOptions: (table) => table,
-  resizeTokenColumns: async () => {},
 };
 
 function fileOf(target: DatabaseTarget): string {
