@@ -2,26 +2,18 @@
 // in the way Kysely's own dialects take one (the app hands over the driver object; nothing is imported by name).
 import type { Kysely, KyselyPlugin, QueryResult, UnknownRow } from 'kysely';
 import { AlarmboxError } from '../errors.ts';
-import { type ConnectedServer, connectedServer } from './connected-server.ts';
+import { type ConnectedServer, connectedServer, type OnConnected } from './connected-server.ts';
 import { type DatabaseHandle, lazyHandle } from './connection.ts';
-import {
-  type AppMysqlPool,
-  type AppPostgresPool,
-  appMysqlPool,
-  appPostgresPool,
-  exactNumber,
-} from './dialects/app-pools.ts';
+import { type AppPostgresPool, appMysqlPool, appPostgresPool } from './dialects/app-pools.ts';
 import { adapterFor } from './dialects/index.ts';
+import type { AppMysqlPool } from './dialects/mysql-pool.ts';
+import { exactNumber } from './dialects/postgres-pool.ts';
 import type { KyselyRuntime } from './kysely-runtime.ts';
 import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget, ServerTarget } from './url.ts';
 
-export type {
-  AppMysqlConnection,
-  AppMysqlPool,
-  AppPostgresClient,
-  AppPostgresPool,
-} from './dialects/app-pools.ts';
+export type { AppPostgresClient, AppPostgresPool } from './dialects/app-pools.ts';
+export type { AppMysqlConnection, AppMysqlPool } from './dialects/mysql-pool.ts';
 
 /**
  * A connection the application brings (`createAlarmbox({ database })`). The key names the database, so nothing
@@ -74,7 +66,7 @@ function targetOf(
   return {
     dialect,
     url: '',
-    host: where?.host ?? (dialect === 'postgres' ? 'localhost' : 'localhost'),
+    host: where?.host ?? 'localhost',
     port: where?.port ?? (dialect === 'postgres' ? 5432 : 3306),
     database: where?.database ?? '(プールの既定)',
     // Unknown: the app's pool decides. verify-ca makes connectedServer report a verified chain only when the
@@ -92,15 +84,18 @@ export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: numb
   let connected: ConnectedServer | undefined;
   let create: (runtime: KyselyRuntime) => Kysely<AlarmboxSchema>;
   let target: DatabaseTarget;
+  const report =
+    (server: ServerTarget): OnConnected =>
+    (driver, socket) => {
+      connected = connectedServer(server, driver, socket);
+    };
   if ('postgres' in database) {
     const server = targetOf('postgres', postgresWhere(database.postgres.options));
     target = server;
     create = ({ Kysely, PostgresDialect }) =>
       new Kysely<AlarmboxSchema>({
         dialect: new PostgresDialect({
-          pool: appPostgresPool(database.postgres, queryTimeoutMs, (driver, socket) => {
-            connected = connectedServer(server, driver, socket);
-          }),
+          pool: appPostgresPool(database.postgres, queryTimeoutMs, report(server)),
         }),
       });
   } else if ('mysql' in database) {
@@ -114,9 +109,7 @@ export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: numb
     create = ({ Kysely, MysqlDialect }) =>
       new Kysely<AlarmboxSchema>({
         dialect: new MysqlDialect({
-          pool: appMysqlPool(pool, queryTimeoutMs, (driver, socket) => {
-            connected = connectedServer(server, driver, socket);
-          }),
+          pool: appMysqlPool(pool, queryTimeoutMs, report(server)),
         }),
       });
   } else if ('kysely' in database) {

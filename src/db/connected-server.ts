@@ -30,6 +30,12 @@ const VERIFIED: Readonly<Record<Exclude<DatabaseTlsMode, 'disable'>, 'full' | 'c
   require: 'none',
 };
 
+/** Told of each new connection of a pool: host and port as the driver has them, and its socket. */
+export type OnConnected = (
+  driver: { readonly host: string; readonly port: number },
+  socket: Socket | undefined,
+) => void;
+
 /** Reads what a freshly connected socket says about its peer. */
 export function connectedServer(
   target: ServerTarget,

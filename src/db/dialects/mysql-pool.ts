@@ -1,32 +1,87 @@
 import type { Socket } from 'node:net';
 import type { MysqlPool, MysqlPoolConnection } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
+import type { OnConnected } from '../connected-server.ts';
 import { OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
+
+/** A mysql2 pool (`mysql.createPool(...)` of `mysql2`, or `.pool` of a `mysql2/promise` pool). */
+export interface AppMysqlPool {
+  /** Checks a connection out (mysql2's callback `pool.getConnection`). */
+  getConnection(callback: (error: unknown, connection: AppMysqlConnection) => void): void;
+}
+
+/**
+ * A connection checked out of an {@link AppMysqlPool}; this package's own pool's connections are ones too
+ * (the wrapper below serves both).
+ */
+export interface AppMysqlConnection {
+  /** One query with per-query options (mysql2's `connection.query(options, callback)`). */
+  query(
+    options: {
+      sql: string;
+      values?: unknown[];
+      timeout?: number;
+      timezone?: string;
+      supportBigNumbers?: boolean;
+    },
+    callback: (error: unknown, result: unknown) => void,
+  ): unknown;
+  /** Back to the pool. */
+  release(): void;
+  /** Closes the connection (a query that timed out: its answer may still come). */
+  destroy(): void;
+  readonly threadId: number | null;
+  readonly config: { readonly host?: string | undefined; readonly port?: number | undefined };
+}
+
+/** What differs between this package's pool and the app's: who sees a connection first, how a query is sent, ending. */
+interface MysqlPoolParts<C> {
+  /** Called once per connection, the first time it is checked out. */
+  readonly firstCheckout?: (connection: C) => void;
+  /** mysql2's options for one query, without the timeout. */
+  readonly queryOptions: (sql: string, values: readonly unknown[]) => { sql: string; values?: unknown[] };
+  readonly end: MysqlPool['end'];
+}
 
 /**
  * Wraps a mysql2 pool for Kysely so that every query has a timeout. mysql2's own query timeout only rejects
  * the query: the connection still waits for the answer and would hold back every later query on it, so a
- * connection whose query timed out is destroyed (and so leaves the pool) before the error is reported.
+ * connection whose query timed out is destroyed (and so leaves the pool) before the error is reported. While
+ * the {@link SilenceBreaker} holds the server silent, taking a connection fails at once.
  */
-export function mysqlPoolWithTimeouts(
-  pool: Pool,
-  queryTimeoutMs: number,
-  closeGraceMs: number,
-  onConnected?: (driver: { host: string; port: number }, socket: Socket | undefined) => void,
+export function mysqlPoolWithTimeouts<C extends AppMysqlConnection>(
+  pool: { getConnection(callback: (error: unknown, connection: C) => void): void },
+  timeoutMs: number,
+  parts: MysqlPoolParts<C>,
 ): MysqlPool {
-  const sockets = new OpenSockets();
-  const breaker = new SilenceBreaker(queryTimeoutMs);
+  const breaker = new SilenceBreaker(timeoutMs);
   // Kysely recognises a connection it has seen (and set up) by identity: one wrapper per connection.
-  const wrappers = new WeakMap<PoolConnection, MysqlPoolConnection>();
-  pool.on('connection', (connection) => {
-    // A dropped connection also emits 'error'; the query's own callback reports it.
-    connection.on('error', () => {});
-    sockets.add(socketOf(connection));
-    // Emitted after the handshake: stream is the TLSSocket by then.
-    onConnected?.(
-      { host: connection.config.host ?? '', port: connection.config.port ?? 0 },
-      socketOf(connection),
-    );
+  const wrappers = new WeakMap<C, MysqlPoolConnection>();
+  const wrap = (connection: C): MysqlPoolConnection => ({
+    get config() {
+      return connection.config;
+    },
+    get threadId() {
+      return connection.threadId as number;
+    },
+    // Kysely never connects a pooled connection: the pool did.
+    connect: (callback) => callback?.(undefined),
+    destroy: () => connection.destroy(),
+    query(sql, parameters, callback) {
+      const options = { ...parts.queryOptions(sql, parameters as readonly unknown[]), timeout: timeoutMs };
+      return connection.query(options, (error, result) => {
+        if ((error as { code?: unknown } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+          connection.destroy();
+          const timedOut = queryTimeoutError(timeoutMs, error);
+          breaker.observe(timedOut);
+          callback?.(timedOut, result as never);
+          return;
+        }
+        callback?.(error as never, result as never);
+      }) as never;
+    },
+    // A destroyed connection has left the pool already; releasing it is a no-op.
+    release: () => connection.release(),
   });
   return {
     getConnection(callback) {
@@ -45,49 +100,43 @@ export function mysqlPoolWithTimeouts(
         }
         let wrapper = wrappers.get(connection);
         if (wrapper === undefined) {
-          wrapper = wrap(connection, queryTimeoutMs, breaker);
+          parts.firstCheckout?.(connection);
+          wrapper = wrap(connection);
           wrappers.set(connection, wrapper);
         }
         callback(null, wrapper);
       });
     },
-    end(callback) {
+    end: parts.end,
+  };
+}
+
+/** {@link mysqlPoolWithTimeouts} over this package's own pool: it reports each connection and ends the pool. */
+export function ownMysqlPool(
+  pool: Pool,
+  timeoutMs: number,
+  closeGraceMs: number,
+  onConnected: OnConnected,
+): MysqlPool {
+  const sockets = new OpenSockets();
+  pool.on('connection', (connection) => {
+    // A dropped connection also emits 'error'; the query's own callback reports it.
+    connection.on('error', () => {});
+    sockets.add(socketOf(connection));
+    // Emitted after the handshake: stream is the TLSSocket by then.
+    onConnected(
+      { host: connection.config.host ?? '', port: connection.config.port ?? 0 },
+      socketOf(connection),
+    );
+  });
+  return mysqlPoolWithTimeouts<PoolConnection>(pool, timeoutMs, {
+    queryOptions: (sql, values) => ({ sql, values: [...values] }),
+    end: (callback) => {
       sockets.endWithin(() => pool.promise().end(), closeGraceMs).then(() => callback(null), callback);
     },
-  };
+  });
 }
 
-function wrap(connection: PoolConnection, timeoutMs: number, breaker: SilenceBreaker): MysqlPoolConnection {
-  return {
-    get config() {
-      return connection.config;
-    },
-    get threadId() {
-      return connection.threadId;
-    },
-    connect: (callback) => connection.connect((error) => callback?.(error)),
-    destroy: () => connection.destroy(),
-    query(sql, parameters, callback) {
-      return connection.query({ sql, values: parameters, timeout: timeoutMs }, (error, result) => {
-        if (isQueryTimeout(error)) {
-          connection.destroy();
-          const timedOut = queryTimeoutError(timeoutMs, error);
-          breaker.observe(timedOut);
-          callback?.(timedOut, result as never);
-          return;
-        }
-        callback?.(error, result as never);
-      });
-    },
-    // A destroyed connection has left the pool already; releasing it is a no-op.
-    release: () => connection.release(),
-  };
-}
-
-function isQueryTimeout(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT';
-}
-
-function socketOf(connection: PoolConnection): Socket | undefined {
-  return (connection as unknown as { stream?: Socket }).stream;
+export function socketOf(connection: object): Socket | undefined {
+  return (connection as { stream?: Socket }).stream;
 }

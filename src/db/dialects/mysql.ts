@@ -12,7 +12,7 @@ import {
   runStatement,
 } from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
-import { mysqlPoolWithTimeouts } from './mysql-pool.ts';
+import { ownMysqlPool } from './mysql-pool.ts';
 import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
 import { tlsOptions } from './tls-options.ts';
 
@@ -43,11 +43,8 @@ export const mysqlAdapter: DatabaseAdapter = {
       pool: async () => {
         const { createPool } = await loadDriver('mysql2');
         const pool = createPool(poolOptions(target, settings));
-        return mysqlPoolWithTimeouts(
-          pool,
-          settings.queryTimeoutMs,
-          closeGraceMs(settings),
-          (driver, socket) => settings.onConnected?.(connectedServer(target, driver, socket)),
+        return ownMysqlPool(pool, settings.queryTimeoutMs, closeGraceMs(settings), (driver, socket) =>
+          settings.onConnected?.(connectedServer(target, driver, socket)),
         );
       },
       // datetime(3) has no zone and mysql2 already reads/writes it as UTC ('Z'); a UTC session also makes

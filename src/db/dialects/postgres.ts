@@ -1,6 +1,5 @@
 import type { CustomTypesConfig, PoolConfig } from 'pg';
 import { errorCode } from '../../error-code.ts';
-import { AlarmboxError } from '../../errors.ts';
 import { connectedServer } from '../connected-server.ts';
 import { kysely } from '../kysely-runtime.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
@@ -14,12 +13,9 @@ import {
   runStatement,
 } from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
-import { postgresPoolWithTimeouts } from './postgres-pool.ts';
+import { exactNumber, INT8_OID, ownPostgresPool } from './postgres-pool.ts';
 import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
 import { tlsOptions } from './tls-options.ts';
-
-/** PostgreSQL's type oid of `bigint` / `int8`. */
-const INT8_OID = 20;
 
 // SQLSTATE codes.
 const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
@@ -49,11 +45,8 @@ export const postgresAdapter: DatabaseAdapter = {
       pool: async () => {
         const { default: pg } = await loadDriver('pg');
         const pool = new pg.Pool(poolConfig(target, settings, pg.types));
-        return postgresPoolWithTimeouts(
-          pool,
-          settings.queryTimeoutMs,
-          closeGraceMs(settings),
-          (driver, socket) => settings.onConnected?.(connectedServer(target, driver, socket)),
+        return ownPostgresPool(pool, settings.queryTimeoutMs, closeGraceMs(settings), (driver, socket) =>
+          settings.onConnected?.(connectedServer(target, driver, socket)),
         );
       },
       // timestamptz values are instants either way; a UTC session keeps text casts and now() in UTC too.
@@ -129,17 +122,7 @@ function poolConfig(
 function int8AsNumber(types: CustomTypesConfig): CustomTypesConfig {
   const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary'
-      ? parseInt8
+      ? (value: string) => exactNumber(value)
       : types.getTypeParser(oid, format ?? 'text')) as CustomTypesConfig['getTypeParser'];
   return { getTypeParser };
-}
-
-function parseInt8(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed)) {
-    throw new AlarmboxError(`bigint の値 ${value} は JavaScript の数値で正確に扱えません。`, {
-      reason: 'unexpected',
-    });
-  }
-  return parsed;
 }
