@@ -56,9 +56,9 @@ export interface DatabaseAdapter {
   poolSize(requested: number): number;
   /**
    * Throws when the database of `target` plainly does not exist yet (a SQLite file), so that a command that
-   * only reads never creates an empty one. Servers always pass: they say so when connecting.
+   * only reads never creates an empty one. Servers have none: they say so when connecting.
    */
-  assertExists(target: DatabaseTarget): void;
+  assertExists?(target: DatabaseTarget): void;
   /**
    * Creates the database of `target` when it is missing and this package can make it (SQLite: the file,
    * private, and its folder). Only migrating calls it: opening never creates, so a read on a mistyped path

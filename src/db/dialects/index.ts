@@ -23,5 +23,5 @@ export function adapterFor(dialect: DatabaseDialect): DatabaseAdapter {
  * @throws DatabaseUnavailableError ('configuration', code `SQLITE_NOT_FOUND`)
  */
 export function assertDatabaseExists(target: DatabaseTarget): void {
-  adapterFor(target.dialect).assertExists(target);
+  adapterFor(target.dialect).assertExists?.(target);
 }

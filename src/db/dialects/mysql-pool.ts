@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
 import type { MysqlPool, MysqlPoolConnection } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import type { OnConnected } from '../connected-server.ts';
-import { OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
+import { connectedServer, type OnConnected } from '../connected-server.ts';
+import type { ServerTarget } from '../url.ts';
+import type { ConnectionSettings } from './adapter.ts';
+import { closeGraceMs, OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
 
 /** A mysql2 pool (`mysql.createPool(...)` of `mysql2`, or `.pool` of a `mysql2/promise` pool). */
 export interface AppMysqlPool {
@@ -112,13 +114,10 @@ export function mysqlPoolWithTimeouts<C extends AppMysqlConnection>(
 }
 
 /** {@link mysqlPoolWithTimeouts} over this package's own pool: it reports each connection and ends the pool. */
-export function ownMysqlPool(
-  pool: Pool,
-  timeoutMs: number,
-  closeGraceMs: number,
-  onConnected: OnConnected,
-): MysqlPool {
+export function ownMysqlPool(pool: Pool, target: ServerTarget, settings: ConnectionSettings): MysqlPool {
   const sockets = new OpenSockets();
+  const onConnected: OnConnected = (driver, socket) =>
+    settings.onConnected?.(connectedServer(target, driver, socket));
   pool.on('connection', (connection) => {
     // A dropped connection also emits 'error'; the query's own callback reports it.
     connection.on('error', () => {});
@@ -129,10 +128,12 @@ export function ownMysqlPool(
       socketOf(connection),
     );
   });
-  return mysqlPoolWithTimeouts<PoolConnection>(pool, timeoutMs, {
+  return mysqlPoolWithTimeouts<PoolConnection>(pool, settings.queryTimeoutMs, {
     queryOptions: (sql, values) => ({ sql, values: [...values] }),
     end: (callback) => {
-      sockets.endWithin(() => pool.promise().end(), closeGraceMs).then(() => callback(null), callback);
+      sockets
+        .endWithin(() => pool.promise().end(), closeGraceMs(settings))
+        .then(() => callback(null), callback);
     },
   });
 }

@@ -1,6 +1,5 @@
 import type { PoolOptions } from 'mysql2';
 import { errorCode } from '../../error-code.ts';
-import { connectedServer } from '../connected-server.ts';
 import { kysely } from '../kysely-runtime.ts';
 import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { credentialsOf, type ServerTarget } from '../url.ts';
@@ -13,7 +12,7 @@ import {
 } from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
 import { ownMysqlPool } from './mysql-pool.ts';
-import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+import { KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
 import { tlsOptions } from './tls-options.ts';
 
 const ERROR_CODES: Partial<Record<DriverErrorKind, readonly string[]>> = {
@@ -35,17 +34,13 @@ export const mysqlAdapter: DatabaseAdapter = {
 
   poolSize: (requested) => requested,
 
-  assertExists: () => {},
-
   createDialect(target, settings) {
     if (target.dialect !== 'mysql') throw new TypeError(`not a MySQL target: ${target.dialect}`);
     return new (kysely().MysqlDialect)({
       pool: async () => {
         const { createPool } = await loadDriver('mysql2');
         const pool = createPool(poolOptions(target, settings));
-        return ownMysqlPool(pool, settings.queryTimeoutMs, closeGraceMs(settings), (driver, socket) =>
-          settings.onConnected?.(connectedServer(target, driver, socket)),
-        );
+        return ownMysqlPool(pool, target, settings);
       },
       // datetime(3) has no zone and mysql2 already reads/writes it as UTC ('Z'); a UTC session also makes
       // NOW() and friends agree with the stored values for anyone querying by hand.

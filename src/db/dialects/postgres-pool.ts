@@ -2,8 +2,10 @@ import type { Socket } from 'node:net';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
 import { AlarmboxError } from '../../errors.ts';
-import type { OnConnected } from '../connected-server.ts';
-import { OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
+import { connectedServer, type OnConnected } from '../connected-server.ts';
+import type { ServerTarget } from '../url.ts';
+import type { ConnectionSettings } from './adapter.ts';
+import { closeGraceMs, OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
 
 /** A pg client as the wrapper uses it: one of this package's pool, or of the app's (`AppPostgresClient`). */
 interface PooledPostgresClient {
@@ -85,11 +87,12 @@ export function postgresPoolWithTimeouts<C extends PooledPostgresClient>(
 /** {@link postgresPoolWithTimeouts} over this package's own pool: it reports each client and ends the pool. */
 export function ownPostgresPool(
   pool: Pool,
-  timeoutMs: number,
-  closeGraceMs: number,
-  onConnected: OnConnected,
+  target: ServerTarget,
+  settings: ConnectionSettings,
 ): PostgresPool {
   const sockets = new OpenSockets();
+  const onConnected: OnConnected = (driver, socket) =>
+    settings.onConnected?.(connectedServer(target, driver, socket));
   // An idle client whose server went away emits 'error'; unhandled, that would crash the process. The next
   // query reports the problem through toDatabaseError instead.
   pool.on('error', () => {});
@@ -101,11 +104,11 @@ export function ownPostgresPool(
     // After the TLS upgrade: connection.stream is the TLSSocket by then.
     onConnected({ host: client.host, port: client.port }, socketOf(client));
   });
-  return postgresPoolWithTimeouts<PoolClient>(pool, timeoutMs, {
+  return postgresPoolWithTimeouts<PoolClient>(pool, settings.queryTimeoutMs, {
     options: pool.options,
     // The pool's query_timeout applies.
     query: (client, text, values) => client.query(text, values),
-    end: () => sockets.endWithin(() => pool.end(), closeGraceMs),
+    end: () => sockets.endWithin(() => pool.end(), closeGraceMs(settings)),
   });
 }
 

@@ -1,6 +1,5 @@
 import type { CustomTypesConfig, PoolConfig } from 'pg';
 import { errorCode } from '../../error-code.ts';
-import { connectedServer } from '../connected-server.ts';
 import { kysely } from '../kysely-runtime.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { credentialsOf, type ServerTarget } from '../url.ts';
@@ -14,7 +13,7 @@ import {
 } from './adapter.ts';
 import { loadDriver } from './load-driver.ts';
 import { exactNumber, INT8_OID, ownPostgresPool } from './postgres-pool.ts';
-import { closeGraceMs, KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
+import { KEEPALIVE_INITIAL_DELAY_MS } from './timeouts.ts';
 import { tlsOptions } from './tls-options.ts';
 
 // SQLSTATE codes.
@@ -37,17 +36,13 @@ export const postgresAdapter: DatabaseAdapter = {
 
   poolSize: (requested) => requested,
 
-  assertExists: () => {},
-
   createDialect(target, settings) {
     if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.dialect}`);
     return new (kysely().PostgresDialect)({
       pool: async () => {
         const { default: pg } = await loadDriver('pg');
         const pool = new pg.Pool(poolConfig(target, settings, pg.types));
-        return ownPostgresPool(pool, settings.queryTimeoutMs, closeGraceMs(settings), (driver, socket) =>
-          settings.onConnected?.(connectedServer(target, driver, socket)),
-        );
+        return ownPostgresPool(pool, target, settings);
       },
       // timestamptz values are instants either way; a UTC session keeps text casts and now() in UTC too.
       onCreateConnection: (connection) => runStatement(connection, "set time zone 'UTC'"),
