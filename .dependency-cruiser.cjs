@@ -77,6 +77,14 @@ module.exports = {
       to: { path: '^src/apps/console/' },
     },
     {
+      name: 'kysely-loaded-lazily',
+      comment:
+        'Kysely is loaded on first need (src/db/kysely-runtime.ts, docs/design.md「起動の速さ」): other modules import only its types and take its values from kysely().',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/db/kysely-runtime\\.ts$' },
+      to: { path: 'node_modules/kysely/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'src-not-tests',
       comment: 'Shipped code never imports tests, benchmarks or dev-only packages.',
       severity: 'error',

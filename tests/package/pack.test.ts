@@ -158,6 +158,41 @@ describe('the public API', () => {
   });
 });
 
+/**
+ * docs/design.md「起動の速さ」: an app's first `getValidAccessToken()` on SQLite loads the library's entry and
+ * nothing else of it (Kysely's chunk comes with the first write); a migration afterwards does load another chunk,
+ * which shows the hook sees them. Node 22.15+ (module.registerHooks); older Nodes only run the rest.
+ */
+async function expectFirstReadWithoutKysely(app: string, env: Record<string, string>): Promise<void> {
+  const script = join(app, 'first-read.mjs');
+  writeFileSync(
+    script,
+    `import module from 'node:module';
+if (typeof module.registerHooks !== 'function') { console.log('null'); process.exit(0); }
+const loaded = [];
+module.registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+const ours = () => loaded.filter((url) => url.includes('/alarmbox-auth/')).map((url) => url.slice(url.lastIndexOf('/') + 1));
+const { createAlarmbox } = await import('alarmbox-auth');
+const alarmbox = createAlarmbox();
+const token = await alarmbox.tokens.getValidAccessToken();
+const firstRead = ours();
+await alarmbox.migrate();
+const afterMigrate = ours();
+await alarmbox.close();
+console.log(JSON.stringify({ token: token.length > 0, firstRead, afterMigrate }));
+`,
+  );
+  const { stdout } = await exec('node', [script], { cwd: app, env });
+  const seen = JSON.parse(stdout) as { token: boolean; firstRead: string[]; afterMigrate: string[] } | null;
+  if (seen === null) return;
+  expect(seen.token).toBe(true);
+  expect(seen.firstRead.sort(), 'modules of the package loaded by the first read').toEqual([
+    'index.js',
+    expect.stringMatching(/^rolldown-runtime-.*\.js$/),
+  ]);
+  expect(seen.afterMigrate.length, 'a migration loads Kysely').toBeGreaterThan(seen.firstRead.length);
+}
+
 describe.each(VERSIONS)('installed on Node %s', (version) => {
   let app: string;
   let env: Record<string, string>;
@@ -233,6 +268,7 @@ describe.each(VERSIONS)('installed on Node %s', (version) => {
       expect(saved.stdout).toContain('トークンを保存しました');
       const status = await exec(alarmbox, ['status', '--json'], { env: cliEnv, cwd: app });
       expect(JSON.parse(status.stdout)).toMatchObject({ registered: true });
+      await expectFirstReadWithoutKysely(app, cliEnv);
     } finally {
       await emulator.close();
     }
