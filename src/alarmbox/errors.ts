@@ -39,7 +39,7 @@ export class AlarmboxTokenError extends AlarmboxAPIError {
   override readonly name: string = 'AlarmboxTokenError';
 }
 
-export const TOKEN_NOT_FOUND_MESSAGE =
+const TOKEN_NOT_FOUND_MESSAGE =
   'トークンが未設定です。alarmbox save-token コマンドで初回設定を行ってください (認可コードは alarmbox authorize-url の URL から取得します)。';
 
 /**

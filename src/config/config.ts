@@ -16,15 +16,15 @@ import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 import { loadKeyRing } from './key-source.ts';
 
-export const DEFAULT_BASE_URL = 'https://api.alarmbox.jp';
+const DEFAULT_BASE_URL = 'https://api.alarmbox.jp';
 /** RFC 8252 §7.1 deprecates OOB, but it is what AlarmBox's (Doorkeeper's) native flow offers. */
 export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob';
 export const DEFAULT_SCOPE = 'read customer:delete customer:create credit_check:create';
-export const DEFAULT_DATABASE_URL = 'sqlite:.alarmbox/alarmbox.db';
+const DEFAULT_DATABASE_URL = 'sqlite:.alarmbox/alarmbox.db';
 /** The guide's `requests` timeout. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 /** AlarmBox's documented example lifetime; used only when a token response carries no `expires_in`. */
-export const DEFAULT_FALLBACK_EXPIRES_IN = 86_400;
+const DEFAULT_FALLBACK_EXPIRES_IN = 86_400;
 
 /** What `createAlarmbox(options)` accepts; every field overrides its environment variable. */
 export interface AlarmboxOptions {
