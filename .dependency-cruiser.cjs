@@ -1,5 +1,7 @@
 // The layers of src/, checked by `npm test` (`npm run lint:deps`).
-//   library: everything in src/ outside apps/ and emulator/ (config, crypto, db, lock, alarmbox, api, top-level modules)
+//   library: everything in src/ outside apps/ and emulator/ (config, crypto, db, lock, alarmbox, api, top-level modules),
+//     itself layered: create.ts (the assembly) above api/ (the API client) above alarmbox/ (the token manager),
+//     and http/ (the package's fetch and the bounded body read) below both
 //   emulator: a stand-in AlarmBox server, independent of the token manager in both directions
 //   apps (src/apps/): doctor, jobs, console, sandbox and, on top, cli (the only folder that may import every other one)
 const LIBRARY = '^src/(?!apps/|emulator/)'; // everything else under src/, the top-level modules included
@@ -21,6 +23,29 @@ module.exports = {
       severity: 'error',
       from: { path: LIBRARY },
       to: { path: APPS },
+    },
+    {
+      name: 'assembly-on-top',
+      comment:
+        'src/create.ts wires the toolkit from every library module; only the public entry and the apps use it.',
+      severity: 'error',
+      from: { path: LIBRARY, pathNot: '^src/(index|create)\\.ts$' },
+      to: { path: '^src/create\\.ts$' },
+    },
+    {
+      name: 'token-manager-not-api',
+      comment:
+        'The API client uses the token manager (TokenService, its errors); the token manager never uses it.',
+      severity: 'error',
+      from: { path: '^src/alarmbox/' },
+      to: { path: '^src/api/' },
+    },
+    {
+      name: 'http-below-clients',
+      comment: 'The shared HTTP pieces serve the token endpoint client and the API client, and know neither.',
+      severity: 'error',
+      from: { path: '^src/http/' },
+      to: { path: '^src/(alarmbox|api)/' },
     },
     {
       name: 'library-not-emulator',

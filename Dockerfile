@@ -12,8 +12,11 @@ RUN npm ci --ignore-scripts --no-audit --no-fund && npm run build
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-# better-sqlite3 ships prebuilt binaries for linux x64/arm64 (no install step); `prepare` has nothing to build here.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY scripts/image-manifest.js ./scripts/
+# The database drivers are optional peers that an app installs; this image is the CLI's app, so they are installed
+# here, at the lockfile's versions (scripts/image-manifest.js). --ignore-scripts: `prepare` has nothing to build
+# without src/, and every run-time dependency is plain JavaScript (no install step).
+RUN node scripts/image-manifest.js && npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 WORKDIR /app

@@ -7,8 +7,8 @@ import { rolldown } from 'rolldown';
  * and the proxy path use (commander, croner, yaml, hono, @hono/node-server, undici: installed whole they were most
  * of the package's footprint, bundled only what is imported is shipped, and none of their types is in the public
  * API), and rolldown's own runtime helpers (oxc rewrites some syntax with them, e.g. a tagged template holding
- * `</script>`, and they exist only inside rolldown). External: Node's modules, the optional drivers (an app
- * installs the one it uses) and oauth4webapi.
+ * `</script>`, and they exist only inside rolldown). External: Node's modules and the optional drivers (an app
+ * installs the one it uses).
  */
 const INLINED = /^(kysely|commander|croner|yaml|hono|@hono\/node-server|undici|@oxc-project\/runtime)(\/|$)/;
 function isExternal(id) {

@@ -2,6 +2,7 @@
 // Without ALARMBOX_DEBUG=1 only the error's class is named and the variable is suggested; with it, the CLI and
 // the job runner write the stack and the cause chain to stderr, scrubbed of secrets, and the suggestion (to set
 // what is already set) is left out.
+import { causeChain } from './error-code.ts';
 import { scrub } from './text/redact.ts';
 
 /** Set to `1` to see the stack and causes of an unexpected error (docs/troubleshooting.md「予期しないエラーが発生しました」). */
@@ -31,18 +32,14 @@ export function debugHint(env: NodeJS.ProcessEnv = process.env): string {
  * block per level. For stderr only: never stored or logged as JSON.
  */
 export function debugDetail(error: unknown): string {
-  const blocks: string[] = [];
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  for (let depth = 0; depth < MAX_DEPTH && current !== undefined && !seen.has(current); depth++) {
-    seen.add(current);
-    const text =
-      current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : describe(current);
+  // One more than shown: whether the chain goes on past MAX_DEPTH.
+  const chain = causeChain(error, MAX_DEPTH + 1);
+  const blocks = chain.slice(0, MAX_DEPTH).map((link, depth) => {
+    const text = link instanceof Error ? (link.stack ?? `${link.name}: ${link.message}`) : describe(link);
     const bounded = text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…(${text.length} 文字)` : text;
-    blocks.push(depth === 0 ? scrub(bounded) : `原因: ${scrub(bounded)}`);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  if (current !== undefined && !seen.has(current)) blocks.push('原因: … (以下省略)');
+    return depth === 0 ? scrub(bounded) : `原因: ${scrub(bounded)}`;
+  });
+  if (chain.length > MAX_DEPTH) blocks.push('原因: … (以下省略)');
   return blocks.join('\n');
 }
 
@@ -55,25 +52,12 @@ const written = new WeakSet<object>();
  */
 export function writeDebugDetail(error: unknown, env: NodeJS.ProcessEnv = process.env): void {
   if (!debugEnabled(env)) return;
-  const chain = causeChain(error);
+  const chain = causeChain(error, MAX_DEPTH).filter(
+    (link): link is object => typeof link === 'object' && link !== null,
+  );
   if (chain.some((link) => written.has(link))) return;
   for (const link of chain) written.add(link);
   process.stderr.write(`${debugDetail(error)}\n`);
-}
-
-function causeChain(error: unknown): object[] {
-  const chain: object[] = [];
-  let current: unknown = error;
-  while (
-    typeof current === 'object' &&
-    current !== null &&
-    !chain.includes(current) &&
-    chain.length < MAX_DEPTH
-  ) {
-    chain.push(current);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return chain;
 }
 
 function describe(value: unknown): string {

@@ -16,3 +16,17 @@ export function errorCode(error: unknown): string | undefined {
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error ? errorCode(cause) : undefined;
 }
+
+/**
+ * `error`, then the `cause` of each Error below it, nearest first: each value once (a chain may loop), at most
+ * `max`. A non-Error cause ends the chain (it has no `cause` of its own to follow).
+ */
+export function causeChain(error: unknown, max = 6): unknown[] {
+  const chain: unknown[] = [];
+  let current = error;
+  while (current !== undefined && !chain.includes(current) && chain.length < max) {
+    chain.push(current);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return chain;
+}

@@ -18,7 +18,6 @@ export {
   AlarmboxTokenExpiredError,
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
-export { type Alarmbox, createAlarmbox, type ExchangeCodeOptions } from './alarmbox/public.ts';
 export {
   type InitialTokens,
   type RefreshOptions,
@@ -31,48 +30,48 @@ export {
 export type { AlarmboxToken, RefreshOutcome } from './alarmbox/token-store.ts';
 export type { ReceivedTokens, TokenResponse, TokenWarning, TokenWarningCode } from './alarmbox/types.ts';
 export {
-  type AccessTokenSource,
-  type AccessTokens,
   AlarmboxApi,
-  AlarmboxApiCallError,
-  type AlarmboxApiCallErrorOptions,
-  type AlarmboxApiClientOptions,
   type AlarmboxApiOptions,
-  type AlarmboxApiSettings,
-  type AlarmboxApiSource,
-  type ApiErrorDetail,
-  type ApiTokenService,
   type CallEndpointOptions,
   type CallOptions,
-  type CreateCreditCheckParams,
-  type CreditCheck,
-  type CreditCheckDetail,
-  type CreditCheckEnvelope,
-  type CreditCheckId,
-  type CreditCheckInfo,
-  type CreditCheckResult,
   type CreditChecksApi,
-  type CreditCheckTag,
-  createAlarmboxApi,
+  type GetCreditCheckOptions,
+  type RequestOptions,
+  type RetryEvent,
+} from './api/client.ts';
+export { decodeCreditCheckPdf } from './api/credit-checks.ts';
+export {
   DEFAULT_ENDPOINTS,
-  DEFAULT_RETRY_POLICY,
-  DEFAULT_REVALIDATE_MS,
-  type Deal,
   type DefaultEndpointName,
-  decodeCreditCheckPdf,
   type EndpointOverrides,
   type EndpointSpec,
   type EndpointTable,
-  type GetCreditCheckOptions,
   type HttpMethod,
-  type PurchaseReason,
-  type RequestOptions,
-  type RetryEvent,
-  type RetryPolicy,
-  type TokenCacheOptions,
-} from './api/index.ts';
+} from './api/endpoints.ts';
+export { AlarmboxApiCallError, type AlarmboxApiCallErrorOptions } from './api/errors.ts';
+export type { ApiErrorDetail } from './api/response-body.ts';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './api/retry.ts';
+export { type AccessTokens, DEFAULT_REVALIDATE_MS } from './api/token-cache.ts';
+export type {
+  CreateCreditCheckParams,
+  CreditCheck,
+  CreditCheckDetail,
+  CreditCheckEnvelope,
+  CreditCheckId,
+  CreditCheckInfo,
+  CreditCheckResult,
+  CreditCheckTag,
+  Deal,
+  PurchaseReason,
+} from './api/types.ts';
 export type { DatabaseTimeouts } from './config/database-timeouts.ts';
 export { type AlarmboxEnv, type AlarmboxOptions, ConfigError } from './config/index.ts';
+export {
+  type Alarmbox,
+  createAlarmbox,
+  createAlarmboxApi,
+  type ExchangeCodeOptions,
+} from './create.ts';
 export type {
   AlarmboxDatabase,
   AppKysely,

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type BenchCase, median } from '../case.ts';
@@ -26,7 +26,7 @@ const hotPathCached: BenchCase = {
   name: 'hot-path-cached',
   async run() {
     const dir = await mkdtemp(join(tmpdir(), 'alarmbox-bench-cached-'));
-    const alarmbox = createAlarmbox({
+    const alarmbox = createToolkit({
       env: 'local',
       databaseUrl: `sqlite:${join(dir, 'bench.db')}`,
       encryptionKeys: generateKeySpec('bench'),

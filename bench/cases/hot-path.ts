@@ -3,7 +3,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec, openField, parseKeyRing } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import type { BenchCase, BenchResult } from '../case.ts';
@@ -49,7 +49,7 @@ async function compare(
 }
 
 async function prepare(databaseUrl: string, keys: string) {
-  const alarmbox = createAlarmbox({
+  const alarmbox = createToolkit({
     env: 'local',
     databaseUrl,
     encryptionKeys: keys,

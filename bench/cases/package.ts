@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type BenchCase, type BenchResult, median } from '../case.ts';
@@ -80,7 +80,7 @@ const packageCase: BenchCase = {
         clientId: 'x',
         clientSecret: 'y',
       };
-      const alarmbox = createAlarmbox(options);
+      const alarmbox = createToolkit(options);
       await migrateToLatest(alarmbox.database);
       await alarmbox.tokens.saveInitialToken({
         accessToken: 'CU8wbymHIiKUYy6tsY8dbCbzsZNdEucx70d2ZpBLz3Q',
@@ -90,8 +90,8 @@ const packageCase: BenchCase = {
       await alarmbox.close();
       writeFileSync(
         join(app, 'first-token.js'),
-        `import { createAlarmbox } from 'alarmbox-auth';
-const alarmbox = createAlarmbox(JSON.parse(process.env.BENCH_OPTIONS));
+        `import { createToolkit } from 'alarmbox-auth';
+const alarmbox = createToolkit(JSON.parse(process.env.BENCH_OPTIONS));
 const token = await alarmbox.tokens.getValidAccessToken();
 if (token.length === 0) process.exit(1);
 await alarmbox.close();

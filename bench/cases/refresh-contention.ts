@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
@@ -85,7 +85,7 @@ async function contentionOn(kind: BenchDatabaseKind, databaseUrl: string): Promi
     ALARMBOX_CLIENT_ID: emulator.options.clientId,
     ALARMBOX_CLIENT_SECRET: emulator.options.clientSecret,
   };
-  const alarmbox = createAlarmbox({
+  const alarmbox = createToolkit({
     env: 'dev',
     databaseUrl: env.DATABASE_URL,
     encryptionKeys: env.ALARMBOX_ENCRYPTION_KEYS,

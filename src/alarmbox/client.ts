@@ -1,12 +1,18 @@
-// The guide's AlarmboxClient (lib/alarmbox/client.py), token part: POST /oauth/token through oauth4webapi.
-import * as oauth from 'oauth4webapi';
-import { readBodyLimited } from '../api/response-body.ts';
+// The guide's AlarmboxClient (lib/alarmbox/client.py), token part: three form posts to Doorkeeper, written by
+// hand (docs/design.md「決めたことと理由」).
+
+import { INSECURE_BASE_URL_MESSAGE, isSecureBaseUrl } from '../config/config.ts';
+import { readBodyLimited } from '../http/body.ts';
 import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
-import { terminalSafe } from '../text/terminal-safe.ts';
 import { AlarmboxAPIError } from './errors.ts';
-import { toRevocationError } from './revocation-errors.ts';
-import { type TokenGrant, toTokenEndpointError } from './token-endpoint-errors.ts';
+import {
+  type EndpointAnswer,
+  requestError,
+  revocationAnswerError,
+  type TokenGrant,
+  tokenAnswerError,
+} from './token-endpoint-errors.ts';
 import { readIssuedTokens } from './token-response.ts';
 import type { ReceivedTokens } from './types.ts';
 
@@ -27,76 +33,41 @@ export interface AlarmboxClientOptions {
   readonly fetch?: FetchLike | undefined;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Sent as the API client's default (src/api/client.ts). */
+const USER_AGENT = 'alarmbox-auth';
 
 /**
  * The guide's AlarmboxClient: the token endpoint (authorization code and refresh token grants) and revocation.
  * It holds no tokens; {@link TokenService} stores and refreshes them.
  */
 export class AlarmboxClient {
-  readonly #as: oauth.AuthorizationServer;
-  readonly #client: oauth.Client;
-  readonly #auth: oauth.ClientAuth;
   readonly #options: AlarmboxClientOptions;
-  readonly #insecure: boolean;
+  readonly #base: URL;
   readonly #fetch: FetchLike;
 
   constructor(options: AlarmboxClientOptions) {
-    const base = new URL(options.baseUrl);
     this.#options = options;
-    // Doorkeeper publishes no RFC 8414 metadata we can rely on: describe the server by hand.
-    this.#as = {
-      issuer: base.origin,
-      token_endpoint: new URL('/oauth/token', base).href,
-      // Doorkeeper's TokensController#revoke (RFC 7009).
-      revocation_endpoint: new URL('/oauth/revoke', base).href,
-    };
-    this.#client = { client_id: options.clientId };
-    // AlarmBox integrators send the credentials in the body (RFC 6749 §2.3.1 client_secret_post).
-    this.#auth = oauth.ClientSecretPost(options.clientSecret);
-    this.#insecure = base.protocol === 'http:' && LOOPBACK.has(base.hostname);
+    this.#base = new URL(options.baseUrl);
     // A malformed proxy variable is a ConfigError here, before any request.
-    this.#fetch = outgoingFetch(base, options.fetch).fetch;
+    this.#fetch = outgoingFetch(this.#base, options.fetch).fetch;
   }
 
   /** 認可コードからトークンを取得する (初回認証用), RFC 6749 §4.1.3. */
-  async getTokenByCode(
-    code: string,
-    redirectUri: string = this.#options.redirectUri,
-  ): Promise<ReceivedTokens> {
-    // oauth4webapi takes the code from validated callback parameters; OOB gives us the bare code.
-    const callback = oauth.validateAuthResponse(
-      this.#as,
-      this.#client,
-      new URLSearchParams({ code }),
-      oauth.skipStateCheck,
-    );
-    return this.#tokenRequest('authorization_code', code, (opts) =>
-      // Doorkeeper's AlarmBox apps are confidential clients without PKCE.
-      oauth.authorizationCodeGrantRequest(
-        this.#as,
-        this.#client,
-        this.#auth,
-        callback,
-        redirectUri,
-        oauth.nopkce,
-        opts,
-      ),
-    );
+  getTokenByCode(code: string, redirectUri: string = this.#options.redirectUri): Promise<ReceivedTokens> {
+    // The bare code of the OOB page; AlarmBox's apps are confidential clients without PKCE.
+    return this.#tokenRequest('authorization_code', code, { code, redirect_uri: redirectUri });
   }
 
   /** リフレッシュトークンを使って新しいトークンを取得する, RFC 6749 §6. */
-  async refreshToken(
+  refreshToken(
     refreshToken: string,
     redirectUri: string = this.#options.redirectUri,
   ): Promise<ReceivedTokens> {
-    return this.#tokenRequest('refresh_token', refreshToken, (opts) =>
-      oauth.refreshTokenGrantRequest(this.#as, this.#client, this.#auth, refreshToken, {
-        ...opts,
-        // Doorkeeper ignores it on refresh; the guide sends it, and so do we.
-        additionalParameters: { redirect_uri: redirectUri },
-      }),
-    );
+    // Doorkeeper ignores redirect_uri on refresh; the guide sends it, and so do we.
+    return this.#tokenRequest('refresh_token', refreshToken, {
+      refresh_token: refreshToken,
+      redirect_uri: redirectUri,
+    });
   }
 
   /**
@@ -108,77 +79,66 @@ export class AlarmboxClient {
    */
   revokeToken(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
     // An operation of known secrets like a token request: an echoing error body never shows the token revoked.
-    return withSecrets([this.#options.clientSecret, token], () => this.#sendRevocation(token, hint));
-  }
-
-  async #sendRevocation(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
-    const signal = AbortSignal.timeout(this.#options.timeoutMs);
-    let body: string | undefined;
-    try {
-      const response = await oauth.revocationRequest(this.#as, this.#client, this.#auth, token, {
-        signal,
-        [oauth.allowInsecureRequests]: this.#insecure,
-        [oauth.customFetch]: this.#fetch,
-        additionalParameters: { token_type_hint: hint },
-      });
-      body = await readBodyLimited(response);
-      await oauth.processRevocationResponse(replayOf(response, body));
-    } catch (error) {
-      throw toRevocationError(error, { timeoutMs: this.#options.timeoutMs, body });
-    }
+    return withSecrets([this.#options.clientSecret, token], async () => {
+      const answer = await this.#post('/oauth/revoke', { token, token_type_hint: hint });
+      if (answer.status !== 200) throw revocationAnswerError(answer);
+    });
   }
 
   /**
-   * One token request as one operation of known secrets (operation-secrets.ts): the client secret and the
-   * grant's code or refresh token from the start, the tokens of the answer as soon as it is read. Every error
-   * it throws is built inside it, so none of these values survives in a message or body, whatever its form.
+   * One token request (RFC 6749 §4.1.3, §6) as one operation of known secrets (operation-secrets.ts): the client
+   * secret and the grant's code or refresh token from the start, the tokens of the answer as soon as it is read.
+   * Every error it throws is built inside it, so none of these values survives in a message or body.
    */
   #tokenRequest(
     grant: TokenGrant,
     grantValue: string,
-    send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
+    params: Record<string, string>,
   ): Promise<ReceivedTokens> {
-    return withSecrets([this.#options.clientSecret, grantValue], () => this.#sendTokenRequest(grant, send));
-  }
-
-  async #sendTokenRequest(
-    grant: TokenGrant,
-    send: (options: oauth.TokenEndpointRequestOptions) => Promise<Response>,
-  ): Promise<ReceivedTokens> {
-    const signal = AbortSignal.timeout(this.#options.timeoutMs);
-    const requestedAt = new Date();
-    let body: string | undefined;
-    try {
-      const response = await send({
-        signal,
-        [oauth.allowInsecureRequests]: this.#insecure,
-        [oauth.customFetch]: this.#fetch,
-      });
-      // Bounded and under the request's timeout signal: a server that sends headers and then stalls, or an
-      // endless body, ends as a temporary error.
-      body = await readBodyLimited(response);
-      const json = parseJson(body);
-      rememberIssued(json);
-      if (response.ok) {
+    return withSecrets([this.#options.clientSecret, grantValue], async () => {
+      const requestedAt = new Date();
+      const answer = await this.#post('/oauth/token', { grant_type: grant, ...params }, 'application/json');
+      rememberIssued(answer.json);
+      if (answer.status >= 200 && answer.status < 300) {
         // Read by hand, leniently: a usable refresh token is kept whatever else is odd (token-response.ts).
-        const issued = readIssuedTokens(json, grant);
+        const issued = readIssuedTokens(answer.json, grant);
         if (issued !== undefined)
           return { response: issued.response, requestedAt, warnings: issued.warnings };
       }
-      // Nothing usable: oauth4webapi names what is wrong (an OAuth error, a challenge, a non-JSON body).
-      const replay = replayOf(response, body);
-      if (grant === 'authorization_code') {
-        await oauth.processAuthorizationCodeResponse(this.#as, this.#client, replay);
-      } else {
-        await oauth.processRefreshTokenResponse(this.#as, this.#client, replay);
-      }
-      throw new AlarmboxAPIError('JSONパースエラー: AlarmBox の応答に使えるトークンがありません。', {
-        statusCode: response.status,
-        responseBody: terminalSafe(body),
-        reason: 'temporary',
+      throw tokenAnswerError(grant, answer);
+    });
+  }
+
+  /**
+   * A form post to Doorkeeper (`application/x-www-form-urlencoded`, RFC 6749 Appendix B) authenticated with
+   * client_secret_post (§2.3.1: the credentials in the body, as AlarmBox integrators send them). Redirects are
+   * not followed: the credentials go to ALARMBOX_BASE_URL only. The timeout covers the body, read bounded: a
+   * server that sends headers and then stalls, or an endless body, ends as a temporary error.
+   */
+  async #post(path: string, params: Record<string, string>, accept?: string): Promise<EndpointAnswer> {
+    const url = new URL(path, this.#base);
+    // Tokens and the client secret cross this connection: plain HTTP only to the emulator on this machine.
+    if (!isSecureBaseUrl(url)) {
+      throw new AlarmboxAPIError(INSECURE_BASE_URL_MESSAGE, { reason: 'configuration' });
+    }
+    const { clientId, clientSecret, timeoutMs } = this.#options;
+    const body = new URLSearchParams({ ...params, client_id: clientId, client_secret: clientSecret });
+    try {
+      const response = await this.#fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+          'user-agent': USER_AGENT,
+          ...(accept === undefined ? {} : { accept }),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
       });
+      const text = await readBodyLimited(response);
+      return { status: response.status, headers: response.headers, body: text, json: parseJson(text) };
     } catch (error) {
-      throw toTokenEndpointError(error, { grant, timeoutMs: this.#options.timeoutMs, body });
+      throw requestError(error, timeoutMs);
     }
   }
 }
@@ -199,11 +159,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** An identical Response for oauth4webapi, whose body was already read. */
-function replayOf(response: Response, text: string): Response {
-  const nullBody = response.status === 204 || response.status === 205 || response.status === 304;
-  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
-  return new Response(nullBody ? null : text, init);
 }

@@ -5,9 +5,9 @@
 import { messageOf, reasonOf } from '../errors.ts';
 import { withSecrets } from '../text/operation-secrets.ts';
 import type { AlarmboxClient } from './client.ts';
-import type { Alarmbox } from './create.ts';
-import { AlarmboxTokenError } from './errors.ts';
+import { AlarmboxTokenError, REAUTHORIZE_STEPS } from './errors.ts';
 import { processTokenExchanges } from './token-exchanges.ts';
+import type { TokenService } from './token-service.ts';
 import type { AlarmboxToken } from './token-store.ts';
 import type { ReceivedTokens } from './types.ts';
 
@@ -40,6 +40,12 @@ function usage(message: string): AlarmboxTokenError {
   return new AlarmboxTokenError(message, { reason: 'usage' });
 }
 
+/** What the exchange uses of a toolkit instance. */
+interface CodeExchangeParts {
+  readonly client: AlarmboxClient;
+  readonly tokens: TokenService;
+}
+
 /**
  * The guide's step 6: exchanges a (validated) code and stores the pair encrypted. Shared by `save-token`,
  * `exchangeCode()` and the web console, so that all of them tell a person the same thing when it fails.
@@ -48,7 +54,7 @@ function usage(message: string): AlarmboxTokenError {
  * that still cannot be saved is revoked at AlarmBox (RFC 7009) rather than left valid and unknown.
  */
 export function saveTokenFromCode(
-  alarmbox: Pick<Alarmbox, 'client' | 'tokens'>,
+  alarmbox: CodeExchangeParts,
   code: string,
   redirectUri: string,
 ): Promise<AlarmboxToken> {
@@ -57,7 +63,7 @@ export function saveTokenFromCode(
 }
 
 async function exchangeAndSave(
-  { client, tokens }: Pick<Alarmbox, 'client' | 'tokens'>,
+  { client, tokens }: CodeExchangeParts,
   code: string,
   redirectUri: string,
 ): Promise<AlarmboxToken> {
@@ -137,7 +143,7 @@ async function unsaved(
   // The code is spent now: say so, or the person retries with it and gets "invalid code" instead.
   return new AlarmboxTokenError(
     `トークンを取得しましたが保存できませんでした (${messageOf(error)})。${revoked}` +
-      '認可コードは使用済みになったため、原因を取り除いてから alarmbox authorize-url で認可コードを取り直してください' +
+      `認可コードは使用済みになったため、原因を取り除いてから、${REAUTHORIZE_STEPS}` +
       ' (docs/troubleshooting.md「トークンを取得しましたが保存できませんでした」)。',
     { reason: reasonOf(error), cause: error },
   );

@@ -39,8 +39,14 @@ export class AlarmboxTokenError extends AlarmboxAPIError {
   override readonly name: string = 'AlarmboxTokenError';
 }
 
-const TOKEN_NOT_FOUND_MESSAGE =
-  'トークンが未設定です。alarmbox save-token コマンドで初回設定を行ってください (認可コードは alarmbox authorize-url の URL から取得します)。';
+/**
+ * How a person (re-)authorizes (the guide's steps 6 and 8), without a final 「。」: every message that asks for a new
+ * authorization quotes this sentence.
+ */
+export const REAUTHORIZE_STEPS =
+  'alarmbox authorize-url で表示される URL から認可コードを取得し、alarmbox save-token --code <認可コード> を実行してください';
+
+const TOKEN_NOT_FOUND_MESSAGE = `トークンが未設定です。初回設定として、${REAUTHORIZE_STEPS}。`;
 
 /**
  * The not-registered message naming the database that was looked in and where its setting came from: the CLI

@@ -93,10 +93,10 @@ export class RefreshHistory {
           : clipText(terminalSafe(redact(attempt.message)), TEXT_COLUMN_SIZES.historyMessage),
     };
     await this.#run(async () => {
-      const id = await handle.adapter.insertHistory(handle.db, values);
+      const id = await handle.adapter.insertHistory(await handle.open(), values);
       // Ids only grow, so "older than the newest N" is "id <= newest - N" (gaps only make us keep fewer).
       if (id > this.#size) {
-        await handle.db
+        await (await handle.open())
           .deleteFrom(REFRESH_HISTORY_TABLE)
           .where('id', '<=', id - this.#size)
           .execute();
@@ -106,8 +106,8 @@ export class RefreshHistory {
 
   /** The newest `limit` attempts, newest first. */
   async recent(limit: number): Promise<RefreshHistoryEntry[]> {
-    const rows = await this.#run(() =>
-      this.#handle.db
+    const rows = await this.#run(async () =>
+      (await this.#handle.open())
         .selectFrom(REFRESH_HISTORY_TABLE)
         .selectAll()
         .orderBy('id', 'desc')

@@ -46,8 +46,8 @@ export async function rekeyStoredToken(handle: DatabaseHandle, ring: KeyRing): P
   };
   const primary = ring.primary.id;
   for (let attempt = 1; ; attempt++) {
-    const row = await run(() =>
-      handle.db
+    const row = await run(async () =>
+      (await handle.open())
         .selectFrom(TOKENS_TABLE)
         .select(['access_token', 'refresh_token', 'version'])
         .where('id', '=', ROW_ID)
@@ -64,8 +64,8 @@ export async function rekeyStoredToken(handle: DatabaseHandle, ring: KeyRing): P
     }
     const access = openField(ring, row.access_token, location('access_token'));
     const refresh = openField(ring, row.refresh_token, location('refresh_token'));
-    const updated = await run(() =>
-      handle.db
+    const updated = await run(async () =>
+      (await handle.open())
         .updateTable(TOKENS_TABLE)
         .set({
           access_token: sealField(ring, access, location('access_token'), TOKEN_COLUMN_SIZE),

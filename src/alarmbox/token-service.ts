@@ -12,6 +12,7 @@ import {
   AlarmboxAPIError,
   AlarmboxTokenExpiredError,
   AlarmboxTokenNotFoundError,
+  REAUTHORIZE_STEPS,
   tokenNotFoundMessage,
 } from './errors.ts';
 import { expiryFrom, isExpiring } from './expiry.ts';
@@ -21,6 +22,9 @@ import { type TokenWarning, warningText } from './token-response.ts';
 import type { AlarmboxToken, AlarmboxTokenStore, TokenPair } from './token-store.ts';
 import { MAX_VERSION, TokenVersionError } from './token-version.ts';
 import type { ReceivedTokens } from './types.ts';
+
+/** A pair received and then lost: with immediate rotation the stored one is revoked already. */
+const IF_IMMEDIATE = `immediate なら保存済みのトークンは失効しているため再認可が必要です (${REAUTHORIZE_STEPS})。`;
 
 export interface TokenServiceOptions {
   readonly store: AlarmboxTokenStore;
@@ -474,7 +478,7 @@ export class TokenService {
       : `AlarmBox から新しいトークンを受け取りましたが、${where} が保存の直前に別の何かに書き換えられ (version ${seen})、保存できませんでした。` +
         'AlarmBox はトークンをローテーションした可能性があり、受け取ったトークンは失われました。' +
         'ローテーション方式が on_use なら、保存済みのトークンで次の更新が成功します。' +
-        'immediate なら保存済みのトークンは失効しているため再認可が必要です (alarmbox authorize-url → alarmbox save-token --code …)。' +
+        IF_IMMEDIATE +
         `${TOKENS_TABLE} を書き換える処理がないか確認してください。`;
     const failure = AlarmboxTokenExpiredError.fromRefreshFailure(new TokenVersionError(message));
     await store.recordFailure(failure.reason, failure.message).catch(() => undefined);
@@ -527,7 +531,7 @@ export class TokenService {
           : new AlarmboxTokenExpiredError(
               `トークンの更新に失敗しました: AlarmBox から新しいトークンを受け取りましたが、データベースに保存できませんでした (${error instanceof Error ? redact(error.message) : '原因不明'})。` +
                 'ローテーション方式が on_use なら、保存済みのリフレッシュトークンで次回の更新が成功し自動で復旧します。' +
-                'immediate なら保存済みのトークンは失効しているため再認可が必要です (alarmbox authorize-url → alarmbox save-token --code …)。',
+                IF_IMMEDIATE,
               { reason: 'temporary', cause: error },
             );
       // The row is only worth a note when the database works. After a database failure, another write to

@@ -1,4 +1,5 @@
 // The guide's AlarmboxToken model: one row (id = 1) of `hansha_alarmbox_tokens`, tokens encrypted at rest.
+import type { CompiledQuery } from 'kysely';
 import { type KeyRing, openField, sealField } from '../crypto/index.ts';
 import type { DatabaseHandle } from '../db/connection.ts';
 import { assertDatabaseExists } from '../db/dialects/index.ts';
@@ -16,7 +17,7 @@ import { clipText } from '../text/clip.ts';
 import { redact, scrub } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 import { MAX_EXPIRES_IN_SECONDS } from './token-response.ts';
-import { bumpedVersion, readableVersion, toVersion } from './token-version.ts';
+import { bumpedVersion, READABLE_VERSION_SQL, readableVersion, toVersion } from './token-version.ts';
 
 /** 常に 1 レコードのみで運用 */
 const ROW_ID = 1;
@@ -181,24 +182,50 @@ function plausibleExpiry(expiredAt: Date | null, now: Date = new Date()): Date |
   return expiredAt.getTime() > latest ? null : expiredAt;
 }
 
+/** Row 1's columns as a read of it returns them (times as the driver gives them: fromDbTime reads them). */
+interface StoredRow {
+  readonly access_token: string;
+  readonly refresh_token: string;
+  readonly expired_at: unknown;
+  readonly updated_at: unknown;
+  readonly version: unknown;
+  readonly scope: string | null;
+  readonly last_refresh_at: unknown;
+  readonly last_refresh_outcome: string | null;
+  readonly last_error: string | null;
+}
+
+/** The select of row 1 written out, for a driver read (SQLite): the same columns as the builder's. */
+const SELECT_ROW_SQL = `select access_token, refresh_token, expired_at, updated_at, ${READABLE_VERSION_SQL.text} as version, scope, last_refresh_at, last_refresh_outcome, last_error from ${TOKENS_TABLE} where id = ?`;
+const SELECT_ROW_PARAMETERS = [...READABLE_VERSION_SQL.parameters, ROW_ID];
+
 /** Reads and writes row 1. Every write of a token pair is a compare-and-set on `version`. */
 export class AlarmboxTokenStore {
   readonly #handle: DatabaseHandle;
   readonly #ring: TokenKeyRing;
   /** Compiled once: reading row 1 is the hot path of every `getValidAccessToken()`. */
-  readonly #selectRow;
+  #selectRow: CompiledQuery<StoredRow> | undefined;
 
   constructor(handle: DatabaseHandle, ring: TokenKeyRing) {
     this.#handle = handle;
     this.#ring = ring;
-    this.#selectRow = handle.db
+  }
+
+  /** Row 1 as stored: from the driver where it reads without the query builder (SQLite), else through Kysely. */
+  async #readRow(): Promise<StoredRow | undefined> {
+    const { readOne } = this.#handle;
+    if (readOne !== undefined) {
+      return this.#run(async () => readOne(SELECT_ROW_SQL, SELECT_ROW_PARAMETERS) as StoredRow | undefined);
+    }
+    const db = await this.#handle.open();
+    this.#selectRow ??= db
       .selectFrom(TOKENS_TABLE)
       .select([
         'access_token',
         'refresh_token',
         'expired_at',
         'updated_at',
-        readableVersion.as('version'),
+        readableVersion().as('version'),
         'scope',
         'last_refresh_at',
         'last_refresh_outcome',
@@ -206,12 +233,14 @@ export class AlarmboxTokenStore {
       ])
       .where('id', '=', ROW_ID)
       .compile();
+    const query = this.#selectRow;
+    const { rows } = await this.#run(() => db.executeQuery(query));
+    return rows[0];
   }
 
   /** 唯一の 1 レコードを取得 (no row yet: an empty, unregistered snapshot with version 0). */
   async getInstance(): Promise<AlarmboxToken> {
-    const { rows } = await this.#run(() => this.#handle.db.executeQuery(this.#selectRow));
-    const row = rows[0];
+    const row = await this.#readRow();
     if (row === undefined) return new AlarmboxToken(this.#ring, EMPTY);
     return new AlarmboxToken(this.#ring, {
       accessToken: row.access_token,
@@ -235,10 +264,10 @@ export class AlarmboxTokenStore {
   async saveInitial(pair: TokenPair, now: Date = new Date()): Promise<AlarmboxToken> {
     const values = this.#pairValues(pair, now);
     const update = async () => {
-      const updated = await this.#run(() =>
-        this.#handle.db
+      const updated = await this.#run(async () =>
+        (await this.#handle.open())
           .updateTable(TOKENS_TABLE)
-          .set({ ...values, version: bumpedVersion })
+          .set({ ...values, version: bumpedVersion() })
           .where('id', '=', ROW_ID)
           .executeTakeFirst(),
       );
@@ -246,7 +275,7 @@ export class AlarmboxTokenStore {
     };
     if (await update()) return this.getInstance();
     try {
-      await this.#handle.db
+      await (await this.#handle.open())
         .insertInto(TOKENS_TABLE)
         .values({ id: ROW_ID, ...values, version: 1 })
         .execute();
@@ -282,15 +311,14 @@ export class AlarmboxTokenStore {
     await assertMigrated(this.#handle);
     // Read outside the transaction: an UPDATE that finds no row and then an INSERT in one transaction would
     // take a gap lock on MySQL, and two such probes at once deadlock.
-    const { rows } = await this.#run(() => this.#handle.db.executeQuery(this.#selectRow));
-    const exists = rows.length > 0;
+    const exists = (await this.#readRow()) !== undefined;
     const rolledBack = new RolledBack();
     try {
-      await this.#handle.db.transaction().execute(async (trx) => {
+      await (await this.#handle.open()).transaction().execute(async (trx) => {
         if (exists) {
           await trx
             .updateTable(TOKENS_TABLE)
-            .set({ ...values, version: bumpedVersion })
+            .set({ ...values, version: bumpedVersion() })
             .where('id', '=', ROW_ID)
             .execute();
         } else {
@@ -343,8 +371,8 @@ export class AlarmboxTokenStore {
    */
   async saveRefreshed(pair: TokenPair, expectedVersion: number, now: Date = new Date()): Promise<boolean> {
     const values = this.#pairValues(pair, now);
-    const result = await this.#run(() =>
-      this.#handle.db
+    const result = await this.#run(async () =>
+      (await this.#handle.open())
         .updateTable(TOKENS_TABLE)
         .set({ ...values, version: expectedVersion + 1 })
         .where('id', '=', ROW_ID)
@@ -369,8 +397,8 @@ export class AlarmboxTokenStore {
     const was = envelopes.get(seen);
     if (was === undefined) return false;
     const values = this.#pairValues(pair, now);
-    const result = await this.#run(() =>
-      this.#handle.db
+    const result = await this.#run(async () =>
+      (await this.#handle.open())
         .updateTable(TOKENS_TABLE)
         .set({ ...values, version })
         .where('id', '=', ROW_ID)
@@ -384,8 +412,8 @@ export class AlarmboxTokenStore {
   /** Records a failed attempt (no secrets: the message is redacted) without touching the pair or its version. */
   async recordFailure(outcome: FailureReason, message: string, now: Date = new Date()): Promise<void> {
     const adapter = this.#handle.adapter;
-    await this.#run(() =>
-      this.#handle.db
+    await this.#run(async () =>
+      (await this.#handle.open())
         .updateTable(TOKENS_TABLE)
         .set({
           last_refresh_at: toDbTime(adapter, now),
@@ -400,8 +428,8 @@ export class AlarmboxTokenStore {
 
   /** 強制的に期限切れにする (the guide's step 8-4). Returns false when nothing is registered. */
   async markExpired(now: Date = new Date()): Promise<boolean> {
-    const result = await this.#run(() =>
-      this.#handle.db
+    const result = await this.#run(async () =>
+      (await this.#handle.open())
         .updateTable(TOKENS_TABLE)
         .set({ expired_at: toDbTime(this.#handle.adapter, new Date(now.getTime() - 3_600_000)) })
         .where('id', '=', ROW_ID)

@@ -28,6 +28,7 @@ import {
   expandPath,
   type HttpMethod,
   isRelativePath,
+  pathOnly,
   resolveEndpoints,
   scopeForPath,
 } from './endpoints.ts';
@@ -47,25 +48,21 @@ import {
 import { type Exchange, exchange } from './http.ts';
 import { errorDetails, type ReadBody, summariseBody } from './response-body.ts';
 import { decideRetry, parseRetryAfterMs, type RetryPolicy, resolveRetryPolicy } from './retry.ts';
-import {
-  AccessTokenCache,
-  type AccessTokenSource,
-  type AccessTokens,
-  type TokenCacheOptions,
-  UncachedAccessTokens,
-} from './token-cache.ts';
+import { AccessTokenCache, type AccessTokens, type TokenCacheOptions } from './token-cache.ts';
 import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditCheckId } from './types.ts';
 
 /**
- * What the client needs of TokenService; `closed` (TokenService has it) makes every call refuse at once after
- * `close()`, a cached token notwithstanding.
+ * Settings of the API client: where its tokens come from and go to, and how it calls.
+ * `createAlarmboxApi({ alarmbox, ... })` fills `tokens`, `baseUrl`, `timeoutMs` and `fetch` from a toolkit instance.
  */
-export type ApiTokenService = AccessTokenSource &
-  Pick<TokenService, 'refresh'> &
-  Partial<Pick<TokenService, 'closed'>>;
-
-/** Settings of the API client that do not depend on where its tokens come from. */
-export interface AlarmboxApiSettings {
+export interface AlarmboxApiOptions {
+  /**
+   * Supplies access tokens and forces the one refresh after a 401 (`alarmbox.tokens`). After its `close()`
+   * every call refuses at once, a cached token notwithstanding.
+   */
+  readonly tokens: TokenService;
+  /** e.g. `https://api.alarmbox.jp` (no trailing slash needed). */
+  readonly baseUrl: string;
   /** Per request (connect, headers and body). Default: the toolkit's HTTP timeout (ALARMBOX_HTTP_TIMEOUT_MS). */
   readonly timeoutMs?: number | undefined;
   /** Corrections of the default paths and rows for other endpoints (endpoints.ts). */
@@ -82,13 +79,6 @@ export interface AlarmboxApiSettings {
    * (docs/integration.md「プロキシと社内の CA」). Default: the package's, which honours them.
    */
   readonly fetch?: FetchLike | undefined;
-}
-
-/** Settings of {@link AlarmboxApi} when it is built from its pieces (a token source and a base URL). */
-export interface AlarmboxApiClientOptions extends AlarmboxApiSettings {
-  readonly tokens: ApiTokenService;
-  /** e.g. `https://api.alarmbox.jp` (no trailing slash needed). */
-  readonly baseUrl: string;
 }
 
 /** Reported to `onRetry` when the client sends a failed API call again. */
@@ -159,7 +149,7 @@ export class AlarmboxApi {
   readonly endpoints: EndpointTable;
   /** The tokens calls use: `getValidAccessToken()` answers from memory while the cached token is fresh. */
   readonly tokens: AccessTokens;
-  readonly #source: ApiTokenService;
+  readonly #source: TokenService;
   readonly #base: URL;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
@@ -167,7 +157,7 @@ export class AlarmboxApi {
   readonly #userAgent: string;
   readonly #fetch: FetchLike;
 
-  constructor(options: AlarmboxApiClientOptions) {
+  constructor(options: AlarmboxApiOptions) {
     this.#source = options.tokens;
     this.#base = new URL(options.baseUrl.replace(/\/+$/, ''));
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -183,10 +173,7 @@ export class AlarmboxApi {
     this.#fetch = outgoingFetch(this.#base, options.fetch).fetch;
     this.endpoints = resolveEndpoints(options.endpoints);
     const cache = options.tokenCache ?? true;
-    this.tokens =
-      cache === false
-        ? new UncachedAccessTokens(options.tokens)
-        : new AccessTokenCache(options.tokens, cache === true ? {} : cache);
+    this.tokens = new AccessTokenCache(options.tokens, cache === true ? {} : cache);
     this.creditChecks = {
       create: (params, callOptions) => operation(() => this.#createCreditCheck(params, callOptions)),
       get: (id, getOptions) => operation(() => this.#getCreditCheck(id, getOptions)),
@@ -281,9 +268,9 @@ export class AlarmboxApi {
       throw new AlarmboxApiInputError('パスが ALARMBOX_BASE_URL 以外の場所を指しています。送信しません。');
     }
     // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
-    if (this.#source.closed === true) throw shuttingDown();
+    if (this.#source.closed) throw shuttingDown();
     const call = describeCall(target.method, target.path);
-    const bare = target.path.split(/[?#]/, 1)[0] ?? target.path;
+    const bare = pathOnly(target.path);
     let accessToken = await this.tokens.getValidAccessToken();
     let renewedAfter401 = false;
     for (let attempt = 1; ; ) {
@@ -393,7 +380,7 @@ export class AlarmboxApi {
     res: Exchange & { attempts: number },
   ): Promise<AlarmboxApiCallError> {
     const call = describeCall(target.method, target.path);
-    const path = target.path.split(/[?#]/, 1)[0] ?? target.path;
+    const path = pathOnly(target.path);
     const summary = summariseBody(res.body);
     const base = { method: target.method, path, statusCode: res.status, responseBody: res.body.text };
     const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'));
@@ -468,7 +455,7 @@ function unreadable(
 ): AlarmboxApiResponseError {
   const call = describeCall(target.method, target.path);
   const what = problem ?? summariseBody(res.body);
-  const path = target.path.split(/[?#]/, 1)[0] ?? target.path;
+  const path = pathOnly(target.path);
   const post = target.method !== 'GET';
   return new AlarmboxApiResponseError(
     MESSAGES.unreadable(call, res.status, what) +

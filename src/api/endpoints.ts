@@ -85,6 +85,11 @@ export function isRelativePath(path: string): boolean {
   return path.startsWith('/') && !path.startsWith('//') && !path.includes('\\');
 }
 
+/** The path without its query (and fragment): what errors, messages and the scope lookup name. */
+export function pathOnly(path: string): string {
+  return path.split(/[?#]/, 1)[0] ?? path;
+}
+
 /** Fills `{name}` placeholders; each value is percent-encoded so an id cannot add path segments. */
 export function expandPath(template: string, params: Readonly<Record<string, string | number>> = {}): string {
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, key: string) => {
@@ -102,7 +107,7 @@ export function expandPath(template: string, params: Readonly<Record<string, str
  * made with `request(method, path)`); undefined when no row matches.
  */
 export function scopeForPath(table: EndpointTable, method: HttpMethod, path: string): string | undefined {
-  const bare = path.split(/[?#]/, 1)[0] ?? path;
+  const bare = pathOnly(path);
   for (const spec of Object.values(table)) {
     if (spec.method !== method) continue;
     const pattern = spec.path

@@ -2,14 +2,11 @@
 // (FailureReason) so the CLI's exit code and a caller's handling work as for the token errors, and a
 // Japanese message naming the cause and the fix. Messages never hold a token (bodies pass through redact(),
 // which also replaces the secrets of the call under way by value: text/operation-secrets.ts).
-import { AlarmboxAPIError, type AlarmboxAPIErrorOptions } from '../alarmbox/errors.ts';
+import { AlarmboxAPIError, type AlarmboxAPIErrorOptions, REAUTHORIZE_STEPS } from '../alarmbox/errors.ts';
 import { redact, scrub } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
-import type { HttpMethod } from './endpoints.ts';
+import { type HttpMethod, pathOnly } from './endpoints.ts';
 import type { ApiErrorDetail } from './response-body.ts';
-
-const REAUTHORIZE_STEPS =
-  'alarmbox authorize-url で表示される URL から認可コードを取得し、alarmbox save-token --code <認可コード> を実行してください';
 
 export interface AlarmboxApiCallErrorOptions extends AlarmboxAPIErrorOptions {
   readonly method: HttpMethod;
@@ -129,11 +126,10 @@ export class AlarmboxApiInputError extends AlarmboxAPIError {
 
 /** `POST /ps/v1/credit_checks`, for messages (the query is dropped: it is not needed to say what failed). */
 export function describeCall(method: HttpMethod, path: string): string {
-  return `${method} ${path.split(/[?#]/, 1)[0] ?? path}`;
+  return `${method} ${pathOnly(path)}`;
 }
 
 export const MESSAGES = {
-  reauthorize: REAUTHORIZE_STEPS,
   unauthorizedAgain: (call: string, description: string | undefined) =>
     `APIエラー: 401 (${call}): AlarmBox がアクセストークンを拒否しました (invalid_token${description === undefined ? '' : `: ${description}`})。` +
     'トークンを確認・更新して 1 回だけ再試行しましたが、新しいトークンも拒否されました。' +

@@ -2,6 +2,8 @@
 // body, no redirects followed, and transport failures turned into typed errors that say whether a POST may
 // have reached AlarmBox.
 
+import { errorCode } from '../error-code.ts';
+import { ResponseTooLargeError, readBodyLimited } from '../http/body.ts';
 import { OutgoingRequestError } from '../http/errors.ts';
 import type { FetchLike } from '../http/fetch.ts';
 import type { HttpMethod } from './endpoints.ts';
@@ -11,7 +13,7 @@ import {
   AlarmboxApiUnavailableError,
   MESSAGES,
 } from './errors.ts';
-import { classifyBody, type ReadBody, ResponseTooLargeError, readBodyLimited } from './response-body.ts';
+import { classifyBody, type ReadBody } from './response-body.ts';
 
 export interface Exchange {
   readonly status: number;
@@ -112,7 +114,8 @@ function transportError(
   timedOut: boolean,
   answered: boolean,
 ): AlarmboxApiCallError {
-  const code = timedOut ? undefined : systemErrorCode(error);
+  // undici reports refused / reset / DNS failures as `TypeError: fetch failed` with the system error as cause.
+  const code = timedOut ? undefined : errorCode(error);
   const what = timedOut
     ? MESSAGES.timeout(req.call, req.timeoutMs)
     : MESSAGES.network(req.call, code ?? 'ネットワークエラー');
@@ -137,15 +140,4 @@ function tooLargeError(error: ResponseTooLargeError, req: ExchangeRequest): Alar
     ...base,
     attempts: req.attempt,
   });
-}
-
-/** undici reports refused / reset / DNS failures as `TypeError: fetch failed` with the system error as cause. */
-function systemErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') return code;
-    current = current.cause;
-  }
-  return undefined;
 }

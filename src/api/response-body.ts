@@ -2,7 +2,6 @@
 // Doorkeeper, empty on 401/403 (§2); a proxy in front may answer HTML. Everything here tolerates any body and
 // reduces it to a short, redacted summary that is safe to put in an error message.
 
-import { AlarmboxError } from '../errors.ts';
 import { redact } from '../text/redact.ts';
 import { terminalSafe } from '../text/terminal-safe.ts';
 
@@ -107,51 +106,4 @@ function clip(text: string): string {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The most of an AlarmBox answer this package reads: a token response is a few hundred bytes and an API
- * answer a few kilobytes; a larger body is a proxy or server fault, not data to hold in memory.
- */
-export const MAX_RESPONSE_BYTES = 1024 * 1024;
-
-/** The body was longer than {@link MAX_RESPONSE_BYTES}: reading stopped there and the connection was dropped. */
-export class ResponseTooLargeError extends AlarmboxError {
-  override readonly name: string = 'ResponseTooLargeError';
-  readonly limitBytes: number;
-
-  constructor(limitBytes: number) {
-    // A body this large is a proxy or server fault: retrying later is the only thing a caller can do.
-    super(`応答本文が大きすぎます (上限 ${limitBytes} バイト)`, { reason: 'temporary' });
-    this.limitBytes = limitBytes;
-  }
-}
-
-/**
- * Reads `response`'s body as UTF-8 text, at most `limitBytes`: a larger body (announced by Content-Length or
- * found while streaming) cancels the stream, which aborts the connection, so memory stays bounded.
- * Reads under the request's signal: a server that sends headers and then stalls times out too.
- */
-export async function readBodyLimited(response: Response, limitBytes = MAX_RESPONSE_BYTES): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  const body = response.body;
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    await body?.cancel().catch(() => undefined);
-    throw new ResponseTooLargeError(limitBytes);
-  }
-  if (body === null) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limitBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new ResponseTooLargeError(limitBytes);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks, total));
 }

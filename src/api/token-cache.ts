@@ -11,16 +11,14 @@
 // getValidAccessToken() that refreshed) is followed at once through `lastChange`, so `alarmbox.api` never sends
 // a token its own instance has replaced (with immediate rotation that token is already revoked).
 import { expiryMarginMs } from '../alarmbox/expiry.ts';
-import type { TokenChange, ValidAccessToken } from '../alarmbox/token-service.ts';
+import type { TokenChange, TokenService, ValidAccessToken } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
 
-/** Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). */
-export interface AccessTokenSource {
-  /** A valid access token with its expiry, refreshed first when it is expiring. */
-  getValidToken(): Promise<ValidAccessToken>;
-  /** The newest token the source has obtained or stored (TokenService has it): the cache follows it. */
-  readonly lastChange?: TokenChange | undefined;
-}
+/**
+ * Where tokens come from: TokenService (reads row 1, refreshes through the lock when expiring). Its `lastChange`
+ * (the newest token it has obtained or stored) is followed; without one, only time bounds the cache.
+ */
+export type TokenSource = Pick<TokenService, 'getValidToken'> & Partial<Pick<TokenService, 'lastChange'>>;
 
 /** Settings of the API client's in-process access token cache. */
 export interface TokenCacheOptions {
@@ -52,9 +50,10 @@ interface Entry {
   readonly seq: number | undefined;
 }
 
+/** The cache, or with `false` (`tokenCache: false`) none: every call asks the source (one SELECT and one decrypt). */
 export class AccessTokenCache implements AccessTokens {
-  readonly cached = true;
-  readonly #source: AccessTokenSource;
+  readonly cached: boolean;
+  readonly #source: TokenSource;
   readonly #revalidateMs: number;
   readonly #now: () => number;
   #entry: Entry | undefined;
@@ -64,8 +63,10 @@ export class AccessTokenCache implements AccessTokens {
   /** The source's last change already taken in (so that an expired entry is not brought back from it). */
   #followed: number | undefined;
 
-  constructor(source: AccessTokenSource, options: TokenCacheOptions = {}) {
-    const revalidateMs = options.revalidateMs ?? DEFAULT_REVALIDATE_MS;
+  constructor(source: TokenSource, options: TokenCacheOptions | false = {}) {
+    this.cached = options !== false;
+    const settings = options === false ? {} : options;
+    const revalidateMs = settings.revalidateMs ?? DEFAULT_REVALIDATE_MS;
     if (!Number.isFinite(revalidateMs) || revalidateMs < 0) {
       throw new AlarmboxError(
         `tokenCache.revalidateMs は 0 以上のミリ秒で指定してください (例: ${DEFAULT_REVALIDATE_MS})。`,
@@ -74,11 +75,12 @@ export class AccessTokenCache implements AccessTokens {
     }
     this.#source = source;
     this.#revalidateMs = revalidateMs;
-    this.#now = options.now ?? Date.now;
+    this.#now = settings.now ?? Date.now;
     this.#followed = source.lastChange?.seq;
   }
 
   getValidAccessToken(): Promise<string> {
+    if (!this.cached) return this.#source.getValidToken().then((t) => t.accessToken);
     const change = this.#source.lastChange;
     const entry = this.#entry;
     if (entry !== undefined && entry.seq === change?.seq && this.#now() < entry.freshUntil)
@@ -142,20 +144,4 @@ export class AccessTokenCache implements AccessTokens {
       seq,
     };
   }
-}
-
-/** `tokenCache: false`: every call asks the source (one SELECT and one decrypt). */
-export class UncachedAccessTokens implements AccessTokens {
-  readonly cached = false;
-  readonly #source: AccessTokenSource;
-
-  constructor(source: AccessTokenSource) {
-    this.#source = source;
-  }
-
-  async getValidAccessToken(): Promise<string> {
-    return (await this.#source.getValidToken()).accessToken;
-  }
-
-  invalidate(): void {}
 }

@@ -210,6 +210,13 @@ function definedOnly<K extends string>(key: K, value: string | undefined): Parti
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/** Tokens and the client secret cross this connection: plain HTTP only to the emulator on this machine. */
+export function isSecureBaseUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
+export const INSECURE_BASE_URL_MESSAGE = `ALARMBOX_BASE_URL は https:// で指定してください (http:// はこのマシン上のエミュレータだけに使えます)。例: ALARMBOX_BASE_URL=${DEFAULT_BASE_URL}`;
+
 function parseBaseUrl(value: string): string {
   let url: URL;
   try {
@@ -220,14 +227,7 @@ function parseBaseUrl(value: string): string {
       `ALARMBOX_BASE_URL の値が URL ではありません。例: ALARMBOX_BASE_URL=${DEFAULT_BASE_URL}`,
     );
   }
-  // Tokens and the client secret cross this connection: plain HTTP only to the emulator on this machine.
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ConfigError(
-      'ALARMBOX_BASE_URL',
-      `ALARMBOX_BASE_URL は https:// で指定してください (http:// はこのマシン上のエミュレータだけに使えます)。例: ALARMBOX_BASE_URL=${DEFAULT_BASE_URL}`,
-    );
-  }
+  if (!isSecureBaseUrl(url)) throw new ConfigError('ALARMBOX_BASE_URL', INSECURE_BASE_URL_MESSAGE);
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new ConfigError(
       'ALARMBOX_BASE_URL',

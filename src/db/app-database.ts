@@ -1,17 +1,9 @@
 // A database the application already has open: its pg Pool, its mysql2 pool or its Kysely instance, passed
 // in the way Kysely's own dialects take one (the app hands over the driver object; nothing is imported by name).
-import {
-  Kysely,
-  type KyselyPlugin,
-  MysqlDialect,
-  PostgresDialect,
-  type QueryResult,
-  sql,
-  type UnknownRow,
-} from 'kysely';
+import type { Kysely, KyselyPlugin, QueryResult, UnknownRow } from 'kysely';
 import { AlarmboxError } from '../errors.ts';
 import { type ConnectedServer, connectedServer } from './connected-server.ts';
-import type { DatabaseHandle } from './connection.ts';
+import { type DatabaseHandle, lazyHandle } from './connection.ts';
 import {
   type AppMysqlPool,
   type AppPostgresPool,
@@ -20,7 +12,7 @@ import {
   exactNumber,
 } from './dialects/app-pools.ts';
 import { adapterFor } from './dialects/index.ts';
-import { toConnectionError } from './driver-errors.ts';
+import type { KyselyRuntime } from './kysely-runtime.ts';
 import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget, ServerTarget } from './url.ts';
 
@@ -98,18 +90,19 @@ function targetOf(
  */
 export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: number): DatabaseHandle {
   let connected: ConnectedServer | undefined;
-  let db: Kysely<AlarmboxSchema>;
+  let create: (runtime: KyselyRuntime) => Kysely<AlarmboxSchema>;
   let target: DatabaseTarget;
   if ('postgres' in database) {
     const server = targetOf('postgres', postgresWhere(database.postgres.options));
     target = server;
-    db = new Kysely<AlarmboxSchema>({
-      dialect: new PostgresDialect({
-        pool: appPostgresPool(database.postgres, queryTimeoutMs, (driver, socket) => {
-          connected = connectedServer(server, driver, socket);
+    create = ({ Kysely, PostgresDialect }) =>
+      new Kysely<AlarmboxSchema>({
+        dialect: new PostgresDialect({
+          pool: appPostgresPool(database.postgres, queryTimeoutMs, (driver, socket) => {
+            connected = connectedServer(server, driver, socket);
+          }),
         }),
-      }),
-    });
+      });
   } else if ('mysql' in database) {
     const pool = 'pool' in database.mysql ? database.mysql.pool : database.mysql;
     // mysql2 keeps the options it connects with in `config.connectionConfig` (its typings say PoolOptions).
@@ -118,45 +111,38 @@ export function openAppDatabase(database: AlarmboxDatabase, queryTimeoutMs: numb
       (pool as { config?: { connectionConfig?: Parameters<typeof targetOf>[1] } }).config?.connectionConfig,
     );
     target = server;
-    db = new Kysely<AlarmboxSchema>({
-      dialect: new MysqlDialect({
-        pool: appMysqlPool(pool, queryTimeoutMs, (driver, socket) => {
-          connected = connectedServer(server, driver, socket);
+    create = ({ Kysely, MysqlDialect }) =>
+      new Kysely<AlarmboxSchema>({
+        dialect: new MysqlDialect({
+          pool: appMysqlPool(pool, queryTimeoutMs, (driver, socket) => {
+            connected = connectedServer(server, driver, socket);
+          }),
         }),
-      }),
-    });
+      });
   } else if ('kysely' in database) {
     target =
       database.dialect === 'sqlite'
         ? { dialect: 'sqlite', file: '(アプリの Kysely)', source: 'app' }
         : // The instance does not show its pool's settings: say so rather than guess.
           targetOf(database.dialect, { host: '(アプリの Kysely)', database: '(不明)' });
-    db = database.kysely.withPlugin(new BigintColumnsAsNumbers()) as Kysely<AlarmboxSchema>;
+    const app = database.kysely;
+    create = () => app.withPlugin(new BigintColumnsAsNumbers()) as Kysely<AlarmboxSchema>;
   } else {
     throw new AlarmboxError(
       'createAlarmbox の database には { postgres: pg の Pool }、{ mysql: mysql2 のプール }、{ kysely: Kysely のインスタンス, dialect: "postgres" | "mysql" | "sqlite" } のいずれかを渡してください。',
       { reason: 'configuration' },
     );
   }
-  const dialect = target.dialect;
-  return {
-    db,
-    dialect,
-    adapter: adapterFor(dialect),
+  return lazyHandle({
+    adapter: adapterFor(target.dialect),
     target,
     // Unknown (the app's pool): reported as one.
     poolSize: 1,
-    async ping() {
-      try {
-        await sql`select 1`.execute(db);
-      } catch (error) {
-        throw toConnectionError(error, target);
-      }
-    },
+    create,
     connectedServer: () => connected,
     // Never the app's pool or instance: the app opened it and closes it.
     close: async () => {},
-  };
+  });
 }
 
 /** A bigint as its driver gave it: text of an integer, or a BigInt (Kysely's own migration lock id is text). */

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import type { DatabaseTlsMode } from './tls-params.ts';
 import type { ServerTarget } from './url.ts';
 
@@ -37,7 +36,8 @@ export function connectedServer(
   driver: { readonly host: string; readonly port: number },
   socket: Socket | undefined,
 ): ConnectedServer {
-  const encrypted = socket instanceof TLSSocket;
+  // node:tls on first use: importing it at start costs every cold start (docs/design.md「起動の速さ」).
+  const encrypted = socket instanceof process.getBuiltinModule('node:tls').TLSSocket;
   const mode = target.tls.mode;
   return {
     dialect: target.dialect,

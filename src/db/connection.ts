@@ -1,17 +1,34 @@
-import { Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ConnectedServer } from './connected-server.ts';
 import type { DatabaseAdapter } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
 import { toConnectionError } from './driver-errors.ts';
+import { type KyselyRuntime, kysely, loadKysely } from './kysely-runtime.ts';
 import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from './url.ts';
 
 export { toDatabaseError } from './driver-errors.ts';
 export { type DatabaseSource, describeDatabase } from './source.ts';
 
+/** A row as a driver returns it, before the store reads its columns. */
+export type DriverRow = Readonly<Record<string, unknown>>;
+
 /** An open database: the typed Kysely instance plus what callers need to report on it. */
 export interface DatabaseHandle {
+  /**
+   * The Kysely instance, once {@link open} has resolved (Kysely is loaded on first need: kysely-runtime.ts).
+   * @throws AlarmboxError ('unexpected') before that: a bug of this package
+   */
   readonly db: Kysely<AlarmboxSchema>;
+  /** Loads Kysely (once) and gives the instance. Nothing connects yet. */
+  open(): Promise<Kysely<AlarmboxSchema>>;
+  /**
+   * SQLite files only: one row of a fixed statement straight from the driver, on a connection of its own, so
+   * that reading row 1 (every `getValidAccessToken()`) needs no query builder. Undefined elsewhere.
+   */
+  readonly readOne?:
+    | ((sql: string, parameters: readonly (string | number)[]) => DriverRow | undefined)
+    | undefined;
   readonly dialect: DatabaseDialect;
   /** Everything that differs on this database (time binding, the server clock, insert-if-absent…). */
   readonly adapter: DatabaseAdapter;
@@ -27,6 +44,54 @@ export interface DatabaseHandle {
   connectedServer(): ConnectedServer | undefined;
   /** Closes the pool (or the SQLite file). Safe to call more than once. */
   close(): Promise<void>;
+}
+
+/** What {@link lazyHandle} needs to make a {@link DatabaseHandle}. */
+export interface HandleParts {
+  readonly adapter: DatabaseAdapter;
+  readonly target: DatabaseTarget;
+  readonly poolSize: number;
+  /** Makes the Kysely instance, once Kysely is loaded. */
+  readonly create: (runtime: KyselyRuntime) => Kysely<AlarmboxSchema>;
+  readonly connectedServer: () => ConnectedServer | undefined;
+  readonly readOne?: DatabaseHandle['readOne'];
+  /** Closes what the handle opened; `db` is undefined when Kysely was never needed. */
+  readonly close: (db: Kysely<AlarmboxSchema> | undefined) => Promise<void>;
+}
+
+/** A {@link DatabaseHandle} whose Kysely instance is made on first need. */
+export function lazyHandle(parts: HandleParts): DatabaseHandle {
+  let db: Kysely<AlarmboxSchema> | undefined;
+  const instance = (runtime: KyselyRuntime) => {
+    db ??= parts.create(runtime);
+    return db;
+  };
+  let closing: Promise<void> | undefined;
+  const { target } = parts;
+  return {
+    get db() {
+      return instance(kysely());
+    },
+    open: async () => instance(await loadKysely()),
+    readOne: parts.readOne,
+    dialect: target.dialect,
+    adapter: parts.adapter,
+    target,
+    poolSize: parts.poolSize,
+    async ping() {
+      try {
+        const opened = instance(await loadKysely());
+        await kysely().sql`select 1`.execute(opened);
+      } catch (error) {
+        throw toConnectionError(error, target);
+      }
+    },
+    connectedServer: parts.connectedServer,
+    close() {
+      closing ??= parts.close(db);
+      return closing;
+    },
+  };
 }
 
 export interface OpenDatabaseOptions {
@@ -55,34 +120,27 @@ export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOption
   const adapter = adapterFor(target.dialect);
   const poolSize = adapter.poolSize(options.poolSize ?? DEFAULT_POOL_SIZE);
   let connected: ConnectedServer | undefined;
-  const db = new Kysely<AlarmboxSchema>({
-    dialect: adapter.createDialect(target, {
-      poolSize,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_DB_CONNECT_TIMEOUT_MS,
-      queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_DB_QUERY_TIMEOUT_MS,
-      onConnected: (server) => {
-        connected = server;
-      },
-    }),
-  });
-  let closing: Promise<void> | undefined;
-  return {
-    db,
-    dialect: target.dialect,
+  const reader = adapter.openReader?.(target);
+  return lazyHandle({
     adapter,
     target,
     poolSize,
-    async ping() {
-      try {
-        await sql`select 1`.execute(db);
-      } catch (error) {
-        throw toConnectionError(error, target);
-      }
-    },
+    create: ({ Kysely }) =>
+      new Kysely<AlarmboxSchema>({
+        dialect: adapter.createDialect(target, {
+          poolSize,
+          connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_DB_CONNECT_TIMEOUT_MS,
+          queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_DB_QUERY_TIMEOUT_MS,
+          onConnected: (server) => {
+            connected = server;
+          },
+        }),
+      }),
     connectedServer: () => connected,
-    close() {
-      closing ??= db.destroy();
-      return closing;
+    readOne: reader?.readOne,
+    close: async (db) => {
+      reader?.close();
+      await db?.destroy();
     },
-  };
+  });
 }

@@ -1,5 +1,5 @@
-import { type Kysely, sql } from 'kysely';
-import { DEFAULT_MIGRATION_TABLE, type MigrationProvider, Migrator } from 'kysely/migration';
+import type { Kysely } from 'kysely';
+import type { MigrationProvider } from 'kysely/migration';
 import { debugHint } from '../debug-detail.ts';
 import type { AlarmboxError } from '../errors.ts';
 import type { DatabaseHandle } from './connection.ts';
@@ -7,10 +7,14 @@ import type { DatabaseAdapter } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
 import { namedDatabaseError, toDatabaseError } from './driver-errors.ts';
 import { MigrationFailedError, MigrationsPendingError } from './errors.ts';
+import { kysely } from './kysely-runtime.ts';
 import { migrations } from './migrations/index.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from './schema.ts';
 import { describeDatabase } from './source.ts';
 import { type DatabaseDialect, type DatabaseTarget, describeTarget } from './url.ts';
+
+/** Kysely's `DEFAULT_MIGRATION_TABLE`, written out: the table every released version recorded its migrations in. */
+const MIGRATION_TABLE = 'kysely_migration';
 
 export interface MigrateResult {
   /** Names of the migrations this call applied, in order; empty when the schema was already current. */
@@ -31,7 +35,9 @@ export function migrationNames(dialect: DatabaseDialect): string[] {
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrateResult> {
   createDatabaseIfMissing(handle);
   try {
-    return await handle.adapter.migrateExclusively(handle.db, (db) => runMigrator(db, handle.adapter));
+    return await handle.adapter.migrateExclusively(await handle.open(), (db) =>
+      runMigrator(db, handle.adapter),
+    );
   } catch (error) {
     throw toMigrationError(error, handle.target);
   }
@@ -60,9 +66,9 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
   const known = migrationNames(handle.dialect);
   let executed: Set<string>;
   try {
-    const rows = await handle.db
-      .withTables<{ [DEFAULT_MIGRATION_TABLE]: { name: string } }>()
-      .selectFrom(DEFAULT_MIGRATION_TABLE)
+    const rows = await (await handle.open())
+      .withTables<{ [MIGRATION_TABLE]: { name: string } }>()
+      .selectFrom(MIGRATION_TABLE)
       .select('name')
       .execute();
     executed = new Set(rows.map((row) => row.name));
@@ -83,7 +89,9 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
   // The history can say "done" while a table was dropped by hand: look at the tables themselves too.
   for (const table of [TOKENS_TABLE, LOCKS_TABLE]) {
     try {
-      await sql`select 1 from ${sql.table(table)} where 1 = 0`.execute(handle.db);
+      const db = await handle.open();
+      const { sql } = kysely();
+      await sql`select 1 from ${sql.table(table)} where 1 = 0`.execute(db);
     } catch (error) {
       const mapped = toDatabaseError(error, handle.target);
       if (mapped instanceof MigrationsPendingError) {
@@ -96,7 +104,7 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
 
 async function runMigrator<DB>(db: Kysely<DB>, adapter: DatabaseAdapter): Promise<MigrateResult> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(adapter) };
-  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results = [] } = await new (kysely().Migrator)({ db, provider }).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((result) => result.status === 'Error')?.migrationName;
     throw new MigrationRunError(failed, error);

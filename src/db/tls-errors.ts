@@ -1,6 +1,7 @@
 // What a TLS or certificate failure of a database connection means, from Node's and OpenSSL's errors as the
 // drivers pass them on. pg hands them over as they are; mysql2 overwrites their code with HANDSHAKE_SSL_ERROR
 // but keeps the message, so both the code and the message's wording are looked at.
+import { causeChain } from '../error-code.ts';
 import { DatabaseUnavailableError } from './errors.ts';
 
 /**
@@ -63,11 +64,9 @@ const MESSAGES: readonly [RegExp, TlsProblem][] = [
 
 /** The TLS failure in `error` or its causes, or undefined when it is none. */
 export function tlsFailureOf(error: unknown): TlsFailure | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const found = ownFailure(current);
+  for (const link of causeChain(error, 4)) {
+    const found = link instanceof Error ? ownFailure(link) : undefined;
     if (found !== undefined) return found;
-    current = current.cause;
   }
   return undefined;
 }

@@ -2,7 +2,6 @@
 // (libpq's sslmode/sslrootcert/sslcert/sslkey, the mysql client's ssl-mode/ssl-ca/ssl-cert/ssl-key). Every
 // query parameter is either understood or refused: a setting the user wrote is never silently dropped (a
 // dropped `ssl-mode=VERIFY_IDENTITY` once meant plaintext with exit 0).
-import { isIP } from 'node:net';
 import { DatabaseUrlError } from './errors.ts';
 import { type PemFile, readCaFile, readClientCertificate, shown } from './pem-file.ts';
 
@@ -127,7 +126,12 @@ export function parseTlsParams(
   }
   // mysql2 checks the name only when it sends SNI, which RFC 6066 forbids for an IP address: Node then
   // compares the certificate with "localhost". Refused rather than checked against the wrong name.
-  if (mode === 'verify-full' && dialect === 'mysql' && isIP(host) !== 0) {
+  // node:net on first use: importing it at start costs every cold start (docs/design.md「起動の速さ」).
+  if (
+    mode === 'verify-full' &&
+    dialect === 'mysql' &&
+    process.getBuiltinModule('node:net').isIP(host) !== 0
+  ) {
     throw new DatabaseUrlError(
       `ssl-mode=VERIFY_IDENTITY では、ホストに IP アドレスではなく証明書に載っているホスト名を書いてください (MySQL のドライバ mysql2 は IP アドレスを証明書と照合できません)。IP アドレスで接続する場合は ssl-mode=VERIFY_CA を使ってください`,
     );

@@ -11,6 +11,7 @@
 // TLS goes through node:tls either way, so NODE_EXTRA_CA_CERTS and --use-system-ca apply.
 import type { Dispatcher } from 'undici';
 import { type ProxyRoute, proxyConfigured, proxyRoute } from '../config/proxy.ts';
+import { causeChain } from '../error-code.ts';
 import { OutgoingRequestError } from './errors.ts';
 
 /** The part of `fetch` the package uses: a URL (or its string) and the usual init; answers a Response. */
@@ -144,7 +145,7 @@ function explainFailure(error: unknown, target: URL, route: ProxyRoute): Outgoin
 
 /** undici's ProxyAgent reports a refused CONNECT as `Proxy response (407) !== 200 when HTTP Tunneling`. */
 function tunnelStatus(error: unknown): number | undefined {
-  for (const e of chain(error)) {
+  for (const e of errorsOf(error)) {
     const match = /^Proxy response \((\d{3})\)/.exec(e.message);
     if (match !== null) return Number(match[1]);
   }
@@ -154,17 +155,13 @@ function tunnelStatus(error: unknown): number | undefined {
 /** The system, OpenSSL and undici codes of the cause chain (`TypeError: fetch failed` wraps them). */
 function codes(error: unknown): string[] {
   const found: string[] = [];
-  for (const e of chain(error)) {
+  for (const e of errorsOf(error)) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string') found.push(code);
   }
   return found;
 }
 
-function* chain(error: unknown): Generator<Error> {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    yield current;
-    current = current.cause;
-  }
+function errorsOf(error: unknown): Error[] {
+  return causeChain(error).filter((e) => e instanceof Error);
 }

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { DatabaseHandle } from '../db/connection.ts';
+import { kysely } from '../db/kysely-runtime.ts';
 import { LOCKS_TABLE } from '../db/schema.ts';
 import { AlarmboxError } from '../errors.ts';
 
@@ -17,7 +17,7 @@ export interface LeaseRow {
 }
 
 /**
- * The longest lease this package grants: the refresh lease lasts three HTTP timeouts (src/alarmbox/create.ts),
+ * The longest lease this package grants: the refresh lease lasts three HTTP timeouts (src/create.ts),
  * at most 3 × 10 min; the job lease 24 s. No lease of ours, however renewed, ever ends later than this after
  * the database's now, so one that does was not made by a holder of this package following its rules: the
  * database clock was stepped back while it was held, or the row was written by hand. Such a lease is taken
@@ -68,14 +68,16 @@ export async function tryTakeLease(
   if (current?.state === 'live' && !isDeadOwner(current.owner)) return undefined;
   if (current === undefined) {
     // Lost the race to insert: someone took it a moment ago, and it is live.
-    return (await handle.adapter.insertLeaseIfAbsent(handle.db, { name, ...values })) ? { lease } : undefined;
+    return (await handle.adapter.insertLeaseIfAbsent(await handle.open(), { name, ...values }))
+      ? { lease }
+      : undefined;
   }
 
   // A single UPDATE of exactly the lease we looked at, still in the state that let us take it: the database's
   // row lock lets one of several racing takers win, and a lease renewed or taken meanwhile is left alone. An
   // expired or impossible lease is matched by that state, re-checked on the database's clock (its stored
   // numbers may be anything a hand-made row holds); a dead holder's live lease by its exact times.
-  let update = handle.db
+  let update = (await handle.open())
     .updateTable(LOCKS_TABLE)
     .set(values)
     .where('name', '=', name)
@@ -83,7 +85,7 @@ export async function tryTakeLease(
   const nowMs = handle.adapter.nowMs();
   if (current.state === 'expired') update = update.where('expires_at_ms', '<', nowMs);
   else if (current.state === 'impossible')
-    update = update.where('expires_at_ms', '>', sql<number>`${nowMs} + ${MAX_LEASE_MS}`);
+    update = update.where('expires_at_ms', '>', kysely().sql<number>`${nowMs} + ${MAX_LEASE_MS}`);
   else {
     update = update
       .where('acquired_at_ms', '=', current.acquiredAtMs)
@@ -99,9 +101,9 @@ export async function tryTakeLease(
  */
 export async function renewLease(handle: DatabaseHandle, lease: LeaseRow, leaseMs: number): Promise<boolean> {
   const now = handle.adapter.nowMs();
-  const renewed = await handle.db
+  const renewed = await (await handle.open())
     .updateTable(LOCKS_TABLE)
-    .set({ expires_at_ms: sql<number>`${now} + ${leaseMs}` })
+    .set({ expires_at_ms: kysely().sql<number>`${now} + ${leaseMs}` })
     .where('name', '=', lease.name)
     .where('owner', '=', lease.owner)
     .where('acquired_at_ms', '=', lease.acquiredAtMs)
@@ -115,7 +117,7 @@ export async function renewLease(handle: DatabaseHandle, lease: LeaseRow, leaseM
  * have taken it) or belongs to someone else now; another owner's row is never touched.
  */
 export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Promise<boolean> {
-  const live = await handle.db
+  const live = await (await handle.open())
     .deleteFrom(LOCKS_TABLE)
     .where('name', '=', lease.name)
     .where('owner', '=', lease.owner)
@@ -124,7 +126,7 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
     .executeTakeFirst();
   if (live.numDeletedRows > 0n) return true;
   // Ours but expired and not taken over: tidy it up, and still report that we no longer held it.
-  await handle.db
+  await (await handle.open())
     .deleteFrom(LOCKS_TABLE)
     .where('name', '=', lease.name)
     .where('owner', '=', lease.owner)
@@ -139,13 +141,15 @@ export async function releaseLease(handle: DatabaseHandle, lease: LeaseRow): Pro
  * SQLite stores text in any column), and such a lease must still be seen, judged and taken over.
  */
 function clamped(column: 'acquired_at_ms' | 'expires_at_ms') {
-  const ref = sql.ref(`l.${column}`);
-  return sql<number>`case when ${ref} > ${Number.MAX_SAFE_INTEGER} then ${Number.MAX_SAFE_INTEGER} when ${ref} < ${-Number.MAX_SAFE_INTEGER} then ${-Number.MAX_SAFE_INTEGER} else ${ref} end`;
+  const ref = kysely().sql.ref(`l.${column}`);
+  return kysely()
+    .sql<number>`case when ${ref} > ${Number.MAX_SAFE_INTEGER} then ${Number.MAX_SAFE_INTEGER} when ${ref} < ${-Number.MAX_SAFE_INTEGER} then ${-Number.MAX_SAFE_INTEGER} else ${ref} end`;
 }
 
 /** The state of the lease `l` at `clock.now_ms`, decided by the database (see {@link LeaseState}). */
 function stateOf() {
-  return sql<LeaseState>`case when l.expires_at_ms < clock.now_ms then 'expired' when l.expires_at_ms > clock.now_ms + ${MAX_LEASE_MS} then 'impossible' else 'live' end`;
+  return kysely()
+    .sql<LeaseState>`case when l.expires_at_ms < clock.now_ms then 'expired' when l.expires_at_ms > clock.now_ms + ${MAX_LEASE_MS} then 'impossible' else 'live' end`;
 }
 
 interface LeaseQueryRow {
@@ -162,13 +166,15 @@ async function queryLeases(
   handle: DatabaseHandle,
   name: string | undefined,
 ): Promise<{ now: number; leases: InspectedLease[] }> {
+  const db = await handle.open();
+  const { sql } = kysely();
   const on = name === undefined ? sql`1 = 1` : sql`l.name = ${name}`;
   // The clock is read once, in a derived table: PostgreSQL's clock_timestamp() moves within a statement.
   const { rows } = await sql<LeaseQueryRow>`select clock.now_ms, l.name, l.owner,
        ${clamped('acquired_at_ms')} as acquired_at_ms, ${clamped('expires_at_ms')} as expires_at_ms,
        ${stateOf()} as state
      from (select ${handle.adapter.nowMs()} as now_ms) as clock
-     left join ${sql.table(LOCKS_TABLE)} as l on ${on}`.execute(handle.db);
+     left join ${sql.table(LOCKS_TABLE)} as l on ${on}`.execute(db);
   const now = Number(rows[0]?.now_ms);
   if (!Number.isSafeInteger(now)) {
     throw new AlarmboxError(`database clock returned ${typeof rows[0]?.now_ms}`, { reason: 'unexpected' });

@@ -95,7 +95,7 @@ function isRedactable(value: string): boolean {
 
 /**
  * A value as a server may echo it: raw, inside a JSON string, percent-encoded as a URL component or as a form
- * (oauth4webapi sends `URLSearchParams`, which writes `~` as `%7E` and a space as `+`), or HTML-escaped.
+ * (the token requests send `URLSearchParams`, which writes `~` as `%7E` and a space as `+`), or HTML-escaped.
  */
 function formsOf(values: Iterable<string>): string[] {
   const forms = new Set<string>();

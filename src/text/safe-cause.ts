@@ -1,5 +1,5 @@
-// Errors of other libraries keep what they were given: oauth4webapi puts the parsed token response (the new
-// access and refresh tokens) or the whole Response in `cause`, drivers may keep a query or a URL. An error this
+// Errors of other libraries keep what they were given: an OAuth library may put the parsed token response (the
+// new access and refresh tokens) or the whole Response in `cause`, drivers may keep a query or a URL. An error this
 // package throws carries a copy of such a cause instead: class name, system error code and redacted message
 // only, so that `console.error(err)`, a logger printing causes, or `JSON.stringify(err)` shows no secret.
 
@@ -11,7 +11,7 @@ const MAX_DEPTH = 5;
 /** A foreign error reduced to what helps diagnose it without carrying secrets. */
 class SafeCause extends Error {
   override readonly name: string;
-  /** The system or library error code (`ECONNREFUSED`, `OAUTH_…`), when the original had one. */
+  /** The system or library error code (`ECONNREFUSED`, `ER_…`), when the original had one. */
   readonly code: string | undefined;
 
   constructor(

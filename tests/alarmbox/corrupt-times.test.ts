@@ -4,7 +4,7 @@
 // refresh would have replaced. docs/design.md「壊れた日時の列」.
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { TOKENS_TABLE } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -23,7 +23,7 @@ const CORRUPT: Record<DatabaseKind, readonly string[]> = {
 };
 
 describeEachDatabase('a corrupt time in row 1', (fixture) => {
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   let emulator: RunningEmulator;
   let env: Record<string, string>;
   useEmulatorWorld({ databaseUrl: () => fixture.url, keys: generateKeySpec('t1') }, (world) => {

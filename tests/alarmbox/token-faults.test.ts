@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { isUsableToken } from '../../src/alarmbox/token-response.ts';
+import { createToolkit, type Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { FaultSpec, RunningEmulator } from '../../src/emulator/index.ts';
 import { refreshFailure, registerToken, useEmulatorWorld } from '../support/alarmbox.ts';
@@ -17,7 +17,7 @@ const FALLBACK = 7_200;
 
 describe('token endpoint faults (SQLite)', () => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
 
   const snapshot = async () => {
     const t = await alarmbox.store.getInstance();
@@ -68,7 +68,7 @@ describe('token endpoint faults (SQLite)', () => {
   });
 
   it('connection refused: temporary, with the cause named', async () => {
-    const down = createAlarmbox({
+    const down = createToolkit({
       env: 'dev',
       databaseUrl: 'sqlite::memory:',
       encryptionKeys: generateKeySpec('d1'),

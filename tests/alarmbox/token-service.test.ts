@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError, AlarmboxTokenNotFoundError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { AlarmboxTokenStore } from '../../src/alarmbox/token-store.ts';
 import type { AlarmboxOptions } from '../../src/config/index.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -25,7 +25,7 @@ const rejection = async (p: Promise<unknown>): Promise<unknown> =>
 
 describeEachDatabase('TokenService', (fixture) => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   const keys = generateKeySpec('t1');
 
   const open = (overrides: AlarmboxOptions = {}) =>

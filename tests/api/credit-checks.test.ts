@@ -1,15 +1,15 @@
 // The typed API against the emulator over real HTTP: credit checks, the endpoint table, request(), and the
 // errors of 400 / 403 / 404.
 import { describe, expect, it } from 'vitest';
+import { decodeCreditCheckPdf } from '../../src/api/credit-checks.ts';
 import {
   AlarmboxApiBadRequestError,
   AlarmboxApiForbiddenError,
   AlarmboxApiInputError,
   AlarmboxApiNotFoundError,
   AlarmboxApiResponseError,
-  createAlarmboxApi,
-  decodeCreditCheckPdf,
-} from '../../src/api/index.ts';
+} from '../../src/api/errors.ts';
+import { createAlarmbox, createAlarmboxApi } from '../../src/create.ts';
 import { type ApiFixture, apiArrivals, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
@@ -74,6 +74,35 @@ describe('creditChecks', () => {
     expect(api.tokens.cached).toBe(true);
     const created = await api.creditChecks.create({ corporation_number: '0000000000001' });
     expect(created.result).toBe('ok');
+  });
+
+  it("createAlarmboxApi takes an app's createAlarmbox() (docs/library.md), and nothing else", async () => {
+    const app = createAlarmbox({
+      env: 'dev',
+      databaseUrl: f.database.url,
+      encryptionKeys: f.keys,
+      baseUrl: f.emulator.url,
+      clientId: f.emulator.options.clientId,
+      clientSecret: f.emulator.options.clientSecret,
+    });
+    try {
+      const api = createAlarmboxApi({ alarmbox: app, tokenCache: false });
+      expect(api.tokens.cached).toBe(false);
+      expect((await api.creditChecks.create({ corporation_number: '0000000000001' })).result).toBe('ok');
+      // The app's object carries no internals (its config holds the database URL).
+      expect(Object.keys(app).sort()).toEqual([
+        'api',
+        'client',
+        'close',
+        'exchangeCode',
+        'migrate',
+        'tokens',
+      ]);
+      const lookalike = { ...app };
+      expect(() => createAlarmboxApi({ alarmbox: lookalike })).toThrow(/createAlarmbox\(\) の戻り値/);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses bad arguments before sending anything', async () => {

@@ -2,8 +2,8 @@
 // and a record of every message the client produced, scanned for secrets when the file ends.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
-import type { AlarmboxApi, AlarmboxApiSettings, RetryEvent } from '../../src/api/index.ts';
-import { createAlarmboxApi } from '../../src/api/index.ts';
+import type { AlarmboxApi, AlarmboxApiOptions, RetryEvent } from '../../src/api/client.ts';
+import { createAlarmboxApi } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { obtainCode } from '../support/authorize.ts';
@@ -19,7 +19,9 @@ export interface ApiFixture {
   /** Every error message, response body and retry event seen: must never hold a secret. */
   readonly outputs: string[];
   /** A client on the registered store; retries fast, so tests do not wait on real backoff. */
-  api(settings?: AlarmboxApiSettings): AlarmboxApi & { readonly retries: RetryEvent[] };
+  api(
+    settings?: Omit<AlarmboxApiOptions, 'tokens' | 'baseUrl'>,
+  ): AlarmboxApi & { readonly retries: RetryEvent[] };
   /** Awaits `p`, which must reject with an error of this package; records what it says. */
   failure(p: Promise<unknown>): Promise<AlarmboxAPIError>;
   /** Emulator reset (tokens, counters, faults, clock) and a freshly registered token. */

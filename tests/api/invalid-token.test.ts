@@ -2,7 +2,8 @@
 // one holds the old one in its cache; two processes hit the same 401 at once; a 401 that persists.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
-import { AlarmboxApiCallError, AlarmboxApiUnauthorizedError, type RetryEvent } from '../../src/api/index.ts';
+import type { RetryEvent } from '../../src/api/client.ts';
+import { AlarmboxApiCallError, AlarmboxApiUnauthorizedError } from '../../src/api/errors.ts';
 import { NodeScript } from '../support/node-scripts.ts';
 import { type ApiFixture, useApiFixture } from './helpers.ts';
 

@@ -1,12 +1,9 @@
 // 429 / 5xx / timeouts / lost connections, counted at the emulator: GET is retried a bounded number of times
 // with backoff and jitter; a POST (a purchase) reaches AlarmBox exactly once whatever happens.
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  type AlarmboxApi,
-  AlarmboxApiOutcomeUnknownError,
-  AlarmboxApiUnavailableError,
-  createAlarmboxApi,
-} from '../../src/api/index.ts';
+import type { AlarmboxApi } from '../../src/api/client.ts';
+import { AlarmboxApiOutcomeUnknownError, AlarmboxApiUnavailableError } from '../../src/api/errors.ts';
+import { createAlarmboxApi } from '../../src/create.ts';
 import type { FaultSpec } from '../../src/emulator/index.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { type ApiFixture, apiArrivals, eventually, useApiFixture } from './helpers.ts';

@@ -2,14 +2,14 @@
 // margin TokenService uses), dropped by the 401 rule, off on request. Time is moved, never waited for.
 import { describe, expect, it } from 'vitest';
 import type { ValidAccessToken } from '../../src/alarmbox/token-service.ts';
-import { createAlarmboxApi } from '../../src/api/index.ts';
-import { AccessTokenCache, type AccessTokenSource, UncachedAccessTokens } from '../../src/api/token-cache.ts';
+import { AccessTokenCache, type TokenSource } from '../../src/api/token-cache.ts';
+import { createAlarmboxApi } from '../../src/create.ts';
 import { type ApiFixture, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 
 /** The real TokenService (SQLite, decryption), counting how often the cache goes to it. */
-function counted(): AccessTokenSource & { reads: number } {
+function counted(): TokenSource & { reads: number } {
   const tokens = f.registered.alarmbox.tokens;
   const source = {
     reads: 0,
@@ -22,7 +22,7 @@ function counted(): AccessTokenSource & { reads: number } {
 }
 
 /** A fixed answer, for the cases the store cannot produce without refreshing. */
-function fixed(token: ValidAccessToken): AccessTokenSource & { reads: number } {
+function fixed(token: ValidAccessToken): TokenSource & { reads: number } {
   const source = {
     reads: 0,
     getValidToken: async () => {
@@ -127,7 +127,7 @@ describe('AccessTokenCache', () => {
 
     // A slow read overtaken by an invalidation (a 401 elsewhere) must not put its token back.
     let release: (t: ValidAccessToken) => void = () => {};
-    const slow: AccessTokenSource & { reads: number } = {
+    const slow: TokenSource & { reads: number } = {
       reads: 0,
       getValidToken: () => {
         slow.reads++;
@@ -159,7 +159,7 @@ describe('AccessTokenCache', () => {
 
   it('can be turned off: every call reads the store', async () => {
     const source = counted();
-    const tokens = new UncachedAccessTokens(source);
+    const tokens = new AccessTokenCache(source, false);
     await tokens.getValidAccessToken();
     await tokens.getValidAccessToken();
     expect(source.reads).toBe(2);

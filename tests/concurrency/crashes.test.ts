@@ -3,9 +3,9 @@
 // what a person must run).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import type { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -29,7 +29,7 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
   for (const rotation of ['on_use', 'immediate'] as const) {
     describe(`rotation ${rotation}`, () => {
       let emulator: RunningEmulator;
-      let alarmbox: Alarmbox;
+      let alarmbox: Toolkit;
       let env: Record<string, string>;
       const keys = generateKeySpec('x1');
       const refreshes = () => emulator.stats().tokenRequests.refresh_token;

@@ -3,8 +3,8 @@
 // cannot outwait it exits 5 (retry), never 0 without having refreshed. Real CLI processes, real SIGKILL.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -21,7 +21,7 @@ describeEachDatabase(
   'a dead holder of the refresh-token leases',
   (fixture) => {
     let emulator: RunningEmulator;
-    let alarmbox: Alarmbox;
+    let alarmbox: Toolkit;
     let env: Record<string, string>;
     const keys = generateKeySpec('d1');
     const refreshes = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;

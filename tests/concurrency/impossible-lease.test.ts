@@ -5,8 +5,8 @@
 // processes against the emulator, on every database.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE, readDbNowMs } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -24,7 +24,7 @@ describeEachDatabase(
   'a lease that cannot be right',
   (fixture) => {
     let emulator: RunningEmulator;
-    let alarmbox: Alarmbox;
+    let alarmbox: Toolkit;
     let env: Record<string, string>;
     const keys = generateKeySpec('l1');
     const refreshes = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;

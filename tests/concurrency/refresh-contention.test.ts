@@ -2,7 +2,7 @@
 // rotation, everyone gets the same new token, nobody errors, in both of Doorkeeper's rotation modes.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -26,7 +26,7 @@ describeEachDatabase('refresh under contention', (fixture) => {
   for (const rotation of ['on_use', 'immediate'] as const) {
     describe(`rotation ${rotation}`, () => {
       let emulator: RunningEmulator;
-      let alarmbox: Alarmbox;
+      let alarmbox: Toolkit;
       let env: Record<string, string>;
       let callers: NodeScript[] = [];
       const refreshes = () => emulator.stats().tokenRequests.refresh_token;

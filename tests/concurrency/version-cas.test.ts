@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from '../../src/db/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -22,7 +22,7 @@ describeEachDatabase(
   'the version compare-and-set of a refresh',
   (fixture) => {
     let emulator: RunningEmulator;
-    let alarmbox: Alarmbox;
+    let alarmbox: Toolkit;
     let env: Record<string, string>;
     const keys = generateKeySpec('v1');
     const running: CliProcess[] = [];

@@ -5,7 +5,7 @@ import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/public.ts';
+import { type Alarmbox, createAlarmbox } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { AlarmboxDatabase } from '../../src/db/app-database.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';

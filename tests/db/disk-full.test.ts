@@ -7,7 +7,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { DatabaseUnavailableError, parseDatabaseUrl, toDatabaseError } from '../../src/db/index.ts';
 import { runCli } from '../support/cli.ts';
@@ -68,7 +68,7 @@ function expectDiskFullMessage(text: string, code: string): void {
 
 /** Registers a pair directly in the store (no AlarmBox needed) and returns its version. */
 async function registerPair(): Promise<number> {
-  const alarmbox = createAlarmbox({ ...options(), env: 'dev' });
+  const alarmbox = createToolkit({ ...options(), env: 'dev' });
   try {
     await alarmbox.tokens.saveInitialToken({
       accessToken: 'access-token-before-the-disk-filled',
@@ -93,7 +93,7 @@ function options() {
 
 async function expectPairUntouched(version: number): Promise<void> {
   rmSync(filler, { force: true });
-  const alarmbox = createAlarmbox({ ...options(), env: 'dev' });
+  const alarmbox = createToolkit({ ...options(), env: 'dev' });
   try {
     const token = await alarmbox.store.getInstance();
     expect(token.version).toBe(version);
@@ -136,7 +136,7 @@ describe.skipIf(unavailable !== undefined)(
 
     it('the library: refresh({ force: true }) taking the token lease fails as temporary, naming SQLITE_FULL', async () => {
       const version = await registerPair();
-      const alarmbox = createAlarmbox({ ...options(), env: 'dev' });
+      const alarmbox = createToolkit({ ...options(), env: 'dev' });
       try {
         // Row 1 read first: the connection (and its -shm) is open before the disk fills.
         expect((await alarmbox.store.getInstance()).version).toBe(version);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { returnsRows, withSqliteCode } from '../../src/db/dialects/node-sqlite.ts';
 import { sqliteCodeName } from '../../src/db/dialects/sqlite-result-codes.ts';
@@ -77,7 +77,7 @@ describe('reader', () => {
       seen.set(sql, statement.columns().length > 0);
       return statement;
     };
-    const alarmbox = createAlarmbox({
+    const alarmbox = createToolkit({
       env: 'local',
       databaseUrl: `sqlite:${join(dir, 'reader.db')}`,
       encryptionKeys: generateKeySpec('k1'),

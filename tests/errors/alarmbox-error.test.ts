@@ -2,7 +2,7 @@
 // table, whatever went wrong: a bad URL, a missing table, an undecryptable row, a call after close(). Real
 // databases and the emulator; nothing is mocked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlarmbox } from '../../src/alarmbox/public.ts';
+import { createAlarmbox } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';

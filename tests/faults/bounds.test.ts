@@ -5,19 +5,19 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxApiUnavailableError } from '../../src/api/errors.ts';
-import { MAX_RESPONSE_BYTES } from '../../src/api/response-body.ts';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { HUGE_BODY_BYTES } from '../../src/emulator/faults.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
+import { MAX_RESPONSE_BYTES } from '../../src/http/body.ts';
 import { refreshFailure, useEmulatorWorld } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
 
 describe('bodies past the 1 MiB limit (SQLite)', () => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   let env: Record<string, string>;
   const keys = generateKeySpec('b1');
 

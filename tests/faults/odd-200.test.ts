@@ -2,7 +2,7 @@
 // oddity is reported (history, row 1 → status / doctor, a process warning), and the next refresh works.
 // Under both rotation modes, on every database (the long-token case checks the column types).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -46,7 +46,7 @@ describeEachDatabase('odd 200s from the token endpoint', (fixture) => {
   for (const rotation of ['on_use', 'immediate'] as const) {
     describe(`rotation ${rotation}`, () => {
       let emulator: RunningEmulator;
-      let alarmbox: Alarmbox;
+      let alarmbox: Toolkit;
       const keys = generateKeySpec('o1');
       const warnings: string[] = [];
       const onWarning = (w: Error) => warnings.push(w.message);

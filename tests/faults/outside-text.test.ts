@@ -4,7 +4,7 @@
 // rows: no forged 「トークンを保存しました」 line, every JSON log line parses. Also the column guard of every
 // auxiliary text (outcome, message) on each database.
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { REFRESH_HISTORY_TABLE, TOKENS_TABLE } from '../../src/db/schema.ts';
@@ -37,7 +37,7 @@ function expectTerminalSafe(r: CliResult, forgedLineAllowed = false): void {
 
 describeEachDatabase('text from AlarmBox is terminal-safe', (fixture) => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   const keys = generateKeySpec('t1');
   const env = () => emulatorEnv(emulator, fixture.url, keys);
 

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { ConsoleBrowser } from '../console/helpers.ts';
@@ -22,7 +22,7 @@ const DELAY_MS = 3_000;
 
 describe('stopping the other commands mid-refresh (SQLite)', { timeout: 90_000 }, () => {
   let emulator: RunningEmulator;
-  let alarmbox: Alarmbox;
+  let alarmbox: Toolkit;
   let env: Record<string, string>;
   let databaseUrl: string;
   let child: CliProcess | undefined;

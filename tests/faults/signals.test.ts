@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
@@ -52,7 +52,7 @@ function suite(
     // Child processes on a loaded machine: start-up alone may take seconds.
     describe(`rotation ${rotation}`, { timeout: 90_000 }, () => {
       let emulator: RunningEmulator;
-      let alarmbox: Alarmbox;
+      let alarmbox: Toolkit;
       let env: Record<string, string>;
       let child: CliProcess | undefined;
       const keys = generateKeySpec('g1');

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildAuthorizeUrl } from '../../src/alarmbox/authorize-url.ts';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
 import { DEFAULT_SCOPE, OOB_REDIRECT_URI } from '../../src/config/index.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -257,7 +257,7 @@ describe('proxies and corporate TLS', () => {
       calls.push(new URL(input).pathname);
       return directFetch(input, init);
     };
-    const alarmbox = createAlarmbox({
+    const alarmbox = createToolkit({
       env: 'dev',
       databaseUrl: `sqlite:${join(dir, 'library.db')}`,
       encryptionKeys: env.ALARMBOX_ENCRYPTION_KEYS,

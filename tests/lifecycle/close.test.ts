@@ -2,8 +2,8 @@
 // temporary "shutting down" error and touches neither the pool nor AlarmBox; a refresh or a code exchange under
 // way is saved first; a refresh through any door of the instance updates the API client's cache.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlarmbox as wireAlarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { type Alarmbox, AlarmboxError, createAlarmbox } from '../../src/index.ts';
@@ -143,7 +143,7 @@ describe('after close()', () => {
     const alarmbox = await registered();
     await expireStored();
     // Another process is refreshing: it holds the lease (and will for a minute).
-    const peer = wireAlarmbox({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
+    const peer = createToolkit({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
     const lease = await new LockManager(peer.database, {
       name: TokenService.LOCK_NAME,
       leaseMs: 60_000,
@@ -219,7 +219,7 @@ describe('one instance, one token cache', () => {
 
 /** Marks the stored access token expired (the row's expiry in the past), so that the next read refreshes. */
 async function expireStored(): Promise<void> {
-  const wired = wireAlarmbox({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
+  const wired = createToolkit({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
   expect(await wired.store.markExpired()).toBe(true);
   await wired.close();
 }

@@ -2,7 +2,7 @@
 // recipes of docs/integration.md as tests/fixtures/draining-server.ts runs them, against the emulator.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAlarmbox as wireAlarmbox } from '../../src/alarmbox/create.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { TOKENS_TABLE } from '../../src/db/schema.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -121,7 +121,7 @@ describe('the route example maps each reason to an answer', () => {
   it('reauthorization_required and not_registered: 503 with the re-authorization notice', async () => {
     const { app, url } = await startApp();
     // AlarmBox forgot every grant: the stored refresh token is dead once the access token is expired.
-    const wired = wireAlarmbox({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
+    const wired = createToolkit({ env: 'dev', databaseUrl: database.url, encryptionKeys: keys });
     await wired.store.markExpired();
     emulator.reset();
     expect(await purchase(url, '1000000000001')).toMatchObject({

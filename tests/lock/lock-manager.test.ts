@@ -49,7 +49,7 @@ describe('LockManager options', () => {
   });
 
   it('MAX_LEASE_MS is the longest lease the package grants: three of the largest HTTP timeout', () => {
-    // src/alarmbox/create.ts: the refresh lease is 3 × ALARMBOX_HTTP_TIMEOUT_MS (the job lease 24 s).
+    // src/create.ts: the refresh lease is 3 × ALARMBOX_HTTP_TIMEOUT_MS (the job lease 24 s).
     expect(MAX_LEASE_MS).toBe(3 * BOUNDS.httpTimeoutMs.max);
     expect(() => new LockManager(handle, { name: 'x', leaseMs: MAX_LEASE_MS })).not.toThrow();
   });

@@ -1,8 +1,8 @@
 // Key rotation on every database: `alarmbox rekey` re-encrypts row 1 with the first key of the ring, the
 // token stays usable, the old key can then be removed; and it is safe while refreshes are going on.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createAlarmbox } from '../../src/alarmbox/create.ts';
 import { rekeyStoredToken } from '../../src/alarmbox/rekey.ts';
+import { createToolkit } from '../../src/create.ts';
 import { generateKeySpec, parseKeyRing } from '../../src/crypto/index.ts';
 import { TOKENS_TABLE } from '../../src/db/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
@@ -95,7 +95,7 @@ describeEachDatabase(
       // Mid-deploy: an instance still encrypts with the old key k2 (it knows k4) and keeps refreshing while
       // rekey moves the row to k4. They overwrite each other's encryption, never each other's tokens.
       const k4 = generateKeySpec('k4');
-      const app = createAlarmbox({
+      const app = createToolkit({
         env: 'dev',
         databaseUrl: fixture.url,
         encryptionKeys: `${k2},${k4}`,
@@ -126,7 +126,7 @@ describeEachDatabase(
         expect(stored.access_token.startsWith('v1.k4.')).toBe(true);
         expect(stored.refresh_token.startsWith('v1.k4.')).toBe(true);
         // Readable with k4 alone, and the newest pair (immediate rotation: any older one would be revoked).
-        const alone = createAlarmbox({
+        const alone = createToolkit({
           env: 'dev',
           databaseUrl: fixture.url,
           encryptionKeys: k4,

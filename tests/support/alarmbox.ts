@@ -1,9 +1,9 @@
 // The toolkit wired to an emulator and a database, the way most tests need it.
 
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { type Alarmbox, createAlarmbox } from '../../src/alarmbox/create.ts';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import type { AlarmboxOptions } from '../../src/config/index.ts';
+import { createToolkit, type Toolkit } from '../../src/create.ts';
 import { LOCKS_TABLE, migrateToLatest } from '../../src/db/index.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { obtainCode } from './authorize.ts';
@@ -32,8 +32,8 @@ export function alarmboxFor(
   databaseUrl: string,
   keys: string,
   overrides: AlarmboxOptions = {},
-): Alarmbox {
-  return createAlarmbox({
+): Toolkit {
+  return createToolkit({
     env: 'dev',
     databaseUrl,
     encryptionKeys: keys,
@@ -46,7 +46,7 @@ export function alarmboxFor(
 
 /** Authorizes at the emulator and stores the pair, as `save-token` does. Returns the plaintext pair. */
 export async function registerToken(
-  alarmbox: Alarmbox,
+  alarmbox: Toolkit,
   emulator: RunningEmulator,
 ): Promise<{ access: string; refresh: string }> {
   const received = await alarmbox.client.getTokenByCode(await obtainCode(emulator));
@@ -67,7 +67,7 @@ export async function refreshFailure(p: Promise<unknown>): Promise<AlarmboxToken
 
 export interface EmulatorWorld {
   readonly emulator: RunningEmulator;
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   /** The same configuration for a child process (CLI, fixture). */
   readonly env: Record<string, string>;
   readonly databaseUrl: string;

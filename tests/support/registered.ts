@@ -1,6 +1,6 @@
 // A database with the tables migrated and (on request) a token pair registered through the emulator, plus
 // the set of secret values that must never appear in any output of the tests that use it.
-import type { Alarmbox } from '../../src/alarmbox/create.ts';
+import type { Toolkit } from '../../src/create.ts';
 import { toDbTime } from '../../src/db/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -8,7 +8,7 @@ import { alarmboxFor, emulatorEnv } from './alarmbox.ts';
 import { obtainCode } from './authorize.ts';
 
 export interface Registered {
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   /** The environment a child process (CLI, worker) needs for the same database, keys and emulator. */
   readonly env: Record<string, string>;
   /** Codes, tokens and the client secret seen so far. */

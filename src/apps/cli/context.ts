@@ -1,4 +1,4 @@
-import { type Alarmbox, createAlarmbox } from '../../alarmbox/create.ts';
+import { createToolkit, type Toolkit } from '../../create.ts';
 import { assertDatabaseExists } from '../../db/dialects/index.ts';
 import { assertMigrated, createDatabaseIfMissing } from '../../db/migrate.ts';
 
@@ -8,14 +8,14 @@ import { assertMigrated, createDatabaseIfMissing } from '../../db/migrate.ts';
  * create the file (a path that does not exist is reported as such).
  */
 export async function withAlarmbox<T>(
-  run: (alarmbox: Alarmbox) => Promise<T>,
+  run: (alarmbox: Toolkit) => Promise<T>,
   options: {
     readonly requireMigrated?: boolean;
     /** `migrate` only: create the SQLite file (and its folder) when missing. */
     readonly createDatabase?: boolean;
   } = {},
 ): Promise<T> {
-  const alarmbox = createAlarmbox();
+  const alarmbox = createToolkit();
   try {
     const requireMigrated = options.requireMigrated ?? true;
     if (options.createDatabase === true) createDatabaseIfMissing(alarmbox.database);

@@ -3,6 +3,7 @@
 // a token request is under way (sent, its answer not yet saved or known lost, its lease not yet released):
 // AlarmBox may already have rotated the pair, and exiting then would cost a re-authorization. Such a request is
 // bounded by ALARMBOX_HTTP_TIMEOUT_MS, so the wait is too.
+import { REAUTHORIZE_STEPS } from '../../alarmbox/errors.ts';
 import { processTokenExchanges } from '../../alarmbox/token-exchanges.ts';
 import { note } from './output.ts';
 
@@ -20,7 +21,7 @@ const WAITING =
   'トークンの更新中に停止の指示を受け取りました。AlarmBox に送信済みの要求の結果を保存してから終了します (最長で ALARMBOX_HTTP_TIMEOUT_MS の時間)。';
 const RISK =
   'まだトークンの更新中です。今プロセスを強制終了 (kill -9) すると、AlarmBox が発行した新しいトークンが保存されず、' +
-  '再認可 (alarmbox authorize-url → alarmbox save-token) が必要になることがあります。保存が終わりしだい終了します。';
+  `再認可が必要になることがあります (${REAUTHORIZE_STEPS})。保存が終わりしだい終了します。`;
 
 /**
  * Handles SIGINT, SIGTERM and SIGHUP from now on. The first one closes the token-request gate (no new request

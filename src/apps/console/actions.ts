@@ -2,16 +2,12 @@
 // and reuses the CLI's building blocks, so both say the same thing for the same failure.
 
 import { saveTokenFromCode, validateCode } from '../../alarmbox/code-exchange.ts';
-import type { Alarmbox } from '../../alarmbox/create.ts';
+import type { Toolkit } from '../../create.ts';
 import { formatTime } from '../format-time.ts';
 import { failure, type Notice, success } from './notices.ts';
 
 /** Step 6 with a code from the OOB page, a pasted redirect URL's `code=`, or the loopback callback. */
-export async function connectWithCode(
-  alarmbox: Alarmbox,
-  code: string,
-  redirectUri: string,
-): Promise<Notice> {
+export async function connectWithCode(alarmbox: Toolkit, code: string, redirectUri: string): Promise<Notice> {
   try {
     // The same checks and messages as `save-token --code`: a stray space or 全角 character is caught
     // before the code is spent.
@@ -26,7 +22,7 @@ export async function connectWithCode(
 }
 
 /** `alarmbox refresh-token`: spends the refresh token now, through the lock, recorded as manual. */
-export async function refreshNow(alarmbox: Alarmbox): Promise<Notice> {
+export async function refreshNow(alarmbox: Toolkit): Promise<Notice> {
   try {
     const result = await alarmbox.tokens.refresh({ force: true, trigger: 'manual' });
     return result.refreshed

@@ -1,9 +1,10 @@
 // "API を試す": with the emulator, a credit check with one of AlarmBox's test corporation numbers (fixed
 // results ok / hold / ng); with the real AlarmBox only a read-only call that costs nothing. Both go through
 // the typed API client (`alarmbox.api`): its token handling, timeouts and Japanese errors, as in the CLI.
-import type { Alarmbox } from '../../alarmbox/create.ts';
-import { AlarmboxApiInputError } from '../../api/index.ts';
+
+import { AlarmboxApiInputError } from '../../api/errors.ts';
 import { creditCheckResultLabel } from '../../api/summary.ts';
+import type { Toolkit } from '../../create.ts';
 import { formatRemaining } from '../format-time.ts';
 import { failure, type Notice, success } from './notices.ts';
 
@@ -15,7 +16,7 @@ export const TEST_CORPORATION_NUMBERS = [
 ] as const;
 
 /** A credit check with a test number (the emulator only: on the real AlarmBox a purchase costs money). */
-export async function tryCreditCheck(alarmbox: Alarmbox, corporationNumber: unknown): Promise<Notice> {
+export async function tryCreditCheck(alarmbox: Toolkit, corporationNumber: unknown): Promise<Notice> {
   try {
     const known = TEST_CORPORATION_NUMBERS.find((n) => n.number === corporationNumber);
     if (known === undefined) {
@@ -47,7 +48,7 @@ function parseTokenInfo(body: unknown): TokenInfo {
 }
 
 /** The read-only call for the real AlarmBox. Shows the scope and the remaining time, never the token. */
-export async function tryTokenInfo(alarmbox: Alarmbox): Promise<Notice> {
+export async function tryTokenInfo(alarmbox: Toolkit): Promise<Notice> {
   try {
     const info = await alarmbox.api.request('GET', '/oauth/token/info', undefined, { parse: parseTokenInfo });
     return success(

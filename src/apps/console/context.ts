@@ -1,9 +1,9 @@
 import type { SecureHeadersVariables } from 'hono/secure-headers';
-import type { Alarmbox } from '../../alarmbox/create.ts';
+import type { Toolkit } from '../../create.ts';
 
 /** What the console's handlers work with. */
 export interface ConsoleDeps {
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   /** Set when the console runs its own emulator and temporary store (`--emulator`). */
   readonly sandbox?:
     | {

@@ -1,7 +1,8 @@
 // The local web console (`alarmbox console`): connect AlarmBox, watch the token's life, try a call, from a
 // browser on this machine. Listens on 127.0.0.1 only.
-import { type Alarmbox, createAlarmbox } from '../../alarmbox/create.ts';
+
 import type { AlarmboxOptions } from '../../config/index.ts';
+import { createToolkit, type Toolkit } from '../../create.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { listen } from '../../emulator/server.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
@@ -30,7 +31,7 @@ export interface RunningConsole {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   /** The embedded emulator, with `emulator`. */
   readonly emulator: RunningEmulator | undefined;
   /** Where the temporary database and key live, with `emulator`. */
@@ -44,7 +45,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Runnin
     options.emulator === undefined || options.emulator === false
       ? undefined
       : await openConsoleSandbox(options.emulator === true ? {} : options.emulator);
-  const alarmbox = sandbox?.alarmbox ?? createAlarmbox(options.alarmbox);
+  const alarmbox = sandbox?.alarmbox ?? createToolkit(options.alarmbox);
   const release = () => (sandbox === undefined ? alarmbox.close() : sandbox.close());
   let port = 0;
   try {

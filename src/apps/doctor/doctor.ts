@@ -2,6 +2,7 @@
 // how to fix it. Nothing is changed and nothing is spent: the token endpoint is probed with a dummy
 // authorization code, which AlarmBox (Doorkeeper) rejects after authenticating the client.
 
+import { REAUTHORIZE_STEPS } from '../../alarmbox/errors.ts';
 import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../../alarmbox/rekey.ts';
 import { TokenService } from '../../alarmbox/token-service.ts';
@@ -18,6 +19,7 @@ import { assertMigrated } from '../../db/migrate.ts';
 import { LOCKS_TABLE, TOKENS_TABLE } from '../../db/schema.ts';
 import { DatabaseTlsError } from '../../db/tls-errors.ts';
 import { describeTarget } from '../../db/url.ts';
+import { errorCode } from '../../error-code.ts';
 import { messageOf, reasonOf } from '../../errors.ts';
 import { exitCodeFor } from '../../exit-codes.ts';
 import type { FailureReason } from '../../failure-reason.ts';
@@ -76,8 +78,7 @@ const TITLES: Record<CheckId, string> = {
   clock: '時刻のずれ',
 };
 
-const REAUTHORIZE_FIX =
-  'alarmbox authorize-url の URL をブラウザで開いて認可コードを取得し、alarmbox save-token --code <認可コード> を実行してください。';
+const REAUTHORIZE_FIX = `${REAUTHORIZE_STEPS}。`;
 const PROBE_CODE = 'alarmbox-doctor-probe';
 const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
 
@@ -273,7 +274,7 @@ async function checkStoredToken(database: DatabaseHandle, ring: KeyRing, r: Reco
       r.fail('stored-token', 'トークンが登録されていません。', REAUTHORIZE_FIX, 'not_registered');
       return;
     }
-    const raw = await database.db
+    const raw = await (await database.open())
       .selectFrom(TOKENS_TABLE)
       .select(['access_token', 'refresh_token'])
       .where('id', '=', 1)
@@ -288,7 +289,7 @@ async function checkStoredToken(database: DatabaseHandle, ring: KeyRing, r: Reco
       r.fail(
         'stored-token',
         error,
-        `トークンを暗号化したキー (キー ID: ${keyIds.join(', ')}) を ALARMBOX_ENCRYPTION_KEYS に戻すか、${REAUTHORIZE_FIX.replace('を実行してください。', 'で登録し直してください。')}`,
+        `トークンを暗号化したキー (キー ID: ${keyIds.join(', ')}) を ALARMBOX_ENCRYPTION_KEYS に戻すか、再認可してください (${REAUTHORIZE_STEPS})。`,
       );
       return;
     }
@@ -445,7 +446,7 @@ function failUnreachable(url: string, error: unknown, r: Recorders): void {
     return;
   }
   const timeout = error instanceof DOMException && error.name === 'TimeoutError';
-  const code = timeout ? 'タイムアウト' : (systemCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
+  const code = timeout ? 'タイムアウト' : (errorCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
   r.fail(
     'token-endpoint',
     `${url} に接続できません (${code})。`,
@@ -540,16 +541,6 @@ function detailOf(error: unknown): string {
 function causeMessage(error: unknown): string | undefined {
   const cause = error instanceof Error ? error.cause : undefined;
   return cause instanceof Error && cause.message !== '' ? cause.message.slice(0, 100) : undefined;
-}
-
-function systemCode(error: unknown): string | undefined {
-  let cause: unknown = error instanceof Error ? error.cause : undefined;
-  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') return code;
-    cause = cause.cause;
-  }
-  return undefined;
 }
 
 /** Which proxy the requests to ALARMBOX_BASE_URL go through; never the proxy's credentials. */

@@ -1,10 +1,10 @@
 // The guide's `CloudRunJobs`: a job declares its name, cron schedule and `run()`; the runner (runner.ts)
 // adds retries, structured logs and exit codes.
-import type { Alarmbox } from '../../alarmbox/create.ts';
+import type { Toolkit } from '../../create.ts';
 import type { JobLogger, LogFields } from './logger.ts';
 
 export interface JobContext {
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
   /** Aborted when the process is asked to stop (SIGTERM): finish the current step, start no new one. */
   readonly signal: AbortSignal;

@@ -6,8 +6,8 @@
 // that lease (refresh-token-job.ts), so they rotate once. One that cannot get the token lease in time fails with
 // `lock_timeout` (exit 5, run again later): it never reports success for work it has not seen done.
 
-import type { Alarmbox } from '../../alarmbox/create.ts';
 import { backoffDelayMs } from '../../backoff.ts';
+import type { Toolkit } from '../../create.ts';
 import { debugHint, writeDebugDetail } from '../../debug-detail.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../exit-codes.ts';
@@ -18,7 +18,7 @@ import type { Job, JobContext, JobResult } from './job.ts';
 import type { JobLogger, LogFields, Severity } from './logger.ts';
 
 export interface RunJobOptions {
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
   /** Extra attempts after the first for temporary failures (network, 5xx, timeouts, lock waits). */
   readonly retries: number;

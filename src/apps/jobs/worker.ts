@@ -2,7 +2,7 @@
 // an explicit time zone). A failed run is logged and the worker goes on; on stop (SIGTERM) it schedules
 // nothing more and lets the current run finish within a grace period.
 import { Cron } from 'croner';
-import type { Alarmbox } from '../../alarmbox/create.ts';
+import type { Toolkit } from '../../create.ts';
 import { formatDuration } from './duration.ts';
 import type { Job } from './job.ts';
 import type { JobLogger } from './logger.ts';
@@ -17,7 +17,7 @@ export interface ScheduledJob {
 }
 
 export interface WorkerOptions {
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
   readonly jobs: readonly ScheduledJob[];
   readonly retries: number;

@@ -4,15 +4,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Alarmbox, createAlarmbox } from '../../alarmbox/create.ts';
 import { DEFAULT_SCOPE, OOB_REDIRECT_URI } from '../../config/index.ts';
+import { createToolkit, type Toolkit } from '../../create.ts';
 import { generateKeySpec } from '../../crypto/index.ts';
 import type { EmulatorOptions, RunningEmulator } from '../../emulator/index.ts';
 
 export interface Sandbox {
   readonly emulator: RunningEmulator;
   /** Wired to the emulator, the temporary database and key; tables are not migrated yet. */
-  readonly alarmbox: Alarmbox;
+  readonly alarmbox: Toolkit;
   /** The temporary directory; removed by {@link close}. */
   readonly dir: string;
   /** Closes the toolkit and the emulator and deletes the directory; safe to call twice. */
@@ -34,7 +34,7 @@ export async function openSandbox(options: SandboxOptions = {}): Promise<Sandbox
     const { startEmulator } = await import('../../emulator/index.ts');
     emulator = await startEmulator({ port: 0, quiet: true, ...options.emulator });
     const running = emulator;
-    const alarmbox = createAlarmbox({
+    const alarmbox = createToolkit({
       env: 'local',
       databaseUrl: `sqlite:${join(dir, 'alarmbox.db')}`,
       encryptionKeys: generateKeySpec('sandbox'),

@@ -1,13 +1,13 @@
-import {
-  type ColumnDataType,
-  CompiledQuery,
-  type CreateTableBuilder,
-  type DatabaseConnection,
-  type Dialect,
-  type Kysely,
-  type RawBuilder,
+import type {
+  ColumnDataType,
+  CreateTableBuilder,
+  DatabaseConnection,
+  Dialect,
+  Kysely,
+  RawBuilder,
 } from 'kysely';
 import type { ConnectedServer } from '../connected-server.ts';
+import { kysely } from '../kysely-runtime.ts';
 import { type AlarmboxLocksTable, type AlarmboxSchema, type DbTime, LOCKS_TABLE } from '../schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from '../url.ts';
 
@@ -72,6 +72,11 @@ export interface DatabaseAdapter {
    * creates the database).
    */
   createIfMissing?(target: DatabaseTarget): void;
+  /**
+   * A connection of its own for fixed reads without the query builder (`DatabaseHandle.readOne`), where the
+   * driver is in-process and one more connection costs nothing: SQLite files. Opened on the first read.
+   */
+  openReader?(target: DatabaseTarget): RowReader | undefined;
   /** Kysely's dialect for `target`, with timeouts, keepalive and a UTC session. Nothing connects yet. */
   createDialect(target: DatabaseTarget, settings: ConnectionSettings): Dialect;
 
@@ -118,6 +123,16 @@ export interface DatabaseAdapter {
   resizeTokenColumns(db: Kysely<unknown>, size: 'wide' | 'guide'): Promise<void>;
 }
 
+/** See {@link DatabaseAdapter.openReader}. */
+export interface RowReader {
+  /** One row of `sql` (the first), or undefined. @throws the driver's error, named like the builder's */
+  readOne(
+    sql: string,
+    parameters: readonly (string | number)[],
+  ): Readonly<Record<string, unknown>> | undefined;
+  close(): void;
+}
+
 /** Looks `code` up in per-kind code lists. */
 export function kindOfCode(
   table: Readonly<Partial<Record<DriverErrorKind, readonly string[]>>>,
@@ -148,5 +163,5 @@ export async function insertLeaseOnConflictDoNothing(
 
 /** Runs one fixed statement on a connection being set up (Kysely's `onCreateConnection`). */
 export async function runStatement(connection: DatabaseConnection, statement: string): Promise<void> {
-  await connection.executeQuery(CompiledQuery.raw(statement));
+  await connection.executeQuery(kysely().CompiledQuery.raw(statement));
 }

@@ -1,7 +1,7 @@
-import { MysqlDialect, sql } from 'kysely';
 import type { PoolOptions } from 'mysql2';
 import { errorCode } from '../../error-code.ts';
 import { connectedServer } from '../connected-server.ts';
+import { kysely } from '../kysely-runtime.ts';
 import { LOCKS_TABLE, REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { credentialsOf, type ServerTarget } from '../url.ts';
 import {
@@ -39,7 +39,7 @@ export const mysqlAdapter: DatabaseAdapter = {
 
   createDialect(target, settings) {
     if (target.dialect !== 'mysql') throw new TypeError(`not a MySQL target: ${target.dialect}`);
-    return new MysqlDialect({
+    return new (kysely().MysqlDialect)({
       pool: async () => {
         const { createPool } = await loadDriver('mysql2');
         const pool = createPool(poolOptions(target, settings));
@@ -58,7 +58,8 @@ export const mysqlAdapter: DatabaseAdapter = {
 
   // UTC_TIMESTAMP does not depend on the session time zone (UNIX_TIMESTAMP(NOW()) would go through it,
   // ambiguous at DST changes), and TIMESTAMPDIFF … DIV yields an integer, not a DECIMAL string.
-  nowMs: () => sql<number>`(timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) div 1000)`,
+  nowMs: () =>
+    kysely().sql<number>`(timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6)) div 1000)`,
 
   // mysql2 (timezone 'Z') serializes a Date exactly, milliseconds included.
   timeValue: (date) => new Date(date.getTime()),
@@ -96,17 +97,17 @@ export const mysqlAdapter: DatabaseAdapter = {
   // Pins what the server default might get wrong: InnoDB (transactions, row locks) and utf8mb4 with a binary
   // collation (Japanese `last_error` text; lock names and owners compared exactly).
   tableOptions: (table) =>
-    table.modifyEnd(sql`engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin`),
+    table.modifyEnd(kysely().sql`engine = InnoDB default charset = utf8mb4 collate = utf8mb4_bin`),
   resizeTokenColumns: async (db, size) => {
     if (size === 'wide') {
       // mediumtext (16 MiB): text (64 KiB) would not hold the envelope of a 1 MiB token. A text column takes
       // a default only as an expression (MySQL 8.0.13+, MariaDB 10.2+).
-      await sql`ALTER TABLE hansha_alarmbox_tokens
+      await kysely().sql`ALTER TABLE hansha_alarmbox_tokens
         MODIFY access_token mediumtext NOT NULL DEFAULT (''),
         MODIFY refresh_token mediumtext NOT NULL DEFAULT (''),
         MODIFY scope text NULL`.execute(db);
     } else {
-      await sql`ALTER TABLE hansha_alarmbox_tokens
+      await kysely().sql`ALTER TABLE hansha_alarmbox_tokens
         MODIFY access_token varchar(512) NOT NULL DEFAULT '',
         MODIFY refresh_token varchar(512) NOT NULL DEFAULT '',
         MODIFY scope varchar(512) NULL`.execute(db);

@@ -1,8 +1,8 @@
-import { PostgresDialect, sql } from 'kysely';
 import type { CustomTypesConfig, PoolConfig } from 'pg';
 import { errorCode } from '../../error-code.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { connectedServer } from '../connected-server.ts';
+import { kysely } from '../kysely-runtime.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { credentialsOf, type ServerTarget } from '../url.ts';
 import {
@@ -45,7 +45,7 @@ export const postgresAdapter: DatabaseAdapter = {
 
   createDialect(target, settings) {
     if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.dialect}`);
-    return new PostgresDialect({
+    return new (kysely().PostgresDialect)({
       pool: async () => {
         const { default: pg } = await loadDriver('pg');
         const pool = new pg.Pool(poolConfig(target, settings, pg.types));
@@ -62,7 +62,7 @@ export const postgresAdapter: DatabaseAdapter = {
   },
 
   // clock_timestamp(), not now(): now() is frozen at the start of the transaction.
-  nowMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+  nowMs: () => kysely().sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
 
   // pg serializes a Date exactly, milliseconds included.
   timeValue: (date) => new Date(date.getTime()),
@@ -102,8 +102,8 @@ export const postgresAdapter: DatabaseAdapter = {
   addGeneratedId: (table) => table.addColumn('id', 'bigserial', (col) => col.notNull().primaryKey()),
   tableOptions: (table) => table,
   resizeTokenColumns: async (db, size) => {
-    const type = size === 'wide' ? sql`text` : sql`varchar(512)`;
-    await sql`ALTER TABLE hansha_alarmbox_tokens
+    const type = size === 'wide' ? kysely().sql`text` : kysely().sql`varchar(512)`;
+    await kysely().sql`ALTER TABLE hansha_alarmbox_tokens
       ALTER COLUMN access_token TYPE ${type},
       ALTER COLUMN refresh_token TYPE ${type},
       ALTER COLUMN scope TYPE ${type}`.execute(db);

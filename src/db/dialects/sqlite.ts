@@ -1,10 +1,10 @@
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
-import { SqliteDialect, sql } from 'kysely';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { errorCode } from '../../error-code.ts';
 import { AlarmboxError } from '../../errors.ts';
 import { DatabaseUnavailableError } from '../errors.ts';
+import { kysely } from '../kysely-runtime.ts';
 import { REFRESH_HISTORY_TABLE } from '../schema.ts';
 import { describeDatabase } from '../source.ts';
 import type { DatabaseTarget } from '../url.ts';
@@ -13,6 +13,7 @@ import {
   type DriverErrorKind,
   insertLeaseOnConflictDoNothing,
   kindOfCode,
+  type RowReader,
 } from './adapter.ts';
 import { kyselySqliteDatabase, loadNodeSqlite, withSqliteCode } from './node-sqlite.ts';
 
@@ -44,16 +45,22 @@ export const sqliteAdapter: DatabaseAdapter = {
 
   createIfMissing: (target) => createFileIfMissing(target),
 
+  // node:sqlite runs in-process, so one more connection of the file costs nothing, and reading row 1 on it
+  // needs no query builder (the hot path). Never the builder's connection: that one may be inside a transaction
+  // (the save probe writes row 1 and rolls back), whose uncommitted values a read must not see. `:memory:` is a
+  // database of its connection alone, so it has none.
+  openReader: (target) => (fileOf(target) === ':memory:' ? undefined : fileReader(target)),
+
   createDialect(target) {
     const file = fileOf(target);
-    return new SqliteDialect({
+    return new (kysely().SqliteDialect)({
       database: async () => kyselySqliteDatabase(openFile(target, file)),
     });
   },
 
   // julianday('now') is exact to the millisecond inside SQLite, but as a double in days the product can land
   // a hair below the integer: round, do not truncate.
-  nowMs: () => sql<number>`cast(round((julianday('now') - 2440587.5) * 86400000) as integer)`,
+  nowMs: () => kysely().sql<number>`cast(round((julianday('now') - 2440587.5) * 86400000) as integer)`,
 
   // SQLite has no date type (node:sqlite cannot bind a Date). ISO-8601 with the `Z` also sorts correctly as text.
   timeValue: (date) => date.toISOString(),
@@ -70,13 +77,13 @@ export const sqliteAdapter: DatabaseAdapter = {
   // failing halfway through, and the whole run is all-or-nothing.
   migrateExclusively: (db, run) =>
     db.connection().execute(async (connection) => {
-      await sql`begin immediate`.execute(connection);
+      await kysely().sql`begin immediate`.execute(connection);
       try {
         const result = await run(connection);
-        await sql`commit`.execute(connection);
+        await kysely().sql`commit`.execute(connection);
         return result;
       } catch (error) {
-        await sql`rollback`.execute(connection).catch(() => {});
+        await kysely().sql`rollback`.execute(connection).catch(() => {});
         throw error;
       }
     }),
@@ -114,7 +121,8 @@ function assertFileExists(target: DatabaseTarget): void {
   const file = fileOf(target);
   if (file === ':memory:') return;
   try {
-    statSync(resolve(file));
+    // accessSync, not statSync: the first Stats object Node makes costs a cold start about 2 ms.
+    accessSync(resolve(file));
     return;
   } catch (error) {
     // Only "no such file" means missing; a path that cannot be a file at all (ENOTDIR, EACCES…) is
@@ -139,6 +147,32 @@ function createFileIfMissing(target: DatabaseTarget): void {
   const path = resolve(file);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   closeSync(openSync(path, 'a', 0o600));
+}
+
+/** A connection of its own for fixed reads, opened on the first (which names a missing file like any open). */
+function fileReader(target: DatabaseTarget): RowReader {
+  let database: DatabaseSync | undefined;
+  const statements = new Map<string, StatementSync>();
+  return {
+    readOne(sql, parameters) {
+      try {
+        database ??= openFile(target, fileOf(target));
+        let statement = statements.get(sql);
+        if (statement === undefined) {
+          statement = database.prepare(sql);
+          statements.set(sql, statement);
+        }
+        return statement.get(...parameters);
+      } catch (error) {
+        throw withSqliteCode(error);
+      }
+    },
+    close() {
+      statements.clear();
+      database?.close();
+      database = undefined;
+    },
+  };
 }
 
 function openFile(target: DatabaseTarget, file: string): DatabaseSync {

@@ -1,6 +1,6 @@
 // The node:tls options of a server connection, built from the parsed URL (never from its raw query string):
 // what each DATABASE_URL mode means is decided here, for both drivers, once.
-import { type ConnectionOptions, checkServerIdentity, type PeerCertificate } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate } from 'node:tls';
 import type { DatabaseTls } from '../tls-params.ts';
 
 /** What both drivers hand to `tls.connect`, or false for plaintext. */
@@ -22,7 +22,9 @@ export function tlsOptions(host: string, tls: DatabaseTls): false | ConnectionOp
         rejectUnauthorized: true,
         ...ca,
         ...client,
-        checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
+        // node:tls on first use: importing it at start costs every cold start (docs/design.md「起動の速さ」).
+        checkServerIdentity: (_name: string, cert: PeerCertificate) =>
+          process.getBuiltinModule('node:tls').checkServerIdentity(host, cert),
       };
   }
 }

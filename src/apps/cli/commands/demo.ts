@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { buildAuthorizeUrl } from '../../../alarmbox/authorize-url.ts';
-import type { Alarmbox } from '../../../alarmbox/create.ts';
+import type { Toolkit } from '../../../create.ts';
 import { migrateToLatest } from '../../../db/migrate.ts';
 import type { RunningEmulator } from '../../../emulator/index.ts';
 import { ExitCode } from '../../../exit-codes.ts';
@@ -50,7 +50,7 @@ export async function runDemo(): Promise<number> {
   }
 }
 
-async function steps(alarmbox: Alarmbox, emulator: RunningEmulator): Promise<void> {
+async function steps(alarmbox: Toolkit, emulator: RunningEmulator): Promise<void> {
   const { tokens, store, config } = alarmbox;
   say(`AlarmBox エミュレータを起動しました: ${emulator.url}`);
   say(

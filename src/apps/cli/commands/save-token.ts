@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { saveTokenFromCode, validateCode } from '../../../alarmbox/code-exchange.ts';
-import { createAlarmbox } from '../../../alarmbox/create.ts';
 import { loadConfig } from '../../../config/index.ts';
+import { createToolkit } from '../../../create.ts';
 import { UsageError } from '../command-error.ts';
 import { formatTime, say } from '../output.ts';
 import { promptHidden, readSecretFromStdin } from '../read-secret.ts';
@@ -30,7 +30,7 @@ export function registerSaveTokenCommand(program: Command): void {
       // Not withAlarmbox: its checks (database reachable, migrations applied) are part of saveTokenFromCode's,
       // which also check the key ring and row 1 and say that the code was not sent when one fails.
       try {
-        const alarmbox = createAlarmbox();
+        const alarmbox = createToolkit();
         try {
           say('認可コードからトークンを取得中...');
           const saved = await saveTokenFromCode(alarmbox, code, redirectUri);
