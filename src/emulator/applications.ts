@@ -1,8 +1,8 @@
 // The registered OAuth applications (Doorkeeper's `oauth_applications`): all confidential, sharing the
-// configured scopes and redirect URIs.
+// configured scopes and redirect URIs; how a request names their credentials and scopes.
 import { timingSafeEqual } from 'node:crypto';
 import type { ResolvedEmulatorOptions } from './options.ts';
-import { parseScopes } from './scopes.ts';
+import { type Params, presentParam } from './params.ts';
 
 export interface Application {
   readonly uid: string;
@@ -46,4 +46,66 @@ export class ApplicationRegistry {
     const expected = Buffer.from(app.secret, 'utf8');
     return given.length === expected.length && timingSafeEqual(given, expected) ? app : undefined;
   }
+}
+
+// Doorkeeper::OAuth::Scopes and Helpers::ScopeChecker, reduced to what the emulator needs.
+
+/** `Scopes.from_string`: Ruby's `String#split` on whitespace runs, duplicates dropped, order kept. */
+export function parseScopes(scope: string): string[] {
+  return [
+    ...new Set(
+      scope
+        .trim()
+        .split(/\s+/)
+        .filter((s) => s !== ''),
+    ),
+  ];
+}
+
+/**
+ * `ScopeChecker.valid?`: the string is present, has no tab / CR / LF, and every scope is one of `allowed`.
+ */
+export function isValidScopeString(scope: string, allowed: readonly string[]): boolean {
+  if (scope.trim() === '' || /[\t\r\n]/.test(scope)) return false;
+  return parseScopes(scope).every((s) => allowed.includes(s));
+}
+
+// Doorkeeper::OAuth::Client::Credentials.from_request(request, :from_basic, :from_params): HTTP Basic
+// first (RFC 6749 §2.3.1), else `client_id` / `client_secret` parameters (client_secret_post).
+
+export interface ClientCredentials {
+  readonly uid: string;
+  readonly secret: string;
+}
+
+/**
+ * The first method that yields credentials wins. `Credentials#blank?` is `uid.blank? || secret.blank?`,
+ * so a client_id without a secret counts as "no credentials" (which the refresh grant answers with
+ * `invalid_grant`, the code grant with `invalid_client`).
+ */
+export function clientCredentials(
+  authorization: string | undefined,
+  params: Params,
+): ClientCredentials | undefined {
+  return fromBasic(authorization) ?? fromParams(params);
+}
+
+function fromBasic(authorization: string | undefined): ClientCredentials | undefined {
+  const match = /^Basic (.*)$/s.exec(authorization ?? '');
+  if (match === null) return undefined;
+  // Ruby's Base64.decode64 is lenient, like Buffer's decoder; `split(/:/, 2)` keeps colons in the secret.
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  return credentials(decoded.slice(0, colon), decoded.slice(colon + 1));
+}
+
+function fromParams(params: Params): ClientCredentials | undefined {
+  const uid = presentParam(params, 'client_id');
+  const secret = presentParam(params, 'client_secret');
+  return uid === undefined || secret === undefined ? undefined : { uid, secret };
+}
+
+function credentials(uid: string, secret: string): ClientCredentials | undefined {
+  return uid.trim() === '' || secret.trim() === '' ? undefined : { uid, secret };
 }

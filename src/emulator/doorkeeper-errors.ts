@@ -62,14 +62,10 @@ export function wwwAuthenticate(error: string, description: string): string {
 
 /** `ErrorResponse#headers` + body, as the token endpoint renders them. */
 export function oauthErrorResponse(err: OAuthError, status: number = oauthErrorStatus(err.error)): Response {
-  return new Response(JSON.stringify({ error: err.error, error_description: err.description }), {
-    status,
-    headers: {
-      'Cache-Control': 'no-store',
-      Pragma: 'no-cache',
-      'Content-Type': JSON_CONTENT_TYPE,
-      'WWW-Authenticate': wwwAuthenticate(err.error, err.description),
-    },
+  return jsonResponse({ error: err.error, error_description: err.description }, status, {
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    'WWW-Authenticate': wwwAuthenticate(err.error, err.description),
   });
 }
 

@@ -1,23 +1,24 @@
-// Applies the FaultPlan to one endpoint: wraps a route handler so the handler itself stays fault-free.
-// Order: delay → drop before → injected status or OAuth error (request not processed) → handler → drop after commit
-// → body replacement / JSON tampering → echo of the request in an error answer.
+// Applies the FaultPlan to one endpoint as Hono middleware, so that the route handlers stay fault-free. Before
+// `next()`: delay → drop before → injected status or OAuth error (the request is not processed). The handler runs
+// (with `tokenLength`). After it, on `c.res`: drop after commit / mid-body → body replacement or JSON tampering →
+// echo of the request in an error answer.
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context } from 'hono';
-import { INVALID_TOKEN_DESCRIPTIONS, JSON_CONTENT_TYPE, wwwAuthenticate } from './doorkeeper-errors.ts';
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import {
+  INVALID_TOKEN_DESCRIPTIONS,
+  JSON_CONTENT_TYPE,
+  jsonResponse,
+  wwwAuthenticate,
+} from './doorkeeper-errors.ts';
 import { readEcho, withEcho } from './echo.ts';
 import { type FaultEndpoint, type FaultSpec, HUGE_BODY_BYTES } from './faults.ts';
+import { HTML_CONTENT_TYPE } from './html.ts';
 import type { EmulatorEnv, EmulatorState } from './state.ts';
 
-export type RouteHandler = (c: Context<EmulatorEnv>) => Response | Promise<Response>;
-
-export function withFaults(
-  state: EmulatorState,
-  endpoint: FaultEndpoint,
-  handler: RouteHandler,
-): RouteHandler {
-  return async (c) => {
+export function faults(state: EmulatorState, endpoint: FaultEndpoint): MiddlewareHandler<EmulatorEnv> {
+  return async (c, next) => {
     const spec = state.faults.take(endpoint);
-    if (spec === undefined) return handler(c);
+    if (spec === undefined) return next();
     state.stats.faultInjected(endpoint);
     if (spec.delayMs !== undefined && spec.delayMs > 0) await sleep(spec.delayMs);
     if (spec.drop === 'before') return dropConnection(c);
@@ -30,13 +31,20 @@ export function withFaults(
     if (spec.oauthError !== undefined) return injectedOAuthError(spec.oauthError);
     // The handler reads the original request; the echo reads a copy.
     const echo = echoing ? readEcho(c.req.raw.clone()) : undefined;
-    const response = await withTokenLength(state, spec.tokenLength, () => handler(c));
+    await withTokenLength(state, spec.tokenLength, next);
     // The grant (and its rotation) is committed and counted; the client never learns the result.
-    if (spec.drop === 'after-commit') return dropConnection(c);
-    if (spec.drop === 'mid-body') return dropMidBody(c, response);
-    const answered = await mangled(response, spec);
-    return echo === undefined ? answered : withEcho(answered, await echo);
+    if (spec.drop === 'after-commit') return replaceResponse(c, dropConnection(c));
+    if (spec.drop === 'mid-body') return replaceResponse(c, await dropMidBody(c, c.res));
+    const answered = await mangled(c.res, spec);
+    replaceResponse(c, echo === undefined ? answered : await withEcho(answered, await echo));
   };
+}
+
+/** Replaces the answer whole: assigning `c.res` over a set one would copy the old headers into the new. */
+function replaceResponse(c: Context<EmulatorEnv>, response: Response): void {
+  if (response === c.res) return;
+  c.res = undefined;
+  c.res = response;
 }
 
 /** The `body` or `response` fault applied to a processed request's answer. */
@@ -83,49 +91,38 @@ function injectedStatus(spec: FaultSpec): Response {
       },
     });
   }
-  const headers: Record<string, string> = {};
-  if (spec.retryAfter !== undefined) headers['Retry-After'] = String(spec.retryAfter);
+  const headers: Record<string, string> =
+    spec.retryAfter === undefined ? {} : { 'Retry-After': String(spec.retryAfter) };
+  const answer = (body: string | ReadableStream<Uint8Array>, type: string) =>
+    new Response(body, { status, headers: { ...headers, 'Content-Type': type } });
   switch (spec.body ?? 'html') {
     case 'html':
-      return new Response(htmlErrorPage(status), {
-        status,
-        headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' },
-      });
+      return answer(htmlErrorPage(status), HTML_CONTENT_TYPE);
     case 'broken-json':
-      return new Response('{"error":"server_error","error_description":"The authorization server encou', {
-        status,
-        headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
-      });
+      return answer(
+        '{"error":"server_error","error_description":"The authorization server encou',
+        JSON_CONTENT_TYPE,
+      );
     case 'empty':
       return new Response(null, { status, headers: { ...headers, 'Content-Length': '0' } });
     case 'huge':
-      return new Response(hugeStream('{"error":"server_error","padding":"'), {
-        status,
-        headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE },
-      });
+      return answer(hugeStream('{"error":"server_error","padding":"'), JSON_CONTENT_TYPE);
   }
 }
 
 /** An OAuth error body with whatever values the plan gives (faults.ts `oauthError`). */
 function injectedOAuthError(fault: NonNullable<FaultSpec['oauthError']>): Response {
   const body = { error: fault.error, error_description: fault.error_description };
-  return new Response(JSON.stringify(body), {
-    status: fault.status ?? 400,
-    headers: { 'Cache-Control': 'no-store', 'Content-Type': JSON_CONTENT_TYPE },
-  });
+  return jsonResponse(body, fault.status ?? 400, { 'Cache-Control': 'no-store' });
 }
 
-/** Runs the handler with the store issuing tokens of `length` characters. */
-async function withTokenLength(
-  state: EmulatorState,
-  length: number | undefined,
-  run: () => Response | Promise<Response>,
-): Promise<Response> {
-  if (length === undefined) return run();
+/** Runs the rest of the chain with the store issuing tokens of `length` characters. */
+async function withTokenLength(state: EmulatorState, length: number | undefined, next: Next): Promise<void> {
+  if (length === undefined) return next();
   const previous = state.store.tokenLength;
   state.store.tokenLength = length;
   try {
-    return await run();
+    await next();
   } finally {
     state.store.tokenLength = previous;
   }
@@ -164,7 +161,7 @@ async function replaceBody(response: Response, kind: NonNullable<FaultSpec['body
   const init = { status: response.status, headers };
   switch (kind) {
     case 'html':
-      headers.set('Content-Type', 'text/html; charset=utf-8');
+      headers.set('Content-Type', HTML_CONTENT_TYPE);
       return new Response(htmlErrorPage(response.status), init);
     case 'broken-json': {
       // A JSON body cut in half, as a truncated transfer would leave it.

@@ -68,11 +68,11 @@ export interface FaultSpec {
 /** The faults to inject, per endpoint. */
 export type FaultPlan = { readonly [K in FaultEndpoint]?: FaultSpec };
 
-export const FAULT_STATUSES = [500, 502, 503, 429, 401, 400] as const;
-export const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
+const FAULT_STATUSES = [500, 502, 503, 429, 401, 400] as const;
+const FAULT_BODIES = ['html', 'broken-json', 'empty', 'huge'] as const;
 /** What `body: 'huge'` streams, lazily: 1 GiB, so a client that reads it whole runs out of time and memory. */
 export const HUGE_BODY_BYTES = 1024 * 1024 * 1024;
-export const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
+const FAULT_DROPS = ['before', 'after-commit', 'mid-body'] as const;
 
 export class FaultPlanError extends Error {
   override readonly name = 'FaultPlanError';
@@ -98,78 +98,59 @@ export function parseFaultPlan(value: unknown): FaultPlan {
   return plan;
 }
 
+const SPEC_KEYS = [
+  'delayMs',
+  'status',
+  'body',
+  'drop',
+  'response',
+  'times',
+  'retryAfter',
+  'tokenLength',
+  'oauthError',
+  'echo',
+] as const;
+
 function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
   const where = `faults.${endpoint}`;
   if (!isRecord(value)) {
     throw new FaultPlanError(`${where} はオブジェクトで指定してください (例: {"status":503})。`);
   }
-  const known = [
-    'delayMs',
-    'status',
-    'body',
-    'drop',
-    'response',
-    'times',
-    'retryAfter',
-    'tokenLength',
-    'oauthError',
-    'echo',
-  ];
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
-      throw new FaultPlanError(`${where}.${key} は未知の項目です (${known.join(', ')})。`);
-    }
-  }
+  refuseUnknownKeys(where, value, SPEC_KEYS);
   const { delayMs, status, body, drop, response, times, retryAfter, tokenLength, oauthError, echo } = value;
-  const spec: {
-    -readonly [K in keyof FaultSpec]: FaultSpec[K];
-  } = {};
+  const integer = (v: unknown, min: number, max: number, rule: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new FaultPlanError(`${where}.${rule}`);
+    }
+    return v;
+  };
+  const oneOf = <T>(name: string, v: unknown, allowed: readonly T[]): T => {
+    const found = allowed.find((x) => x === v);
+    if (found === undefined) {
+      throw new FaultPlanError(`${where}.${name} は ${allowed.join(' / ')} のいずれかです。`);
+    }
+    return found;
+  };
+  const spec: { -readonly [K in keyof FaultSpec]: FaultSpec[K] } = {};
   if (delayMs !== undefined) {
-    if (!isNonNegativeInteger(delayMs) || delayMs > 600_000) {
-      throw new FaultPlanError(`${where}.delayMs は 0〜600000 の整数 (ミリ秒) で指定してください。`);
-    }
-    spec.delayMs = delayMs;
+    spec.delayMs = integer(delayMs, 0, 600_000, 'delayMs は 0〜600000 の整数 (ミリ秒) で指定してください。');
   }
-  if (status !== undefined) {
-    const s = FAULT_STATUSES.find((x) => x === status);
-    if (s === undefined) {
-      throw new FaultPlanError(`${where}.status は ${FAULT_STATUSES.join(' / ')} のいずれかです。`);
-    }
-    spec.status = s;
-  }
-  if (body !== undefined) {
-    const b = FAULT_BODIES.find((x) => x === body);
-    if (b === undefined) {
-      throw new FaultPlanError(`${where}.body は ${FAULT_BODIES.join(' / ')} のいずれかです。`);
-    }
-    spec.body = b;
-  }
-  if (drop !== undefined) {
-    const d = FAULT_DROPS.find((x) => x === drop);
-    if (d === undefined) {
-      throw new FaultPlanError(`${where}.drop は ${FAULT_DROPS.join(' / ')} のいずれかです。`);
-    }
-    spec.drop = d;
-  }
+  if (status !== undefined) spec.status = oneOf('status', status, FAULT_STATUSES);
+  if (body !== undefined) spec.body = oneOf('body', body, FAULT_BODIES);
+  if (drop !== undefined) spec.drop = oneOf('drop', drop, FAULT_DROPS);
   if (response !== undefined) spec.response = parseResponseTamper(where, response);
   if (oauthError !== undefined) spec.oauthError = parseOAuthError(where, oauthError);
   if (tokenLength !== undefined) {
-    if (!isNonNegativeInteger(tokenLength) || tokenLength < 1 || tokenLength > 1_000_000) {
-      throw new FaultPlanError(`${where}.tokenLength は 1〜1000000 の整数 (文字数) で指定してください。`);
-    }
-    spec.tokenLength = tokenLength;
+    spec.tokenLength = integer(
+      tokenLength,
+      1,
+      1_000_000,
+      'tokenLength は 1〜1000000 の整数 (文字数) で指定してください。',
+    );
   }
-  if (times !== undefined) {
-    if (!isNonNegativeInteger(times) || times === 0) {
-      throw new FaultPlanError(`${where}.times は 1 以上の整数です。`);
-    }
-    spec.times = times;
-  }
+  if (times !== undefined) spec.times = integer(times, 1, Infinity, 'times は 1 以上の整数です。');
   if (retryAfter !== undefined) {
-    if (!isNonNegativeInteger(retryAfter)) {
-      throw new FaultPlanError(`${where}.retryAfter は 0 以上の整数 (秒) です。`);
-    }
-    spec.retryAfter = retryAfter;
+    spec.retryAfter = integer(retryAfter, 0, Infinity, 'retryAfter は 0 以上の整数 (秒) です。');
   }
   if (echo !== undefined) {
     if (typeof echo !== 'boolean') throw new FaultPlanError(`${where}.echo は true か false です。`);
@@ -182,11 +163,7 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
   if (!isRecord(value)) {
     throw new FaultPlanError(`${where}.response は {"omit":[…],"set":{…}} の形で指定してください。`);
   }
-  for (const key of Object.keys(value)) {
-    if (key !== 'omit' && key !== 'set' && key !== 'status') {
-      throw new FaultPlanError(`${where}.response.${key} は未知の項目です (omit, set, status)。`);
-    }
-  }
+  refuseUnknownKeys(`${where}.response`, value, ['omit', 'set', 'status']);
   const { omit, set, status } = value;
   if (status !== undefined && status !== 200 && status !== 201) {
     throw new FaultPlanError(`${where}.response.status は 200 か 201 です。`);
@@ -210,13 +187,7 @@ function parseOAuthError(where: string, value: unknown): NonNullable<FaultSpec['
       `${where}.oauthError は {"error": …, "error_description": …, "status": 400|401} の形で指定してください。`,
     );
   }
-  for (const key of Object.keys(value)) {
-    if (key !== 'error' && key !== 'error_description' && key !== 'status') {
-      throw new FaultPlanError(
-        `${where}.oauthError.${key} は未知の項目です (error, error_description, status)。`,
-      );
-    }
-  }
+  refuseUnknownKeys(`${where}.oauthError`, value, ['error', 'error_description', 'status']);
   const { status, error, error_description } = value;
   if (status !== undefined && status !== 400 && status !== 401) {
     throw new FaultPlanError(`${where}.oauthError.status は 400 か 401 です。`);
@@ -226,6 +197,15 @@ function parseOAuthError(where: string, value: unknown): NonNullable<FaultSpec['
     ...(error_description === undefined ? {} : { error_description }),
     ...(status === undefined ? {} : { status }),
   };
+}
+
+/** A typo (`dealyMs`) must not pass silently as "no fault". */
+function refuseUnknownKeys(where: string, value: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new FaultPlanError(`${where}.${key} は未知の項目です (${known.join(', ')})。`);
+    }
+  }
 }
 
 /** The active plan, with the remaining `times` of each spec. */
@@ -284,8 +264,4 @@ function isFaultEndpoint(value: string): value is FaultEndpoint {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }

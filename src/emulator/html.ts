@@ -7,6 +7,8 @@ import type { PreAuthorization } from './pre-authorization.ts';
 
 type Page = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
+
 /** A complete HTML response; `page` resolves synchronously here (no async children), awaited all the same. */
 export async function htmlResponse(
   page: Page,
@@ -15,7 +17,7 @@ export async function htmlResponse(
 ): Promise<Response> {
   return new Response(String(await page), {
     status,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', ...headers },
+    headers: { 'Content-Type': HTML_CONTENT_TYPE, ...headers },
   });
 }
 

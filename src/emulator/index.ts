@@ -1,12 +1,9 @@
 // Public entry of the local AlarmBox emulator (`alarmbox-auth/emulator`): a Doorkeeper-faithful OAuth 2.0
 // server plus the credit-check API, for trying the whole flow without an AlarmBox account.
-import { createEmulatorApp } from './app.ts';
+import { createEmulator } from './app.ts';
 import type { FaultPlan } from './faults.ts';
-import { type EmulatorOptions, type ResolvedEmulatorOptions, resolveEmulatorOptions } from './options.ts';
-import { issueAuthorizationCode } from './seed.ts';
-import type { IssueCodeOptions } from './seed-options.ts';
+import type { EmulatorOptions, IssueCodeOptions, ResolvedEmulatorOptions } from './options.ts';
 import { baseUrl, listen } from './server.ts';
-import { createEmulatorState, resetEmulatorState } from './state.ts';
 import type { EmulatorStats } from './stats.ts';
 
 export type { FaultEndpoint, FaultPlan, FaultSpec } from './faults.ts';
@@ -15,11 +12,11 @@ export {
   type EmulatorClient,
   type EmulatorOptions,
   type EmulatorTls,
+  type IssueCodeOptions,
   OOB_REDIRECT_URI,
   type ResolvedEmulatorOptions,
   type RotationMode,
 } from './options.ts';
-export type { IssueCodeOptions } from './seed-options.ts';
 export type { EmulatorStats, TokenGrantKey } from './stats.ts';
 
 /** A started emulator: its URL, the options in force, counters and fault controls. */
@@ -57,19 +54,13 @@ export interface RunningEmulator {
  * @returns The running emulator; stop it with `close()`.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const resolved = resolveEmulatorOptions(options);
-  const log = options.log ?? ((line: string) => process.stderr.write(`[alarmbox emulator] ${line}\n`));
-  const state = createEmulatorState(resolved, log);
-  const server = await listen(createEmulatorApp(state), resolved.host, resolved.port, options.tls);
+  const { app, options: resolved, ...controls } = createEmulator(options);
+  const server = await listen(app, resolved.host, resolved.port, options.tls);
   const bound: ResolvedEmulatorOptions = Object.freeze({ ...resolved, port: server.port });
   return {
+    ...controls,
     url: baseUrl(bound.host, bound.port, options.tls !== undefined),
     options: bound,
-    stats: () => state.stats.snapshot(),
-    issueAuthorizationCode: (issue) => issueAuthorizationCode(state, issue),
-    setFaults: (faults) => state.faults.set(faults),
-    setClockOffset: (seconds) => state.clock.setOffsetSeconds(seconds),
-    reset: () => resetEmulatorState(state),
     close: () => server.close(),
   };
 }

@@ -9,7 +9,7 @@
  */
 export type RotationMode = 'on_use' | 'immediate';
 
-export const ROTATION_MODES: readonly RotationMode[] = ['on_use', 'immediate'];
+const ROTATION_MODES: readonly RotationMode[] = ['on_use', 'immediate'];
 
 /** A client registered next to the main one (e.g. to prove that a code issued to another client is refused). */
 export interface EmulatorClient {
@@ -127,4 +127,14 @@ export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedE
     additionalClients: (options.additionalClients ?? []).map((c) => ({ ...c })),
     quiet: options.quiet ?? false,
   };
+}
+
+/** Options of `RunningEmulator.issueAuthorizationCode`. */
+export interface IssueCodeOptions {
+  /** Space-separated scopes; default: every scope of the application (as a request without `scope`). */
+  readonly scope?: string | undefined;
+  /** The redirect URI the exchange will name; default: the OOB URI (`urn:ietf:wg:oauth:2.0:oob`). */
+  readonly redirectUri?: string | undefined;
+  /** Another registered client (`additionalClients`); default: the main one. */
+  readonly clientId?: string | undefined;
 }

@@ -1,23 +1,26 @@
 // Request parameters the way Rails builds `params`: the query string merged with a form or JSON body
 // (the body wins, the last of repeated keys wins, as Rack does). Malformed input is a 400, never a crash.
+import { HTTPException } from 'hono/http-exception';
+import { oauthError, oauthErrorResponse } from './doorkeeper-errors.ts';
 
 /** Bodies above this are refused with 413 before they are buffered. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** How much of an oversized body is read (and dropped) to deliver the 413 cleanly. */
 const DISCARD_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
 
 export type Params = ReadonlyMap<string, string>;
 
-/** Input the emulator refuses outright: a malformed encoding (400) or an oversized body (413). */
-export class RequestInputError extends Error {
-  override readonly name = 'RequestInputError';
-  readonly status: 400 | 413;
-
-  constructor(status: 400 | 413, message: string) {
-    super(message);
-    this.status = status;
-  }
+/**
+ * Input the emulator refuses outright, a malformed encoding (400) or an oversized body (413): the client's fault,
+ * answered in the OAuth error shape so that OAuth clients can read it (a route may answer its own shape instead).
+ */
+function inputError(status: 400 | 413, message: string): HTTPException {
+  const res =
+    status === 413
+      ? oauthErrorResponse({ error: 'invalid_request', description: 'The request body exceeds 1 MiB.' }, 413)
+      : oauthErrorResponse(oauthError('invalid_request'));
+  return new HTTPException(status, { res, message });
 }
 
 /** Query string + form/JSON body. Bodies of other media types are ignored, as Rails ignores them. */
@@ -56,12 +59,12 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new RequestInputError(400, 'invalid JSON body');
+    throw inputError(400, 'invalid JSON body');
   }
 }
 
 /** `application/json` or any `+json` type; a POST without Content-Type is form data (Rack's `form_data?`). */
-export function bodyKind(request: Request): 'form' | 'json' | 'none' {
+function bodyKind(request: Request): 'form' | 'json' | 'none' {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || type.endsWith('+json')) return 'json';
   if (type === 'application/x-www-form-urlencoded') return 'form';
@@ -72,7 +75,7 @@ export function bodyKind(request: Request): 'form' | 'json' | 'none' {
 /** The body as UTF-8 text, at most {@link MAX_BODY_BYTES}, counted while streaming (no Content-Length trust). */
 export async function readBodyText(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new RequestInputError(413, 'request body too large');
+  if (declared > MAX_BODY_BYTES) throw inputError(413, 'request body too large');
   if (request.body === null) return '';
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -83,14 +86,14 @@ export async function readBodyText(request: Request): Promise<string> {
     total += value.byteLength;
     if (total > MAX_BODY_BYTES) {
       await discardRest(reader, total);
-      throw new RequestInputError(413, 'request body too large');
+      throw inputError(413, 'request body too large');
     }
     chunks.push(value);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
-    throw new RequestInputError(400, 'request body is not valid UTF-8');
+    throw inputError(400, 'request body is not valid UTF-8');
   }
 }
 
@@ -116,7 +119,7 @@ function decodeComponent(raw: string): string {
   try {
     return decodeURIComponent(raw.replaceAll('+', ' '));
   } catch {
-    throw new RequestInputError(400, 'invalid %-encoding');
+    throw inputError(400, 'invalid %-encoding');
   }
 }
 
@@ -126,7 +129,7 @@ function jsonToParams(text: string): Map<string, string> {
   try {
     parsed = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
   } catch {
-    throw new RequestInputError(400, 'invalid JSON body');
+    throw inputError(400, 'invalid JSON body');
   }
   const params = new Map<string, string>();
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return params;

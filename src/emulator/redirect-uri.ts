@@ -9,7 +9,7 @@ export function isOobUri(uri: string): boolean {
  * `URIChecker.matches?`: the request URI equals a registered one, ignoring the request's query; for
  * loopback IP hosts the port is ignored too (RFC 8252 §7.3: native apps listen on an ephemeral port).
  */
-export function redirectUriMatches(requested: string, registered: string): boolean {
+function redirectUriMatches(requested: string, registered: string): boolean {
   if (isOobUri(requested) || isOobUri(registered)) return requested === registered;
   const a = parseHttpUri(requested);
   const b = parseHttpUri(registered);

@@ -1,24 +1,18 @@
 // The protected API (credit checks), /oauth/token/info and /oauth/revoke.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   CLIENT_ID,
   CLIENT_SECRET,
   createCreditCheck,
   form,
+  inProcess,
   issuePair,
   refresh,
   tokenInfo,
 } from './helpers.ts';
 
-let emu: RunningEmulator;
-let url: string;
-
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, quiet: true, accessTtl: 3600 });
-  url = emu.url;
-});
-afterAll(() => emu.close());
+const emu = inProcess({ accessTtl: 3600 });
+const url = emu.url;
 beforeEach(() => emu.reset());
 
 const challenge = (description: string) =>
@@ -31,12 +25,14 @@ async function expect401(res: Response, description: string): Promise<void> {
 }
 
 function getCreditCheck(id: string | number, token: string, query = ''): Promise<Response> {
-  return fetch(`${url}/ps/v1/credit_checks/${id}${query}`, { headers: { Authorization: `Bearer ${token}` } });
+  return emu.request(`${url}/ps/v1/credit_checks/${id}${query}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
 }
 
 describe('POST /ps/v1/credit_checks', () => {
   it('answers the fixed results of the test corporation numbers', async () => {
-    const { access_token } = await issuePair(url);
+    const { access_token } = await issuePair(emu);
     const expected = [
       ['0000000000001', 'ok'],
       ['0000000000002', 'hold'],
@@ -44,7 +40,7 @@ describe('POST /ps/v1/credit_checks', () => {
       ['1234567890123', null],
     ] as const;
     for (const [number, result] of expected) {
-      const res = await createCreditCheck(url, access_token, {
+      const res = await createCreditCheck(emu, access_token, {
         corporation_number: number,
         deal: 1,
         purchase_reasons: [1, 9],
@@ -72,7 +68,7 @@ describe('POST /ps/v1/credit_checks', () => {
   });
 
   it('answers 400 with the failing fields', async () => {
-    const { access_token } = await issuePair(url);
+    const { access_token } = await issuePair(emu);
     const cases: [unknown, string[]][] = [
       [{}, ['corporation_number']],
       [{ corporation_number: 1 }, ['corporation_number']],
@@ -85,12 +81,12 @@ describe('POST /ps/v1/credit_checks', () => {
       [[1, 2], ['base']],
     ];
     for (const [body, fields] of cases) {
-      const res = await createCreditCheck(url, access_token, body);
+      const res = await createCreditCheck(emu, access_token, body);
       expect(res.status).toBe(400);
       const json = (await res.json()) as { errors: { field: string; message: string }[] };
       expect(json.errors.map((e) => e.field)).toEqual(fields);
     }
-    const broken = await fetch(`${url}/ps/v1/credit_checks`, {
+    const broken = await emu.request(`${url}/ps/v1/credit_checks`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${access_token}`, 'Content-Type': 'application/json' },
       body: '{"corporation_number":',
@@ -100,27 +96,27 @@ describe('POST /ps/v1/credit_checks', () => {
   });
 
   it('answers 401 with an empty body and the reason in WWW-Authenticate', async () => {
-    await expect401(await createCreditCheck(url, undefined, {}), 'The access token is invalid');
-    await expect401(await createCreditCheck(url, 'not-a-token', {}), 'The access token is invalid');
-    const pair = await issuePair(url);
+    await expect401(await createCreditCheck(emu, undefined, {}), 'The access token is invalid');
+    await expect401(await createCreditCheck(emu, 'not-a-token', {}), 'The access token is invalid');
+    const pair = await issuePair(emu);
     emu.setClockOffset(3601);
-    await expect401(await createCreditCheck(url, pair.access_token, {}), 'The access token expired');
+    await expect401(await createCreditCheck(emu, pair.access_token, {}), 'The access token expired');
     emu.setClockOffset(0);
-    const revoked = await issuePair(url);
-    await fetch(`${url}/oauth/revoke`, {
+    const revoked = await issuePair(emu);
+    await emu.request(`${url}/oauth/revoke`, {
       method: 'POST',
       body: form({ token: revoked.access_token, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
     });
-    await expect401(await createCreditCheck(url, revoked.access_token, {}), 'The access token was revoked');
+    await expect401(await createCreditCheck(emu, revoked.access_token, {}), 'The access token was revoked');
     // Revoked wins over expired.
     emu.setClockOffset(3601);
-    await expect401(await createCreditCheck(url, revoked.access_token, {}), 'The access token was revoked');
+    await expect401(await createCreditCheck(emu, revoked.access_token, {}), 'The access token was revoked');
     expect(emu.stats().apiRequests).toEqual({ invalid_token: 5 });
   });
 
   it('answers 403 with an empty body to a token without the scope', async () => {
-    const { access_token } = await issuePair(url, 'read');
-    const res = await createCreditCheck(url, access_token, { corporation_number: '0000000000001' });
+    const { access_token } = await issuePair(emu, 'read');
+    const res = await createCreditCheck(emu, access_token, { corporation_number: '0000000000001' });
     expect(res.status).toBe(403);
     expect(await res.text()).toBe('');
     expect(res.headers.get('www-authenticate')).toBeNull();
@@ -128,8 +124,8 @@ describe('POST /ps/v1/credit_checks', () => {
   });
 
   it('accepts the token as access_token query parameter (RFC 6750 §2.3)', async () => {
-    const { access_token } = await issuePair(url);
-    const res = await fetch(`${url}/ps/v1/credit_checks?access_token=${access_token}`, {
+    const { access_token } = await issuePair(emu);
+    const res = await emu.request(`${url}/ps/v1/credit_checks?access_token=${access_token}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ corporation_number: '0000000000002' }),
@@ -140,9 +136,9 @@ describe('POST /ps/v1/credit_checks', () => {
 
 describe('GET /ps/v1/credit_checks/{id}', () => {
   it('returns the detail, and a valid PDF with with_pdf=true', async () => {
-    const { access_token } = await issuePair(url);
+    const { access_token } = await issuePair(emu);
     const created = (await (
-      await createCreditCheck(url, access_token, { corporation_number: '0000000000003' })
+      await createCreditCheck(emu, access_token, { corporation_number: '0000000000003' })
     ).json()) as { credit_check: { credit_check_id: number } };
     const id = created.credit_check.credit_check_id;
     const plain = (await (await getCreditCheck(id, access_token)).json()) as {
@@ -187,35 +183,34 @@ describe('GET /ps/v1/credit_checks/{id}', () => {
   });
 
   it('marks a check expired a year later (emulator clock)', async () => {
-    const eternal = await startEmulator({ port: 0, quiet: true, accessTtl: null });
-    try {
-      const { access_token } = await issuePair(eternal.url);
-      const created = (await (
-        await createCreditCheck(eternal.url, access_token, { corporation_number: '0000000000001' })
-      ).json()) as { credit_check: { credit_check_id: number; expiration_date: string } };
-      const show = async () =>
-        (
-          (await (
-            await fetch(`${eternal.url}/ps/v1/credit_checks/${created.credit_check.credit_check_id}`, {
+    const eternal = inProcess({ accessTtl: null });
+    const { access_token } = await issuePair(eternal);
+    const created = (await (
+      await createCreditCheck(eternal, access_token, { corporation_number: '0000000000001' })
+    ).json()) as { credit_check: { credit_check_id: number; expiration_date: string } };
+    const show = async () =>
+      (
+        (await (
+          await eternal.request(
+            `${eternal.url}/ps/v1/credit_checks/${created.credit_check.credit_check_id}`,
+            {
               headers: { Authorization: `Bearer ${access_token}` },
-            })
-          ).json()) as { credit_check: { expired: boolean; infos: unknown[] } }
-        ).credit_check;
-      expect(await show()).toMatchObject({ expired: false, infos: [] });
-      eternal.setClockOffset(367 * 86400);
-      expect((await show()).expired).toBe(true);
-    } finally {
-      await eternal.close();
-    }
+            },
+          )
+        ).json()) as { credit_check: { expired: boolean; infos: unknown[] } }
+      ).credit_check;
+    expect(await show()).toMatchObject({ expired: false, infos: [] });
+    eternal.setClockOffset(367 * 86400);
+    expect((await show()).expired).toBe(true);
   });
 
   it('answers 404 for an unknown id and 403 without the read scope', async () => {
-    const { access_token } = await issuePair(url);
+    const { access_token } = await issuePair(emu);
     expect((await getCreditCheck(999, access_token)).status).toBe(404);
     expect((await getCreditCheck('abc', access_token)).status).toBe(404);
-    const limited = await issuePair(url, 'credit_check:create');
+    const limited = await issuePair(emu, 'credit_check:create');
     const created = (await (
-      await createCreditCheck(url, limited.access_token, { corporation_number: '0000000000001' })
+      await createCreditCheck(emu, limited.access_token, { corporation_number: '0000000000001' })
     ).json()) as { credit_check: { credit_check_id: number } };
     const res = await getCreditCheck(created.credit_check.credit_check_id, limited.access_token);
     expect(res.status).toBe(403);
@@ -225,8 +220,8 @@ describe('GET /ps/v1/credit_checks/{id}', () => {
 
 describe('GET /oauth/token/info', () => {
   it('describes a valid token', async () => {
-    const pair = await issuePair(url, 'read credit_check:create');
-    const res = await tokenInfo(url, pair.access_token);
+    const pair = await issuePair(emu, 'read credit_check:create');
+    const res = await tokenInfo(emu, pair.access_token);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(body)).toEqual([
@@ -245,7 +240,7 @@ describe('GET /oauth/token/info', () => {
     expect(body.expires_in).toBeGreaterThan(3590);
     expect(body.expires_in).toBeLessThanOrEqual(3600);
     emu.setClockOffset(1800);
-    const later = (await (await tokenInfo(url, pair.access_token)).json()) as { expires_in: number };
+    const later = (await (await tokenInfo(emu, pair.access_token)).json()) as { expires_in: number };
     expect(later.expires_in).toBeGreaterThan(1790);
     expect(later.expires_in).toBeLessThanOrEqual(1800);
   });
@@ -256,12 +251,12 @@ describe('GET /oauth/token/info', () => {
       error_description: 'The access token is invalid',
       state: 'unauthorized',
     };
-    const pair = await issuePair(url);
+    const pair = await issuePair(emu);
     emu.setClockOffset(3601);
     for (const res of [
-      await tokenInfo(url, 'nope'),
-      await fetch(`${url}/oauth/token/info`),
-      await tokenInfo(url, pair.access_token),
+      await tokenInfo(emu, 'nope'),
+      await emu.request(`${url}/oauth/token/info`),
+      await tokenInfo(emu, pair.access_token),
     ]) {
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual(expectedBody);
@@ -272,10 +267,10 @@ describe('GET /oauth/token/info', () => {
 
 describe('POST /oauth/revoke', () => {
   const revoke = (params: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(`${url}/oauth/revoke`, { method: 'POST', body: form(params), headers });
+    emu.request(`${url}/oauth/revoke`, { method: 'POST', body: form(params), headers });
 
   it('kills the whole pair when either token is revoked', async () => {
-    const byAccess = await issuePair(url);
+    const byAccess = await issuePair(emu);
     const res = await revoke({
       token: byAccess.access_token,
       client_id: CLIENT_ID,
@@ -283,20 +278,20 @@ describe('POST /oauth/revoke', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({});
-    expect((await refresh(url, byAccess.refresh_token)).status).toBe(400);
+    expect((await refresh(emu, byAccess.refresh_token)).status).toBe(400);
 
-    const byRefresh = await issuePair(url);
+    const byRefresh = await issuePair(emu);
     const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
     expect((await revoke({ token: byRefresh.refresh_token }, { Authorization: basic })).status).toBe(200);
-    expect((await tokenInfo(url, byRefresh.access_token)).status).toBe(401);
-    expect((await refresh(url, byRefresh.refresh_token)).status).toBe(400);
+    expect((await tokenInfo(emu, byRefresh.access_token)).status).toBe(401);
+    expect((await refresh(emu, byRefresh.refresh_token)).status).toBe(400);
   });
 
   it('answers 200 {} for unknown tokens and 403 without client authentication', async () => {
     const unknown = await revoke({ token: 'unknown', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
     expect(unknown.status).toBe(200);
     expect(await unknown.json()).toEqual({});
-    const pair = await issuePair(url);
+    const pair = await issuePair(emu);
     const refused: Record<string, string>[] = [
       { token: pair.access_token },
       { token: pair.access_token, client_id: CLIENT_ID },
@@ -311,7 +306,7 @@ describe('POST /oauth/revoke', () => {
       });
     }
     // Nothing was revoked by the refused requests.
-    expect((await tokenInfo(url, pair.access_token)).status).toBe(200);
+    expect((await tokenInfo(emu, pair.access_token)).status).toBe(200);
     expect(emu.stats().revokeRequests).toEqual({ ok: 1, unauthorized_client: 3 });
   });
 });

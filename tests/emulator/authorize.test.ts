@@ -1,16 +1,18 @@
 // GET/POST/DELETE /oauth/authorize and the OOB native page.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { ALL_SCOPES, CLIENT_ID, DESCRIPTIONS, exchangeCode, form, OOB, TOKEN_FORMAT } from './helpers.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  ALL_SCOPES,
+  CLIENT_ID,
+  DESCRIPTIONS,
+  exchangeCode,
+  form,
+  inProcess,
+  OOB,
+  TOKEN_FORMAT,
+} from './helpers.ts';
 
-let emu: RunningEmulator;
-let url: string;
-
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, quiet: true });
-  url = emu.url;
-});
-afterAll(() => emu.close());
+const emu = inProcess();
+const url = emu.url;
 beforeEach(() => emu.reset());
 
 function authorizeUrl(params: Record<string, string>): string {
@@ -25,7 +27,7 @@ const valid = {
 };
 
 async function expectErrorPage(params: Record<string, string>, description: string): Promise<void> {
-  const res = await fetch(authorizeUrl(params), { redirect: 'manual' });
+  const res = await emu.request(authorizeUrl(params), { redirect: 'manual' });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
   const html = await res.text();
@@ -36,7 +38,7 @@ async function expectErrorPage(params: Record<string, string>, description: stri
 
 describe('GET /oauth/authorize', () => {
   it('renders the consent page with both buttons carrying the request', async () => {
-    const res = await fetch(authorizeUrl({ ...valid, state: '<xyz>' }));
+    const res = await emu.request(authorizeUrl({ ...valid, state: '<xyz>' }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await res.text();
@@ -56,7 +58,7 @@ describe('GET /oauth/authorize', () => {
 
   it('defaults a missing scope to the application scopes', async () => {
     const { scope: _omitted, ...noScope } = valid;
-    const html = await (await fetch(authorizeUrl(noScope))).text();
+    const html = await (await emu.request(authorizeUrl(noScope))).text();
     expect(html.match(new RegExp(`name="scope" value="${ALL_SCOPES}"`, 'g'))).toHaveLength(2);
   });
 
@@ -86,7 +88,9 @@ describe('GET /oauth/authorize', () => {
 
   it('accepts any port for the loopback redirect URI (RFC 8252 §7.3)', async () => {
     for (const port of ['1', '8080', '65535']) {
-      const res = await fetch(authorizeUrl({ ...valid, redirect_uri: `http://127.0.0.1:${port}/callback` }));
+      const res = await emu.request(
+        authorizeUrl({ ...valid, redirect_uri: `http://127.0.0.1:${port}/callback` }),
+      );
       expect(await res.text()).toContain('承認');
     }
   });
@@ -94,7 +98,7 @@ describe('GET /oauth/authorize', () => {
 
 describe('approve (POST /oauth/authorize)', () => {
   it('sends OOB to the native page, which shows the code (state not carried)', async () => {
-    const res = await fetch(`${url}/oauth/authorize`, {
+    const res = await emu.request(`${url}/oauth/authorize`, {
       method: 'POST',
       body: form({ ...valid, state: 'abc' }),
       redirect: 'manual',
@@ -105,15 +109,15 @@ describe('approve (POST /oauth/authorize)', () => {
     expect([...location.searchParams.keys()]).toEqual(['code']);
     const code = location.searchParams.get('code') ?? '';
     expect(code).toMatch(TOKEN_FORMAT);
-    const page = await fetch(location);
+    const page = await emu.request(location.href);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain(`<code id="authorization_code">${code}</code>`);
-    expect((await exchangeCode(url, code)).status).toBe(200);
+    expect((await exchangeCode(emu, code)).status).toBe(200);
   });
 
   it('redirects a registered URI with code and state', async () => {
     const redirectUri = 'http://127.0.0.1:9876/callback';
-    const res = await fetch(`${url}/oauth/authorize`, {
+    const res = await emu.request(`${url}/oauth/authorize`, {
       method: 'POST',
       body: form({ ...valid, redirect_uri: redirectUri, state: 'st&ate' }),
       redirect: 'manual',
@@ -126,7 +130,7 @@ describe('approve (POST /oauth/authorize)', () => {
   });
 
   it('re-validates the request: unknown client is a 401 JSON, a bad scope goes back to the client', async () => {
-    const bad = await fetch(`${url}/oauth/authorize`, {
+    const bad = await emu.request(`${url}/oauth/authorize`, {
       method: 'POST',
       body: form({ ...valid, client_id: 'nobody' }),
       redirect: 'manual',
@@ -136,7 +140,7 @@ describe('approve (POST /oauth/authorize)', () => {
       error: 'invalid_client',
       error_description: DESCRIPTIONS.invalid_client,
     });
-    const scope = await fetch(`${url}/oauth/authorize`, {
+    const scope = await emu.request(`${url}/oauth/authorize`, {
       method: 'POST',
       body: form({ ...valid, redirect_uri: 'http://127.0.0.1:9876/callback', scope: 'admin', state: 's1' }),
       redirect: 'manual',
@@ -152,7 +156,7 @@ describe('deny', () => {
   const denied = { error: 'access_denied', error_description: DESCRIPTIONS.access_denied };
 
   it('answers 400 JSON access_denied for OOB, through the form (_method=delete) and a real DELETE', async () => {
-    const viaForm = await fetch(`${url}/oauth/authorize`, {
+    const viaForm = await emu.request(`${url}/oauth/authorize`, {
       method: 'POST',
       body: form({ ...valid, _method: 'delete' }),
       redirect: 'manual',
@@ -160,7 +164,7 @@ describe('deny', () => {
     expect(viaForm.status).toBe(400);
     expect(viaForm.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await viaForm.json()).toEqual(denied);
-    const viaDelete = await fetch(`${url}/oauth/authorize`, {
+    const viaDelete = await emu.request(`${url}/oauth/authorize`, {
       method: 'DELETE',
       body: form(valid),
       redirect: 'manual',
@@ -170,7 +174,7 @@ describe('deny', () => {
   });
 
   it('redirects other URIs with error, error_description and state', async () => {
-    const res = await fetch(
+    const res = await emu.request(
       `${url}/oauth/authorize?${new URLSearchParams({ ...valid, redirect_uri: 'http://127.0.0.1:5555/callback', state: 'z' })}`,
       {
         method: 'DELETE',
@@ -186,25 +190,21 @@ describe('deny', () => {
 
 describe('autoApprove', () => {
   it('answers a plain GET with the approval redirect', async () => {
-    const auto = await startEmulator({ port: 0, quiet: true, autoApprove: true });
-    try {
-      const res = await fetch(`${auto.url}/oauth/authorize?${new URLSearchParams(valid)}`, {
+    const auto = inProcess({ autoApprove: true });
+    const res = await auto.request(`${auto.url}/oauth/authorize?${new URLSearchParams(valid)}`, {
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(302);
+    const code = new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
+    expect((await exchangeCode(auto, code)).status).toBe(200);
+    // Errors are still the error page.
+    const bad = await emu.request(
+      `${auto.url}/oauth/authorize?${new URLSearchParams({ ...valid, scope: 'admin' })}`,
+      {
         redirect: 'manual',
-      });
-      expect(res.status).toBe(302);
-      const code = new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
-      expect((await exchangeCode(auto.url, code)).status).toBe(200);
-      // Errors are still the error page.
-      const bad = await fetch(
-        `${auto.url}/oauth/authorize?${new URLSearchParams({ ...valid, scope: 'admin' })}`,
-        {
-          redirect: 'manual',
-        },
-      );
-      expect(bad.status).toBe(200);
-      expect(await bad.text()).toContain('An error has occurred');
-    } finally {
-      await auto.close();
-    }
+      },
+    );
+    expect(bad.status).toBe(200);
+    expect(await bad.text()).toContain('An error has occurred');
   });
 });

@@ -1,7 +1,7 @@
 // The grant strategies on a real emulator state, for what HTTP alone cannot set up: a stored token whose
 // lifetime differs from the current configuration (as after a configuration change).
 import { describe, expect, it } from 'vitest';
-import { refreshTokenGrant } from '../../src/emulator/grants/refresh-token.ts';
+import { refreshTokenGrant } from '../../src/emulator/grants.ts';
 import { resolveEmulatorOptions } from '../../src/emulator/options.ts';
 import { createEmulatorState } from '../../src/emulator/state.ts';
 

@@ -1,5 +1,29 @@
-// Shared by the emulator tests: real HTTP against an emulator started on port 0.
+// Shared by the emulator tests: requests to the emulator's app in process (`app.request`), or over TCP to an
+// emulator started on port 0 where a test needs a real socket (dropped connections, raw bytes, shutdown).
 import { expect } from 'vitest';
+import { createEmulator, type Emulator } from '../../src/emulator/app.ts';
+import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/index.ts';
+
+/** Where a test sends its requests: `request` takes a path (`/oauth/token`) or a URL starting with `url`. */
+export interface Target {
+  readonly url: string;
+  request(input: string, init?: RequestInit): Promise<Response>;
+}
+
+export type TestEmulator = Target & Omit<Emulator, 'app'>;
+
+/** The emulator without a socket: its Hono app answers `app.request()` directly. */
+export function inProcess(options: EmulatorOptions = {}): TestEmulator {
+  const { app, ...controls } = createEmulator({ quiet: true, ...options });
+  return { ...controls, url: 'http://localhost', request: async (input, init) => app.request(input, init) };
+}
+
+/** A listening emulator, reached with `fetch` over TCP. */
+export function overTcp(emulator: RunningEmulator): Target & RunningEmulator {
+  const request = (input: string, init?: RequestInit) =>
+    fetch(input.startsWith('/') ? `${emulator.url}${input}` : input, init);
+  return { ...emulator, request };
+}
 
 export const OOB = 'urn:ietf:wg:oauth:2.0:oob';
 export const CLIENT_ID = 'local-client-id';
@@ -34,7 +58,7 @@ export function form(params: Record<string, string>): URLSearchParams {
 
 /** Approves an authorization request (POST /oauth/authorize, as the consent page's 承認 button does). */
 export async function authorizeCode(
-  url: string,
+  t: Target,
   params: { redirectUri?: string; scope?: string; state?: string; clientId?: string } = {},
 ): Promise<string> {
   const body = form({
@@ -44,7 +68,7 @@ export async function authorizeCode(
     ...(params.scope === undefined ? {} : { scope: params.scope }),
     ...(params.state === undefined ? {} : { state: params.state }),
   });
-  const res = await fetch(`${url}/oauth/authorize`, { method: 'POST', body, redirect: 'manual' });
+  const res = await t.request('/oauth/authorize', { method: 'POST', body, redirect: 'manual' });
   expect(res.status).toBe(302);
   const code = new URL(res.headers.get('location') ?? '').searchParams.get('code');
   expect(code).toMatch(TOKEN_FORMAT);
@@ -52,19 +76,15 @@ export async function authorizeCode(
 }
 
 export function postToken(
-  url: string,
+  t: Target,
   params: Record<string, string>,
   init: RequestInit = {},
 ): Promise<Response> {
-  return fetch(`${url}/oauth/token`, { method: 'POST', body: form(params), ...init });
+  return t.request('/oauth/token', { method: 'POST', body: form(params), ...init });
 }
 
-export function exchangeCode(
-  url: string,
-  code: string,
-  extra: Record<string, string> = {},
-): Promise<Response> {
-  return postToken(url, {
+export function exchangeCode(t: Target, code: string, extra: Record<string, string> = {}): Promise<Response> {
+  return postToken(t, {
     grant_type: 'authorization_code',
     code,
     redirect_uri: OOB,
@@ -75,11 +95,11 @@ export function exchangeCode(
 }
 
 export function refresh(
-  url: string,
+  t: Target,
   refreshToken: string,
   extra: Record<string, string> = {},
 ): Promise<Response> {
-  return postToken(url, {
+  return postToken(t, {
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
     client_id: CLIENT_ID,
@@ -89,25 +109,25 @@ export function refresh(
 }
 
 /** A fresh token pair through the whole authorization-code flow. */
-export async function issuePair(url: string, scope?: string): Promise<TokenBody> {
-  const code = await authorizeCode(url, scope === undefined ? {} : { scope });
-  const res = await exchangeCode(url, code);
+export async function issuePair(t: Target, scope?: string): Promise<TokenBody> {
+  const code = await authorizeCode(t, scope === undefined ? {} : { scope });
+  const res = await exchangeCode(t, code);
   expect(res.status).toBe(200);
   return (await res.json()) as TokenBody;
 }
 
-export function tokenInfo(url: string, accessToken: string): Promise<Response> {
-  return fetch(`${url}/oauth/token/info`, { headers: { Authorization: `Bearer ${accessToken}` } });
+export function tokenInfo(t: Target, accessToken: string): Promise<Response> {
+  return t.request('/oauth/token/info', { headers: { Authorization: `Bearer ${accessToken}` } });
 }
 
 export function createCreditCheck(
-  url: string,
+  t: Target,
   accessToken: string | undefined,
   body: unknown,
 ): Promise<Response> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (accessToken !== undefined) headers.Authorization = `Bearer ${accessToken}`;
-  return fetch(`${url}/ps/v1/credit_checks`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return t.request('/ps/v1/credit_checks', { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 /** Asserts Doorkeeper's token-endpoint error: status, body and the WWW-Authenticate challenge. */

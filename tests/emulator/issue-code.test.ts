@@ -1,20 +1,12 @@
 // RunningEmulator.issueAuthorizationCode(): the consent page's code without the browser, with the same checks.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { describe, expect, it } from 'vitest';
+import { inProcess } from './helpers.ts';
 
-let emulator: RunningEmulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, quiet: true });
-});
-
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = inProcess();
 
 /** The token endpoint's answer to an authorization_code grant for `code`. */
 async function exchange(code: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${emulator.url}/oauth/token`, {
+  const res = await emulator.request(`${emulator.url}/oauth/token`, {
     method: 'POST',
     body: new URLSearchParams({
       grant_type: 'authorization_code',

@@ -2,28 +2,31 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { startEmulator } from '../../src/emulator/index.ts';
 import {
   authorizeCode,
   CLIENT_ID,
   CLIENT_SECRET,
   createCreditCheck,
   exchangeCode,
+  inProcess,
   OOB,
+  overTcp,
   postToken,
   refresh,
+  type Target,
   type TokenBody,
 } from './helpers.ts';
 
 const logLines: string[] = [];
-let emu: RunningEmulator;
-let url: string;
+// In process (`app.request`); raw bytes and streamed uploads go over TCP to `tcp`.
+const emu = inProcess({ quiet: false, log: (line) => logLines.push(line) });
+let tcp: ReturnType<typeof overTcp>;
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, log: (line) => logLines.push(line) });
-  url = emu.url;
+  tcp = overTcp(await startEmulator({ port: 0, quiet: true }));
 });
-afterAll(() => emu.close());
+afterAll(() => tcp.close());
 
 const invalidRequest = {
   error: 'invalid_request',
@@ -34,19 +37,20 @@ const invalidRequest = {
 function rawToken(
   body: Uint8Array | string,
   contentType = 'application/x-www-form-urlencoded',
+  target: Target = emu,
 ): Promise<Response> {
-  return fetch(`${url}/oauth/token`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+  return target.request('/oauth/token', { method: 'POST', headers: { 'Content-Type': contentType }, body });
 }
 
-async function expectStillAnswering(): Promise<void> {
-  const res = await fetch(`${url}/__emulator/health`);
+async function expectStillAnswering(target: Target = emu): Promise<void> {
+  const res = await target.request('/__emulator/health');
   expect(res.status).toBe(200);
 }
 
 /** Sends raw bytes on a fresh TCP connection and resolves with whatever comes back before the server closes. */
 function rawHttp(bytes: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
-    const { port } = new URL(url);
+    const { port } = new URL(tcp.url);
     const socket = connect(Number(port), '127.0.0.1', () => socket.end(bytes));
     let answer = '';
     socket.setEncoding('latin1');
@@ -70,7 +74,7 @@ describe('malformed parameters', () => {
       expect(res.status).toBe(400);
       expect(await res.json()).toEqual(invalidRequest);
     }
-    const query = await fetch(`${url}/oauth/authorize?client_id=%E3%81`);
+    const query = await emu.request('/oauth/authorize?client_id=%E3%81');
     expect(query.status).toBe(400);
     await expectStillAnswering();
   });
@@ -106,7 +110,7 @@ describe('malformed parameters', () => {
 
   it('refuses bodies over 1 MiB with 413, declared or streamed', async () => {
     const big = `grant_type=refresh_token&refresh_token=${'a'.repeat(1024 * 1024)}`;
-    const declared = await rawToken(big);
+    const declared = await rawToken(big, undefined, tcp);
     expect(declared.status).toBe(413);
     expect(((await declared.json()) as { error: string }).error).toBe('invalid_request');
     const chunk = new Uint8Array(64 * 1024).fill(0x61);
@@ -118,7 +122,7 @@ describe('malformed parameters', () => {
         controller.enqueue(chunk);
       },
     });
-    const streamed = await fetch(`${url}/oauth/token`, {
+    const streamed = await tcp.request('/oauth/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: stream,
@@ -126,15 +130,15 @@ describe('malformed parameters', () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     const { access_token } = await (async () => {
-      const code = await authorizeCode(url);
-      return (await (await exchangeCode(url, code)).json()) as TokenBody;
+      const code = await authorizeCode(tcp);
+      return (await (await exchangeCode(tcp, code)).json()) as TokenBody;
     })();
-    const api = await createCreditCheck(url, access_token, {
+    const api = await createCreditCheck(tcp, access_token, {
       corporation_number: '0000000000001',
       pad: 'x'.repeat(1100000),
     });
     expect(api.status).toBe(413);
-    await expectStillAnswering();
+    await expectStillAnswering(tcp);
   });
 
   it('survives garbage on the wire', async () => {
@@ -145,7 +149,7 @@ describe('malformed parameters', () => {
     );
     // The declared body never fully arrives; the client gave up (end), so the server must not hang.
     expect(typeof lying).toBe('string');
-    await expectStillAnswering();
+    await expectStillAnswering(tcp);
   });
 
   it('answers any random body with a 4xx JSON error (property)', async () => {
@@ -190,19 +194,19 @@ describe('malformed parameters', () => {
 describe('request log', () => {
   it('never contains a token, a code or the client secret', async () => {
     logLines.length = 0;
-    const code = await authorizeCode(url);
-    await fetch(`${url}/oauth/authorize/native?code=${code}`);
-    const pair = (await (await exchangeCode(url, code)).json()) as TokenBody;
+    const code = await authorizeCode(emu);
+    await emu.request(`/oauth/authorize/native?code=${code}`);
+    const pair = (await (await exchangeCode(emu, code)).json()) as TokenBody;
     const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
-    const next = (await (await refresh(url, pair.refresh_token)).json()) as TokenBody;
+    const next = (await (await refresh(emu, pair.refresh_token)).json()) as TokenBody;
     await postToken(
-      url,
+      emu,
       { grant_type: 'refresh_token', refresh_token: next.refresh_token },
       { headers: { Authorization: basic } },
     );
-    await fetch(`${url}/oauth/token/info?access_token=${next.access_token}`);
-    await fetch(
-      `${url}/oauth/authorize?client_id=${CLIENT_ID}&redirect_uri=${encodeURIComponent(OOB)}&response_type=code&state=${CLIENT_SECRET}`,
+    await emu.request(`/oauth/token/info?access_token=${next.access_token}`);
+    await emu.request(
+      `/oauth/authorize?client_id=${CLIENT_ID}&redirect_uri=${encodeURIComponent(OOB)}&response_type=code&state=${CLIENT_SECRET}`,
     );
     const log = logLines.join('\n');
     expect(logLines.length).toBeGreaterThanOrEqual(7);

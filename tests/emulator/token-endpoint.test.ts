@@ -1,6 +1,5 @@
 // POST /oauth/token: Doorkeeper's answers, checked to the header and the byte of the descriptions.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,
   authorizeCode,
@@ -9,6 +8,7 @@ import {
   DESCRIPTIONS,
   exchangeCode,
   expectOAuthError,
+  inProcess,
   issuePair,
   OOB,
   postToken,
@@ -17,26 +17,18 @@ import {
   type TokenBody,
 } from './helpers.ts';
 
-let emu: RunningEmulator;
-let url: string;
-
-beforeAll(async () => {
-  emu = await startEmulator({
-    port: 0,
-    quiet: true,
-    accessTtl: 3600,
-    additionalClients: [{ clientId: 'other-client', clientSecret: 'other-secret' }],
-  });
-  url = emu.url;
+const emu = inProcess({
+  accessTtl: 3600,
+  additionalClients: [{ clientId: 'other-client', clientSecret: 'other-secret' }],
 });
-afterAll(() => emu.close());
+const url = emu.url;
 beforeEach(() => emu.reset());
 
 describe('authorization_code grant', () => {
   it('answers 200 with Doorkeeper headers and body keys in order', async () => {
-    const code = await authorizeCode(url);
+    const code = await authorizeCode(emu);
     const before = Math.floor(Date.now() / 1000);
-    const res = await exchangeCode(url, code);
+    const res = await exchangeCode(emu, code);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('pragma')).toBe('no-cache');
@@ -62,15 +54,15 @@ describe('authorization_code grant', () => {
   });
 
   it('issues the scopes approved at authorize', async () => {
-    const code = await authorizeCode(url, { scope: 'read credit_check:create' });
-    const body = (await (await exchangeCode(url, code)).json()) as TokenBody;
+    const code = await authorizeCode(emu, { scope: 'read credit_check:create' });
+    const body = (await (await exchangeCode(emu, code)).json()) as TokenBody;
     expect(body.scope).toBe('read credit_check:create');
   });
 
   it('accepts HTTP Basic client authentication (RFC 6749 §2.3.1)', async () => {
-    const code = await authorizeCode(url);
+    const code = await authorizeCode(emu);
     const res = await postToken(
-      url,
+      emu,
       { grant_type: 'authorization_code', code, redirect_uri: OOB },
       {
         headers: {
@@ -82,9 +74,9 @@ describe('authorization_code grant', () => {
   });
 
   it('reads HTTP Basic before the body parameters', async () => {
-    const code = await authorizeCode(url);
+    const code = await authorizeCode(emu);
     const res = await postToken(
-      url,
+      emu,
       {
         grant_type: 'authorization_code',
         code,
@@ -98,8 +90,8 @@ describe('authorization_code grant', () => {
   });
 
   it('accepts a JSON body and query-string parameters', async () => {
-    const code = await authorizeCode(url);
-    const json = await fetch(`${url}/oauth/token`, {
+    const code = await authorizeCode(emu);
+    const json = await emu.request(`${url}/oauth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
@@ -111,7 +103,7 @@ describe('authorization_code grant', () => {
       }),
     });
     expect(json.status).toBe(200);
-    const code2 = await authorizeCode(url);
+    const code2 = await authorizeCode(emu);
     const query = new URLSearchParams({
       grant_type: 'authorization_code',
       code: code2,
@@ -119,28 +111,28 @@ describe('authorization_code grant', () => {
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
     });
-    const viaQuery = await fetch(`${url}/oauth/token?${query}`, { method: 'POST' });
+    const viaQuery = await emu.request(`${url}/oauth/token?${query}`, { method: 'POST' });
     expect(viaQuery.status).toBe(200);
   });
 
   it('checks in Doorkeeper order: code, redirect_uri, client, grant, redirect_uri match', async () => {
-    const code = await authorizeCode(url);
+    const code = await authorizeCode(emu);
     // Everything wrong: the blank code wins.
     await expectOAuthError(
-      await postToken(url, { grant_type: 'authorization_code', client_id: 'nobody', client_secret: 'x' }),
+      await postToken(emu, { grant_type: 'authorization_code', client_id: 'nobody', client_secret: 'x' }),
       400,
       'invalid_request',
       'Missing required parameter: code.',
     );
     await expectOAuthError(
-      await postToken(url, { grant_type: 'authorization_code', code: '  ', redirect_uri: OOB }),
+      await postToken(emu, { grant_type: 'authorization_code', code: '  ', redirect_uri: OOB }),
       400,
       'invalid_request',
       'Missing required parameter: code.',
     );
     // Code present, redirect_uri blank, bad client: redirect_uri wins.
     await expectOAuthError(
-      await postToken(url, {
+      await postToken(emu, {
         grant_type: 'authorization_code',
         code: 'unknown',
         client_id: 'nobody',
@@ -152,82 +144,82 @@ describe('authorization_code grant', () => {
     );
     // Bad client before unknown code.
     await expectOAuthError(
-      await exchangeCode(url, 'unknown', { client_secret: 'wrong' }),
+      await exchangeCode(emu, 'unknown', { client_secret: 'wrong' }),
       401,
       'invalid_client',
       DESCRIPTIONS.invalid_client,
     );
     await expectOAuthError(
-      await postToken(url, { grant_type: 'authorization_code', code, redirect_uri: OOB }),
+      await postToken(emu, { grant_type: 'authorization_code', code, redirect_uri: OOB }),
       401,
       'invalid_client',
       DESCRIPTIONS.invalid_client,
     );
     await expectOAuthError(
-      await exchangeCode(url, code, { client_id: 'unknown-client' }),
+      await exchangeCode(emu, code, { client_id: 'unknown-client' }),
       401,
       'invalid_client',
       DESCRIPTIONS.invalid_client,
     );
     await expectOAuthError(
-      await exchangeCode(url, 'unknown'),
+      await exchangeCode(emu, 'unknown'),
       400,
       'invalid_grant',
       DESCRIPTIONS.invalid_grant,
     );
     // The real code still works after all of those: none of them consumed it.
-    expect((await exchangeCode(url, code)).status).toBe(200);
+    expect((await exchangeCode(emu, code)).status).toBe(200);
   });
 
   it('binds the code to its redirect_uri', async () => {
-    const code = await authorizeCode(url, { redirectUri: 'http://127.0.0.1:8123/callback', state: 's' });
-    await expectOAuthError(await exchangeCode(url, code), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
+    const code = await authorizeCode(emu, { redirectUri: 'http://127.0.0.1:8123/callback', state: 's' });
+    await expectOAuthError(await exchangeCode(emu, code), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
     await expectOAuthError(
-      await exchangeCode(url, code, { redirect_uri: 'http://127.0.0.1:8123/other' }),
+      await exchangeCode(emu, code, { redirect_uri: 'http://127.0.0.1:8123/other' }),
       400,
       'invalid_grant',
       DESCRIPTIONS.invalid_grant,
     );
-    expect((await exchangeCode(url, code, { redirect_uri: 'http://127.0.0.1:8123/callback' })).status).toBe(
+    expect((await exchangeCode(emu, code, { redirect_uri: 'http://127.0.0.1:8123/callback' })).status).toBe(
       200,
     );
   });
 
   it('refuses a code issued to another client', async () => {
-    const code = await authorizeCode(url, { clientId: 'other-client' });
-    await expectOAuthError(await exchangeCode(url, code), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
-    const res = await exchangeCode(url, code, { client_id: 'other-client', client_secret: 'other-secret' });
+    const code = await authorizeCode(emu, { clientId: 'other-client' });
+    await expectOAuthError(await exchangeCode(emu, code), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
+    const res = await exchangeCode(emu, code, { client_id: 'other-client', client_secret: 'other-secret' });
     expect(res.status).toBe(200);
   });
 
   it('is single use', async () => {
-    const code = await authorizeCode(url);
-    expect((await exchangeCode(url, code)).status).toBe(200);
-    await expectOAuthError(await exchangeCode(url, code), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
+    const code = await authorizeCode(emu);
+    expect((await exchangeCode(emu, code)).status).toBe(200);
+    await expectOAuthError(await exchangeCode(emu, code), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
     expect(emu.stats().tokenRequests.authorization_code).toEqual({ ok: 1, invalid_grant: 1 });
   });
 
   it('gives exactly one token for concurrent exchanges of one code', async () => {
-    const code = await authorizeCode(url);
-    const results = await Promise.all(Array.from({ length: 5 }, () => exchangeCode(url, code)));
+    const code = await authorizeCode(emu);
+    const results = await Promise.all(Array.from({ length: 5 }, () => exchangeCode(emu, code)));
     expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400]);
   });
 
   it('expires codes after 10 minutes on the emulator clock', async () => {
-    const fresh = await authorizeCode(url);
+    const fresh = await authorizeCode(emu);
     emu.setClockOffset(599);
-    expect((await exchangeCode(url, fresh)).status).toBe(200);
+    expect((await exchangeCode(emu, fresh)).status).toBe(200);
     emu.setClockOffset(0);
-    const stale = await authorizeCode(url);
+    const stale = await authorizeCode(emu);
     emu.setClockOffset(601);
-    await expectOAuthError(await exchangeCode(url, stale), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
+    await expectOAuthError(await exchangeCode(emu, stale), 400, 'invalid_grant', DESCRIPTIONS.invalid_grant);
   });
 });
 
 describe('refresh_token grant', () => {
   it('issues a new, different pair with the same scope', async () => {
-    const pair = await issuePair(url);
-    const res = await refresh(url, pair.refresh_token);
+    const pair = await issuePair(emu);
+    const res = await refresh(emu, pair.refresh_token);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('pragma')).toBe('no-cache');
@@ -251,9 +243,9 @@ describe('refresh_token grant', () => {
   });
 
   it('gives the new pair the full lifetime of the old one, on the emulator clock', async () => {
-    const pair = await issuePair(url);
+    const pair = await issuePair(emu);
     emu.setClockOffset(5000); // the old access token has expired: refresh tokens never do
-    const next = (await (await refresh(url, pair.refresh_token)).json()) as TokenBody;
+    const next = (await (await refresh(emu, pair.refresh_token)).json()) as TokenBody;
     expect(next.expires_in).toBe(3600);
     expect(next.created_at).toBeGreaterThanOrEqual(pair.created_at + 5000);
     expect(Date.parse(emu.stats().lastRefreshAt ?? '')).toBeGreaterThanOrEqual(
@@ -262,11 +254,11 @@ describe('refresh_token grant', () => {
   });
 
   it('may narrow the scope but never widen it', async () => {
-    const pair = await issuePair(url, 'read credit_check:create');
-    const narrow = (await (await refresh(url, pair.refresh_token, { scope: 'read' })).json()) as TokenBody;
+    const pair = await issuePair(emu, 'read credit_check:create');
+    const narrow = (await (await refresh(emu, pair.refresh_token, { scope: 'read' })).json()) as TokenBody;
     expect(narrow.scope).toBe('read');
     await expectOAuthError(
-      await refresh(url, narrow.refresh_token, { scope: 'read customer:delete' }),
+      await refresh(emu, narrow.refresh_token, { scope: 'read customer:delete' }),
       400,
       'invalid_scope',
       DESCRIPTIONS.invalid_scope,
@@ -274,48 +266,48 @@ describe('refresh_token grant', () => {
   });
 
   it('checks in Doorkeeper order: blank, unknown, client, client match', async () => {
-    const pair = await issuePair(url);
+    const pair = await issuePair(emu);
     await expectOAuthError(
-      await refresh(url, '', { client_secret: 'wrong' }),
+      await refresh(emu, '', { client_secret: 'wrong' }),
       400,
       'invalid_request',
       'Missing required parameter: refresh_token.',
     );
     // Unknown token wins over a wrong secret.
     await expectOAuthError(
-      await refresh(url, 'unknown', { client_secret: 'wrong' }),
+      await refresh(emu, 'unknown', { client_secret: 'wrong' }),
       400,
       'invalid_grant',
       DESCRIPTIONS.invalid_grant,
     );
     await expectOAuthError(
-      await refresh(url, pair.refresh_token, { client_secret: 'wrong' }),
+      await refresh(emu, pair.refresh_token, { client_secret: 'wrong' }),
       401,
       'invalid_client',
       DESCRIPTIONS.invalid_client,
     );
     // No credentials at all: invalid_grant, not invalid_client.
     await expectOAuthError(
-      await postToken(url, { grant_type: 'refresh_token', refresh_token: pair.refresh_token }),
+      await postToken(emu, { grant_type: 'refresh_token', refresh_token: pair.refresh_token }),
       400,
       'invalid_grant',
       DESCRIPTIONS.invalid_grant,
     );
     // Another registered client may not use this client's refresh token.
     await expectOAuthError(
-      await refresh(url, pair.refresh_token, { client_id: 'other-client', client_secret: 'other-secret' }),
+      await refresh(emu, pair.refresh_token, { client_id: 'other-client', client_secret: 'other-secret' }),
       400,
       'invalid_grant',
       DESCRIPTIONS.invalid_grant,
     );
-    expect((await refresh(url, pair.refresh_token)).status).toBe(200);
+    expect((await refresh(emu, pair.refresh_token)).status).toBe(200);
   });
 });
 
 describe('grant_type', () => {
   it('is required', async () => {
     await expectOAuthError(
-      await postToken(url, { code: 'x' }),
+      await postToken(emu, { code: 'x' }),
       400,
       'invalid_request',
       'Missing required parameter: grant_type.',
@@ -325,7 +317,7 @@ describe('grant_type', () => {
   it('must be a supported one', async () => {
     for (const grant of ['password', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']) {
       await expectOAuthError(
-        await postToken(url, { grant_type: grant, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
+        await postToken(emu, { grant_type: grant, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
         400,
         'unsupported_grant_type',
         DESCRIPTIONS.unsupported_grant_type,
@@ -337,27 +329,17 @@ describe('grant_type', () => {
 
 describe('never-expiring tokens', () => {
   it('drops expires_in when accessTtl is 0', async () => {
-    const eternal = await startEmulator({ port: 0, quiet: true, accessTtl: 0 });
-    try {
-      expect(eternal.options.accessTtl).toBeNull();
-      const pair = await issuePair(eternal.url);
-      expect(Object.keys(pair)).toEqual([
-        'access_token',
-        'token_type',
-        'refresh_token',
-        'scope',
-        'created_at',
-      ]);
-      const next = (await (await refresh(eternal.url, pair.refresh_token)).json()) as TokenBody;
-      expect('expires_in' in next).toBe(false);
-      eternal.setClockOffset(10 * 365 * 86400);
-      const info = await fetch(`${eternal.url}/oauth/token/info`, {
-        headers: { Authorization: `Bearer ${next.access_token}` },
-      });
-      expect(info.status).toBe(200);
-      expect(((await info.json()) as { expires_in: unknown }).expires_in).toBeNull();
-    } finally {
-      await eternal.close();
-    }
+    const eternal = inProcess({ accessTtl: 0 });
+    expect(eternal.options.accessTtl).toBeNull();
+    const pair = await issuePair(eternal);
+    expect(Object.keys(pair)).toEqual(['access_token', 'token_type', 'refresh_token', 'scope', 'created_at']);
+    const next = (await (await refresh(eternal, pair.refresh_token)).json()) as TokenBody;
+    expect('expires_in' in next).toBe(false);
+    eternal.setClockOffset(10 * 365 * 86400);
+    const info = await eternal.request(`${eternal.url}/oauth/token/info`, {
+      headers: { Authorization: `Bearer ${next.access_token}` },
+    });
+    expect(info.status).toBe(200);
+    expect(((await info.json()) as { expires_in: unknown }).expires_in).toBeNull();
   });
 });

@@ -1,31 +1,27 @@
 // `/oauth/authorize` (RFC 6749 §4.1.1–§4.1.2): Doorkeeper's AuthorizationsController new/create/destroy,
 // and the OOB page `/oauth/authorize/native`. There is no login: the person at the browser is user 1.
-import type { Context, Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { jsonResponse, type OAuthError, oauthError, oauthErrorStatus } from '../doorkeeper-errors.ts';
-import { withFaults } from '../fault-injection.ts';
+import { faults } from '../fault-injection.ts';
 import { consentPage, errorPage, htmlResponse, nativeCodePage, redirectPage } from '../html.ts';
 import { type Params, parseQuery, readRequestParams } from '../params.ts';
-import { type PreAuthorization, type PreAuthorizationResult, preAuthorize } from '../pre-authorization.ts';
-import { RESOURCE_OWNER_ID } from '../records.ts';
+import {
+  issueGrant,
+  type PreAuthorization,
+  type PreAuthorizationResult,
+  preAuthorize,
+} from '../pre-authorization.ts';
 import { isOobUri } from '../redirect-uri.ts';
 import type { EmulatorEnv, EmulatorState } from '../state.ts';
 
-export function registerAuthorizeRoutes(app: Hono<EmulatorEnv>, state: EmulatorState): void {
-  app.get(
-    '/oauth/authorize',
-    withFaults(state, 'authorize', (c) => showConsent(state, c)),
-  );
-  app.post(
-    '/oauth/authorize',
-    withFaults(state, 'authorize', (c) => decide(state, c)),
-  );
-  app.delete(
-    '/oauth/authorize',
-    withFaults(state, 'authorize', (c) => decide(state, c, 'deny')),
-  );
-  app.get('/oauth/authorize/native', (c) =>
-    htmlResponse(nativeCodePage(parseQuery(c.req.url).get('code') ?? '')),
-  );
+/** Mounted under `/oauth`. */
+export function authorizeRoutes(state: EmulatorState): Hono<EmulatorEnv> {
+  const withFaults = faults(state, 'authorize');
+  return new Hono<EmulatorEnv>()
+    .get('/authorize', withFaults, (c) => showConsent(state, c))
+    .post('/authorize', withFaults, (c) => decide(state, c))
+    .delete('/authorize', withFaults, (c) => decide(state, c, 'deny'))
+    .get('/authorize/native', (c) => htmlResponse(nativeCodePage(parseQuery(c.req.url).get('code') ?? '')));
 }
 
 /** `new`: errors are an HTML page with status 200; valid requests get the consent page (or, auto-approved, the code). */
@@ -50,17 +46,11 @@ async function decide(state: EmulatorState, c: Context<EmulatorEnv>, forced?: 'd
 }
 
 /**
- * `Authorization::Code#issue_token!` + `CodeResponse`: a single-use code valid 10 minutes. OOB goes to the
- * native page (without `state`); another URI gets `code` and `state` in its query (RFC 6749 §4.1.2).
+ * `CodeResponse`: OOB goes to the native page (without `state`); another URI gets `code` and `state` in its
+ * query (RFC 6749 §4.1.2).
  */
 function approve(state: EmulatorState, preAuth: PreAuthorization, origin: string): Promise<Response> {
-  const grant = state.store.createGrant({
-    applicationUid: preAuth.client.uid,
-    resourceOwnerId: RESOURCE_OWNER_ID,
-    redirectUri: preAuth.redirectUri,
-    scopes: preAuth.scopes,
-    nowMs: state.clock.nowMs(),
-  });
+  const grant = issueGrant(state, preAuth);
   if (isOobUri(preAuth.redirectUri)) return redirect(`${origin}/oauth/authorize/native?code=${grant.code}`);
   return redirect(withQuery(preAuth.redirectUri, { code: grant.code, state: preAuth.state }));
 }

@@ -1,53 +1,62 @@
 // The control API under `/__emulator/`: only the emulator has it (AlarmBox does not). Same operations
 // as the RunningEmulator methods, for tests and people driving the emulator from another process.
-import type { Hono } from 'hono';
-import { MAX_CLOCK_OFFSET_SECONDS } from '../clock.ts';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { jsonResponse } from '../doorkeeper-errors.ts';
 import { FaultPlanError, parseFaultPlan } from '../faults.ts';
 import { readJsonBody } from '../params.ts';
-import { type EmulatorEnv, type EmulatorState, resetEmulatorState } from '../state.ts';
+import {
+  type EmulatorEnv,
+  type EmulatorState,
+  MAX_CLOCK_OFFSET_SECONDS,
+  resetEmulatorState,
+} from '../state.ts';
 
-export function registerControlRoutes(app: Hono<EmulatorEnv>, state: EmulatorState): void {
-  app.get('/__emulator/health', () => jsonResponse({ status: 'ok' }));
-  app.get('/__emulator/stats', () => jsonResponse(state.stats.snapshot()));
-  app.get('/__emulator/faults', () => jsonResponse(state.faults.current()));
-  app.put('/__emulator/faults', async (c) => {
-    try {
-      state.faults.set(parseFaultPlan(await readJsonBody(c.req.raw)));
-    } catch (error) {
-      if (error instanceof FaultPlanError) {
-        return jsonResponse({ error: 'invalid_fault_plan', message: error.message }, 400);
+/** Mounted under `/__emulator`. */
+export function controlRoutes(state: EmulatorState): Hono<EmulatorEnv> {
+  return new Hono<EmulatorEnv>()
+    .get('/health', () => jsonResponse({ status: 'ok' }))
+    .get('/stats', () => jsonResponse(state.stats.snapshot()))
+    .get('/faults', () => jsonResponse(state.faults.current()))
+    .put('/faults', async (c) => {
+      const body = await readJsonBody(c.req.raw);
+      try {
+        state.faults.set(parseFaultPlan(body));
+      } catch (error) {
+        if (!(error instanceof FaultPlanError)) throw error;
+        throw invalid({ error: 'invalid_fault_plan', message: error.message });
       }
-      throw error;
-    }
-    return jsonResponse(state.faults.current());
-  });
-  app.get('/__emulator/clock', () => clockResponse(state));
-  app.put('/__emulator/clock', async (c) => {
-    const body = await readJsonBody(c.req.raw);
-    const offset =
-      typeof body === 'object' && body !== null ? (body as Record<string, unknown>).offsetSeconds : undefined;
-    if (
-      typeof offset !== 'number' ||
-      !Number.isFinite(offset) ||
-      Math.abs(offset) > MAX_CLOCK_OFFSET_SECONDS
-    ) {
-      return jsonResponse(
-        {
+      return jsonResponse(state.faults.current());
+    })
+    .get('/clock', () => clockResponse(state))
+    .put('/clock', async (c) => {
+      const body = await readJsonBody(c.req.raw);
+      const offset =
+        typeof body === 'object' && body !== null
+          ? (body as Record<string, unknown>).offsetSeconds
+          : undefined;
+      if (
+        typeof offset !== 'number' ||
+        !Number.isFinite(offset) ||
+        Math.abs(offset) > MAX_CLOCK_OFFSET_SECONDS
+      ) {
+        throw invalid({
           error: 'invalid_clock',
           message:
             'offsetSeconds に ±100 年以内の数値 (秒) を指定してください (例: {"offsetSeconds": 601})。',
-        },
-        400,
-      );
-    }
-    state.clock.setOffsetSeconds(offset);
-    return clockResponse(state);
-  });
-  app.post('/__emulator/reset', () => {
-    resetEmulatorState(state);
-    return new Response(null, { status: 204 });
-  });
+        });
+      }
+      state.clock.setOffsetSeconds(offset);
+      return clockResponse(state);
+    })
+    .post('/reset', () => {
+      resetEmulatorState(state);
+      return new Response(null, { status: 204 });
+    });
+}
+
+function invalid(body: { readonly error: string; readonly message: string }): HTTPException {
+  return new HTTPException(400, { res: jsonResponse(body, 400), message: body.message });
 }
 
 function clockResponse(state: EmulatorState): Response {

@@ -1,6 +1,7 @@
 // The protected API: `POST /ps/v1/credit_checks` and `GET /ps/v1/credit_checks/{id}` (docs/design.md「AlarmBox について分かっていること」).
-import type { Context, Hono } from 'hono';
-import { authorizeApiRequest } from '../api-auth.ts';
+import { type Context, Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { authorizeApiRequest } from '../bearer.ts';
 import {
   creditCheckDetail,
   creditCheckSummary,
@@ -8,19 +9,16 @@ import {
   parseCreditCheckInput,
 } from '../credit-checks.ts';
 import { jsonResponse } from '../doorkeeper-errors.ts';
-import { withFaults } from '../fault-injection.ts';
-import { parseQuery, RequestInputError, readJsonBody } from '../params.ts';
+import { faults } from '../fault-injection.ts';
+import { parseQuery, readJsonBody } from '../params.ts';
 import type { EmulatorEnv, EmulatorState } from '../state.ts';
 
-export function registerCreditCheckRoutes(app: Hono<EmulatorEnv>, state: EmulatorState): void {
-  app.post(
-    '/ps/v1/credit_checks',
-    withFaults(state, 'api', (c) => create(state, c)),
-  );
-  app.get(
-    '/ps/v1/credit_checks/:id',
-    withFaults(state, 'api', (c) => show(state, c)),
-  );
+/** Mounted under `/ps/v1`. */
+export function creditCheckRoutes(state: EmulatorState): Hono<EmulatorEnv> {
+  const withFaults = faults(state, 'api');
+  return new Hono<EmulatorEnv>()
+    .post('/credit_checks', withFaults, (c) => create(state, c))
+    .get('/credit_checks/:id', withFaults, (c) => show(state, c));
 }
 
 async function create(state: EmulatorState, c: Context<EmulatorEnv>): Promise<Response> {
@@ -31,7 +29,8 @@ async function create(state: EmulatorState, c: Context<EmulatorEnv>): Promise<Re
   try {
     body = await readJsonBody(c.req.raw);
   } catch (error) {
-    if (!(error instanceof RequestInputError)) throw error;
+    // The API answers malformed input in its own error shape, not the OAuth one of the token endpoint.
+    if (!(error instanceof HTTPException)) throw error;
     if (error.status === 413) return answer(state, 'payload_too_large', jsonResponse({ errors: [] }, 413));
     return answer(
       state,

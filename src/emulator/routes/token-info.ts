@@ -1,25 +1,19 @@
 // `GET /oauth/token/info`: Doorkeeper's TokenInfoController#show.
-import type { Context, Hono } from 'hono';
-import { authenticateAccessToken, bearerToken } from '../bearer.ts';
+import { type Context, Hono } from 'hono';
+import { authenticateRequest } from '../bearer.ts';
 import { INVALID_TOKEN_DESCRIPTIONS, jsonResponse, wwwAuthenticate } from '../doorkeeper-errors.ts';
-import { withFaults } from '../fault-injection.ts';
-import { parseQuery } from '../params.ts';
-import { expiresInSeconds, isAccessible } from '../records.ts';
+import { faults } from '../fault-injection.ts';
 import type { EmulatorEnv, EmulatorState } from '../state.ts';
+import { expiresInSeconds, isAccessible } from '../store.ts';
 
-export function registerTokenInfoRoute(app: Hono<EmulatorEnv>, state: EmulatorState): void {
-  app.get(
-    '/oauth/token/info',
-    withFaults(state, 'tokenInfo', (c) => tokenInfo(state, c)),
-  );
+/** Mounted under `/oauth`. */
+export function tokenInfoRoute(state: EmulatorState): Hono<EmulatorEnv> {
+  return new Hono<EmulatorEnv>().get('/token/info', faults(state, 'tokenInfo'), (c) => tokenInfo(state, c));
 }
 
 function tokenInfo(state: EmulatorState, c: Context<EmulatorEnv>): Response {
   // Looking the token up is a "use": in on_use rotation it revokes the pair it was refreshed from.
-  const token = authenticateAccessToken(
-    state,
-    bearerToken(c.req.header('authorization'), parseQuery(c.req.url)),
-  );
+  const token = authenticateRequest(state, c);
   const nowMs = state.clock.nowMs();
   if (token === undefined || !isAccessible(token, nowMs)) {
     state.stats.tokenInfoRequest('invalid_token');
