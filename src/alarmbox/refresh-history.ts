@@ -13,7 +13,7 @@ import { terminalSafe } from '../text/terminal-safe.ts';
 import type { RefreshAttempt, RefreshTrigger } from './token-service.ts';
 
 /** How many attempts are kept: about three months of a 12-hourly batch plus the online refreshes. */
-export const DEFAULT_HISTORY_SIZE = 200;
+const DEFAULT_HISTORY_SIZE = 200;
 
 export interface RefreshHistoryEntry {
   readonly id: number;

@@ -88,7 +88,7 @@ export async function rekeyStoredToken(handle: DatabaseHandle, ring: KeyRing): P
   }
 }
 
-export class RekeyContendedError extends AlarmboxError {
+class RekeyContendedError extends AlarmboxError {
   override readonly name: string = 'RekeyContendedError';
   constructor(message: string) {
     super(message, { reason: 'temporary' });

@@ -7,7 +7,7 @@ import { redact } from '../text/redact.ts';
 import { hasUnsafeCharacters, terminalSafe } from '../text/terminal-safe.ts';
 import type { TokenResponse, TokenWarning, TokenWarningCode } from './types.ts';
 
-export type { TokenWarning, TokenWarningCode } from './types.ts';
+export type { TokenWarning } from './types.ts';
 
 /**
  * The longest lifetime believed: beyond it an `expires_in` is taken for a server fault and the fallback lifetime

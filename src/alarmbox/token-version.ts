@@ -8,7 +8,7 @@ import { AlarmboxError } from '../errors.ts';
 /** The largest `version` JavaScript holds exactly (2^53 − 1). */
 export const MAX_VERSION = Number.MAX_SAFE_INTEGER;
 /** What a snapshot's `version` is when the stored value is not a safe non-negative integer. */
-export const INVALID_VERSION = -1;
+const INVALID_VERSION = -1;
 
 /**
  * `version` as a query reads it: the stored value when it is an integer in 0..2^53 − 1, else -1. Decided in

@@ -1,24 +1,5 @@
 // Wire types of the token endpoint (the guide's lib/alarmbox/types.py), named as on the wire.
 
-/** 初回認証リクエスト (認可コード → トークン取得), RFC 6749 §4.1.3 */
-export interface AuthorizationCodeRequest {
-  readonly grant_type: 'authorization_code';
-  readonly client_id: string;
-  readonly client_secret: string;
-  /** 認可コード */
-  readonly code: string;
-  readonly redirect_uri: string;
-}
-
-/** トークン更新リクエスト, RFC 6749 §6. Doorkeeper ignores `redirect_uri` here; the guide sends it anyway. */
-export interface RefreshTokenRequest {
-  readonly grant_type: 'refresh_token';
-  readonly client_id: string;
-  readonly client_secret: string;
-  readonly refresh_token: string;
-  readonly redirect_uri: string;
-}
-
 /**
  * トークン取得・更新のレスポンス. Doorkeeper drops keys with blank values, so everything but the access
  * token and its type may be missing (no `expires_in` for tokens that never expire).

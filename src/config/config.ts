@@ -16,15 +16,15 @@ import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 import { loadKeyRing } from './key-source.ts';
 
-export const DEFAULT_BASE_URL = 'https://api.alarmbox.jp';
+const DEFAULT_BASE_URL = 'https://api.alarmbox.jp';
 /** RFC 8252 §7.1 deprecates OOB, but it is what AlarmBox's (Doorkeeper's) native flow offers. */
 export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob';
 export const DEFAULT_SCOPE = 'read customer:delete customer:create credit_check:create';
-export const DEFAULT_DATABASE_URL = 'sqlite:.alarmbox/alarmbox.db';
+const DEFAULT_DATABASE_URL = 'sqlite:.alarmbox/alarmbox.db';
 /** The guide's `requests` timeout. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 /** AlarmBox's documented example lifetime; used only when a token response carries no `expires_in`. */
-export const DEFAULT_FALLBACK_EXPIRES_IN = 86_400;
+const DEFAULT_FALLBACK_EXPIRES_IN = 86_400;
 
 /** What `createAlarmbox(options)` accepts; every field overrides its environment variable. */
 export interface AlarmboxOptions {
@@ -102,31 +102,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env): AlarmboxConfig {
   const alarmboxEnv = options.env ?? parseAlarmboxEnv(env.ALARMBOX_ENV);
-  if (options.database !== undefined && options.databaseUrl !== undefined) {
-    throw new ConfigError(
-      'databaseUrl',
-      'createAlarmbox には database (アプリの接続) と databaseUrl のどちらか一方だけを指定してください。',
-    );
-  }
-  const optionUrl = nonBlank(options.databaseUrl);
-  const envUrl = nonBlank(env.DATABASE_URL);
-  const databaseSource: DatabaseSource =
-    options.database !== undefined
-      ? 'app'
-      : optionUrl !== undefined
-        ? 'option'
-        : envUrl === undefined
-          ? 'default'
-          : cameFromDotEnv('DATABASE_URL')
-            ? 'dotenv'
-            : 'environment';
-  // With an app's connection the URL is not used; what it parses to only labels the default.
-  const database: DatabaseTarget = {
-    ...parseDatabaseUrl(
-      options.database === undefined ? (optionUrl ?? envUrl ?? DEFAULT_DATABASE_URL) : DEFAULT_DATABASE_URL,
-    ),
-    source: databaseSource,
-  };
+  const { database, databaseSource } = resolveDatabase(options, env);
   const databaseTimeouts = parseDatabaseTimeouts(env, options.databaseTimeouts);
   const baseUrl = parseBaseUrl(nonBlank(options.baseUrl ?? env.ALARMBOX_BASE_URL) ?? DEFAULT_BASE_URL);
   const redirectUri = parseRedirectUri(
@@ -189,6 +165,39 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
       return ring;
     },
   };
+}
+
+/** Where the token table lives, and which setting said so (`status` and `doctor` show it). */
+function resolveDatabase(
+  options: AlarmboxOptions,
+  env: Env,
+): { database: DatabaseTarget; databaseSource: DatabaseSource } {
+  if (options.database !== undefined && options.databaseUrl !== undefined) {
+    throw new ConfigError(
+      'databaseUrl',
+      'createAlarmbox には database (アプリの接続) と databaseUrl のどちらか一方だけを指定してください。',
+    );
+  }
+  const optionUrl = nonBlank(options.databaseUrl);
+  const envUrl = nonBlank(env.DATABASE_URL);
+  const databaseSource: DatabaseSource =
+    options.database !== undefined
+      ? 'app'
+      : optionUrl !== undefined
+        ? 'option'
+        : envUrl === undefined
+          ? 'default'
+          : cameFromDotEnv('DATABASE_URL')
+            ? 'dotenv'
+            : 'environment';
+  // With an app's connection the URL is not used; what it parses to only labels the default.
+  const database: DatabaseTarget = {
+    ...parseDatabaseUrl(
+      options.database === undefined ? (optionUrl ?? envUrl ?? DEFAULT_DATABASE_URL) : DEFAULT_DATABASE_URL,
+    ),
+    source: databaseSource,
+  };
+  return { database, databaseSource };
 }
 
 function nonBlank(value: string | undefined): string | undefined {

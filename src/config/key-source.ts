@@ -69,7 +69,7 @@ function keepOutOfGit(dir: string): void {
  * `local-20261203-1a2b3c4d`: unique, so a key generated elsewhere never passes for this one (both used to be
  * `local1`, and a row sealed with one failed with 「キー "local1" が登録時と違う」 under the other).
  */
-export function newLocalKeyId(now = new Date()): string {
+function newLocalKeyId(now = new Date()): string {
   return `local-${now.toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
 }
 

@@ -24,7 +24,7 @@ export interface KeyRing {
 
 export const KEY_RING_EXAMPLE = 'k1:<32 バイトの base64。例: openssl rand -base64 32 の出力>';
 
-export function createKeyRing(keys: readonly EncryptionKey[]): KeyRing {
+function createKeyRing(keys: readonly EncryptionKey[]): KeyRing {
   const [primary] = keys;
   if (primary === undefined) throw new KeyRingFormatError('暗号化キーが 1 つもありません。');
   const byId = new Map(keys.map((k) => [k.id, k.key]));

@@ -100,11 +100,7 @@ const CERT_OTHER = new Set(['CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])
 const CA_HINT =
   '社内のプロキシや検査装置が TLS を検査している場合は、その CA 証明書 (PEM) を NODE_EXTRA_CA_CERTS=/path/to/ca.pem で指定するか、OS の証明書ストアを使ってください (NODE_USE_SYSTEM_CA=1、Node 22.19 / 24.6 以降)。詳しくは docs/integration.md「プロキシと社内の CA」を参照してください。';
 
-export function explainFailure(
-  error: unknown,
-  target: URL,
-  route: ProxyRoute,
-): OutgoingRequestError | undefined {
+function explainFailure(error: unknown, target: URL, route: ProxyRoute): OutgoingRequestError | undefined {
   const all = codes(error);
   const code = all.find((c) => UNTRUSTED_CHAIN.has(c) || CERT_OTHER.has(c) || CONNECT_FAILURES.has(c));
   const host = target.host;

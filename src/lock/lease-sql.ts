@@ -214,19 +214,6 @@ export async function inspectLeases(
   return { nowMs: now, leases };
 }
 
-/** Whether this exact lease is still stored and not expired by the database's clock. */
-export async function isLeaseHeld(handle: DatabaseHandle, lease: LeaseRow): Promise<boolean> {
-  const row = await (await handle.open())
-    .selectFrom(LOCKS_TABLE)
-    .select('name')
-    .where('name', '=', lease.name)
-    .where('owner', '=', lease.owner)
-    .where('acquired_at_ms', '=', lease.acquiredAtMs)
-    .where('expires_at_ms', '>=', handle.adapter.nowMs())
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** The stored lease of `name`, live, expired or impossible, if any (for status output and diagnostics). */
 export async function readLease(handle: DatabaseHandle, name: string): Promise<InspectedLease | undefined> {
   return (await readNowAndLease(handle, name)).current;

@@ -6,7 +6,6 @@ import { AlarmboxError } from '../errors.ts';
 import { isoOfDbTime, LockWaitTimeoutError } from './errors.ts';
 import {
   type InspectedLease,
-  isLeaseHeld,
   type LeaseRow,
   MAX_LEASE_MS,
   readLease,
@@ -25,8 +24,6 @@ export interface Lease {
   readonly expiresAtMs: number;
   /** Gives the lock back. False when it was no longer ours (expired, or taken over by another owner). */
   release(): Promise<boolean>;
-  /** Whether this lease is still stored and not expired. */
-  isHeld(): Promise<boolean>;
   /** Extends the lease to a whole `leaseMs` from now. False when it was no longer ours. */
   renew(): Promise<boolean>;
 }
@@ -166,19 +163,6 @@ export class LockManager {
     return this.#toLease(taken.lease);
   }
 
-  /**
-   * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` did. A failed release is
-   * not reported: the lease expires on its own, and `fn`'s outcome (a saved token, say) stands.
-   */
-  async withLock<T>(fn: (lease: Lease) => Promise<T>, options: AcquireOptions): Promise<T> {
-    const lease = await this.acquire(options);
-    try {
-      return await fn(lease);
-    } finally {
-      await lease.release().catch(() => false);
-    }
-  }
-
   /** The stored lease of this lock, whoever holds it, live, expired or impossible; undefined when free. */
   async holder(): Promise<Omit<LeaseRow, 'name'> | undefined> {
     try {
@@ -204,7 +188,6 @@ export class LockManager {
     return {
       ...row,
       release: () => run(() => releaseLease(db, row)),
-      isHeld: () => run(() => isLeaseHeld(db, row)),
       renew: () => run(() => renewLease(db, row, leaseMs)),
     };
   }

@@ -87,7 +87,7 @@ export function currentSecrets(): OperationSecrets | undefined {
 }
 
 /** Long enough, and whole characters only: replacing half of a surrogate pair would break the text around it. */
-export function isRedactable(value: string): boolean {
+function isRedactable(value: string): boolean {
   return (
     value.length >= MIN_SECRET_LENGTH && value.trim().length >= MIN_SECRET_LENGTH && value.isWellFormed()
   );

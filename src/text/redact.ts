@@ -1,9 +1,7 @@
 // Response bodies and messages may echo tokens, codes or the client secret: scrub them before they are kept
 // on an error object, logged or printed. Two layers: the secrets of the operation under way, by value
 // (operation-secrets.ts: whatever their length or shape), then patterns for what looks like a secret.
-import { currentSecrets, OperationSecrets, REDACTED } from './operation-secrets.ts';
-
-export { REDACTED };
+import { currentSecrets, REDACTED } from './operation-secrets.ts';
 
 const SECRET_KEYS = [
   'access_token',
@@ -51,16 +49,6 @@ function scrubPatterns(text: string): string {
     .replace(FORM_VALUE, `$1${REDACTED}`)
     .replace(BEARER, `$1${REDACTED}`)
     .replace(OPAQUE, REDACTED);
-}
-
-/**
- * Replaces each of the given values (raw or encoded, of at least `MIN_SECRET_LENGTH` characters) wherever
- * they appear, besides the secrets of the operation under way. For text kept outside any operation.
- */
-export function redactValues(text: string, values: readonly (string | null | undefined)[]): string {
-  const secrets = new OperationSecrets();
-  secrets.add(...values);
-  return scrub(secrets.replaceIn(text));
 }
 
 /** Below this length a token's ends are not shown: four plus four characters would be too much of it. */

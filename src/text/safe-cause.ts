@@ -9,7 +9,7 @@ import { terminalSafe } from './terminal-safe.ts';
 const MAX_DEPTH = 5;
 
 /** A foreign error reduced to what helps diagnose it without carrying secrets. */
-export class SafeCause extends Error {
+class SafeCause extends Error {
   override readonly name: string;
   /** The system or library error code (`ECONNREFUSED`, `ER_…`), when the original had one. */
   readonly code: string | undefined;

@@ -50,9 +50,9 @@ export function useApiFixture(set: (fixture: ApiFixture) => void, options: Emula
   });
 }
 
-export const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20 } as const;
+const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 20 } as const;
 
-export async function openApiFixture(options: EmulatorOptions = {}): Promise<ApiFixture> {
+async function openApiFixture(options: EmulatorOptions = {}): Promise<ApiFixture> {
   const emulator = await startEmulator({ port: 0, autoApprove: true, quiet: true, ...options });
   const database = await createTestDatabase('sqlite');
   const keys = generateKeySpec('api-test');

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DecryptionError, KeyRingFormatError } from '../../src/crypto/errors.ts';
 import {
-  DecryptionError,
   EnvelopeTooLongError,
   generateKeySpec,
-  KeyRingFormatError,
   openField,
   parseKeyRing,
   sealField,

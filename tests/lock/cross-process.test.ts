@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { migrateToLatest, openDatabase, parseDatabaseUrl } from '../../src/db/index.ts';
-import { LockManager, LockWaitTimeoutError } from '../../src/lock/index.ts';
+import { LockWaitTimeoutError } from '../../src/lock/errors.ts';
+import { LockManager } from '../../src/lock/index.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { NodeScript, type ScriptResult, startTogether } from '../support/node-scripts.ts';
 

@@ -23,7 +23,7 @@ export type Step =
   | { readonly kind: 'USER'; readonly user: string }
   | { readonly kind: 'ENTRYPOINT' | 'CMD'; readonly args: readonly string[] };
 
-export class DockerfileError extends Error {
+class DockerfileError extends Error {
   constructor(line: number, message: string) {
     super(`Dockerfile line ${line}: ${message}`);
     this.name = 'DockerfileError';

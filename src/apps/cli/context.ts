@@ -2,9 +2,6 @@ import { createToolkit, type Toolkit } from '../../create.ts';
 import { assertDatabaseExists } from '../../db/dialects/index.ts';
 import { assertMigrated, createDatabaseIfMissing } from '../../db/migrate.ts';
 
-// main.ts reads `.env` before any command loads; re-exported for the commands and tests that import it here.
-export { loadDotEnv } from './dotenv.ts';
-
 /**
  * Opens the toolkit for one command and closes it afterwards, whatever happens.
  * Commands that touch the token table first check that `alarmbox migrate` has run; on SQLite they never

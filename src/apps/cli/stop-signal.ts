@@ -11,7 +11,7 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /** The shell's convention: 128 + the signal number. */
-export const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = {
+const SIGNAL_EXIT_CODES: Readonly<Record<StopSignal, number>> = {
   SIGHUP: 129,
   SIGINT: 130,
   SIGTERM: 143,

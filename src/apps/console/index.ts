@@ -9,9 +9,9 @@ import type { Sandbox } from '../sandbox/sandbox.ts';
 import { createConsoleApp } from './app.ts';
 import { type EmbeddedOptions, openConsoleSandbox } from './embedded.ts';
 
-export const DEFAULT_CONSOLE_PORT = 8976;
+const DEFAULT_CONSOLE_PORT = 8976;
 /** Loopback only: the console can spend the refresh token and start purchases. */
-export const CONSOLE_HOST = '127.0.0.1';
+const CONSOLE_HOST = '127.0.0.1';
 
 export interface ConsoleOptions {
   /** Default {@link DEFAULT_CONSOLE_PORT}; 0 picks a free port. */

@@ -84,36 +84,9 @@ const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
 
 export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
-  const ok = (id: CheckId, detail: string, notes?: string[]) =>
-    checks.push({ id, title: TITLES[id], status: 'ok', detail, notes: notes?.length ? notes : undefined });
-  const fail = (id: CheckId, error: unknown, fix: string, reason?: FailureReason) =>
-    checks.push({
-      id,
-      title: TITLES[id],
-      status: 'fail',
-      detail: detailOf(error),
-      fix,
-      reason: reason ?? reasonOf(error),
-    });
-  const skip = (id: CheckId, why: string) =>
-    checks.push({ id, title: TITLES[id], status: 'skipped', detail: why });
-
-  // 1. Configuration: everything that is read at start-up.
-  let config: AlarmboxConfig | undefined;
-  let outgoing: OutgoingFetch | undefined;
-  try {
-    const loaded = loadConfig(doctorOptions.options);
-    // The same decision as every request's (src/http/fetch.ts); a malformed proxy URL fails here.
-    outgoing = outgoingFetch(loaded.baseUrl, loaded.fetch);
-    config = loaded;
-    ok(
-      'config',
-      `ALARMBOX_ENV=${config.env} / AlarmBox ${config.baseUrl} / データベース ${describeTarget(config.database)} / ${proxyLine(outgoing.route, config.baseUrl)}`,
-    );
-  } catch (error) {
-    fail('config', error, 'メッセージに示された環境変数 (または .env) を直してください。');
-  }
-  if (config === undefined) {
+  const r = recorders(checks);
+  const loaded = checkConfig(doctorOptions.options, r);
+  if (loaded === undefined) {
     for (const id of [
       'credentials',
       'encryption-keys',
@@ -124,68 +97,31 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
       'token-endpoint',
       'clock',
     ] as const)
-      skip(id, '設定に誤りがあるため確認していません');
+      r.skip(id, '設定に誤りがあるため確認していません');
     return finish(checks);
   }
+  const { config, outgoing } = loaded;
+  const credentials = checkCredentials(config, r);
+  const ring = checkKeyRing(config, r);
 
-  // 2. Client credentials (not a secret: the id is shown masked, the secret never).
-  let credentials: { clientId: string; clientSecret: string } | undefined;
-  try {
-    credentials = config.credentials();
-    ok('credentials', `client_id ${maskToken(credentials.clientId)}、client_secret 設定済み`);
-  } catch (error) {
-    fail(
-      'credentials',
-      error,
-      'AlarmBox の API 管理画面で発行された client_id / client_secret を ALARMBOX_CLIENT_ID / ALARMBOX_CLIENT_SECRET (または ALARMBOX_INFO) に設定してください。',
-    );
-  }
-
-  // 3. The key ring.
-  let ring: KeyRing | undefined;
-  try {
-    ring = config.keyRing();
-    const [first, ...rest] = ring.ids;
-    ok(
-      'encryption-keys',
-      `鍵リング: ${first} (暗号化に使用)${rest.length > 0 ? `、${rest.join(', ')} (復号のみ)` : ''}`,
-    );
-  } catch (error) {
-    fail(
-      'encryption-keys',
-      error,
-      'ALARMBOX_ENCRYPTION_KEYS を「キーID:32バイトのbase64」で設定してください (例: k1:$(openssl rand -base64 32) の出力)。すべてのインスタンスで同じ値にします。',
-    );
-  }
-
-  // 4–6. Database, migrations, the stored row.
-  // Doctor only looks: a SQLite path that does not exist is reported, never created.
+  // Database, migrations, leases, the stored row. Doctor only looks: a SQLite path that does not exist is
+  // reported, never created.
   const database = openDatabase(config.database, {
     ...config.databaseTimeouts,
     poolSize: 1,
   });
   try {
-    await checkDatabase(database, ring, { ok, fail, skip });
+    await checkDatabase(database, ring, r);
   } finally {
     await database.close();
   }
 
-  // 7–8. The token endpoint and the clock.
   if (credentials === undefined) {
-    skip('token-endpoint', 'クライアント情報が設定されていないため確認していません');
-    skip('clock', 'トークンエンドポイントを確認できなかったため確認していません');
+    r.skip('token-endpoint', 'クライアント情報が設定されていないため確認していません');
+    r.skip('clock', 'トークンエンドポイントを確認できなかったため確認していません');
   } else {
-    await checkTokenEndpoint(
-      config,
-      outgoing?.fetch ?? fetch,
-      credentials,
-      doctorOptions.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS,
-      {
-        ok,
-        fail,
-        skip,
-      },
-    );
+    const toleranceMs = doctorOptions.clockToleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
+    await checkTokenEndpoint(config, outgoing.fetch, credentials, toleranceMs, r);
   }
   return finish(checks);
 }
@@ -196,11 +132,110 @@ interface Recorders {
   skip(id: CheckId, why: string): void;
 }
 
+function recorders(checks: DoctorCheck[]): Recorders {
+  return {
+    ok: (id, detail, notes) =>
+      checks.push({ id, title: TITLES[id], status: 'ok', detail, notes: notes?.length ? notes : undefined }),
+    fail: (id, error, fix, reason) =>
+      checks.push({
+        id,
+        title: TITLES[id],
+        status: 'fail',
+        detail: detailOf(error),
+        fix,
+        reason: reason ?? reasonOf(error),
+      }),
+    skip: (id, why) => checks.push({ id, title: TITLES[id], status: 'skipped', detail: why }),
+  };
+}
+
+/** Everything that is read at start-up, and the way out to AlarmBox (direct or through a proxy). */
+function checkConfig(
+  options: AlarmboxOptions | undefined,
+  r: Recorders,
+): { config: AlarmboxConfig; outgoing: OutgoingFetch } | undefined {
+  try {
+    const config = loadConfig(options);
+    // The same decision as every request's (src/http/fetch.ts); a malformed proxy URL fails here.
+    const outgoing = outgoingFetch(config.baseUrl, config.fetch);
+    r.ok(
+      'config',
+      `ALARMBOX_ENV=${config.env} / AlarmBox ${config.baseUrl} / データベース ${describeTarget(config.database)} / ${proxyLine(outgoing.route, config.baseUrl)}`,
+    );
+    return { config, outgoing };
+  } catch (error) {
+    r.fail('config', error, 'メッセージに示された環境変数 (または .env) を直してください。');
+    return undefined;
+  }
+}
+
+/** The client credentials (not a secret: the id is shown masked, the secret never). */
+function checkCredentials(
+  config: AlarmboxConfig,
+  r: Recorders,
+): { clientId: string; clientSecret: string } | undefined {
+  try {
+    const credentials = config.credentials();
+    r.ok('credentials', `client_id ${maskToken(credentials.clientId)}、client_secret 設定済み`);
+    return credentials;
+  } catch (error) {
+    r.fail(
+      'credentials',
+      error,
+      'AlarmBox の API 管理画面で発行された client_id / client_secret を ALARMBOX_CLIENT_ID / ALARMBOX_CLIENT_SECRET (または ALARMBOX_INFO) に設定してください。',
+    );
+    return undefined;
+  }
+}
+
+function checkKeyRing(config: AlarmboxConfig, r: Recorders): KeyRing | undefined {
+  try {
+    const ring = config.keyRing();
+    const [first, ...rest] = ring.ids;
+    r.ok(
+      'encryption-keys',
+      `鍵リング: ${first} (暗号化に使用)${rest.length > 0 ? `、${rest.join(', ')} (復号のみ)` : ''}`,
+    );
+    return ring;
+  } catch (error) {
+    r.fail(
+      'encryption-keys',
+      error,
+      'ALARMBOX_ENCRYPTION_KEYS を「キーID:32バイトのbase64」で設定してください (例: k1:$(openssl rand -base64 32) の出力)。すべてのインスタンスで同じ値にします。',
+    );
+    return undefined;
+  }
+}
+
 async function checkDatabase(
   database: DatabaseHandle,
   ring: KeyRing | undefined,
   r: Recorders,
 ): Promise<void> {
+  if (!(await checkConnection(database, r))) {
+    for (const id of ['migrations', 'lease', 'stored-token'] as const)
+      r.skip(id, 'データベースに接続できないため確認していません');
+    return;
+  }
+  try {
+    await assertMigrated(database);
+    r.ok('migrations', 'すべて適用済みです');
+  } catch (error) {
+    r.fail('migrations', error, 'alarmbox migrate を実行してください (何度実行しても安全です)。');
+    r.skip('lease', 'テーブルがないため確認していません');
+    r.skip('stored-token', 'テーブルがないため確認していません');
+    return;
+  }
+  await checkLeases(database, r);
+  if (ring === undefined) {
+    r.skip('stored-token', '暗号化キーが読めないため確認していません');
+    return;
+  }
+  await checkStoredToken(database, ring, r);
+}
+
+/** Whether the database answers; the failure names the likeliest fix for what went wrong. */
+async function checkConnection(database: DatabaseHandle, r: Recorders): Promise<boolean> {
   try {
     await database.ping();
     const server = database.connectedServer();
@@ -226,28 +261,15 @@ async function checkDatabase(
             ? 'データベースが起動しているか、DATABASE_URL のホスト・ポートとネットワーク (ファイアウォール、Cloud SQL の接続設定) を確認してください。'
             : 'DATABASE_URL のユーザー・パスワード・データベース名 (SQLite ならファイルのパスと権限) を確認してください。',
     );
-    r.skip('migrations', 'データベースに接続できないため確認していません');
-    r.skip('lease', 'データベースに接続できないため確認していません');
-    r.skip('stored-token', 'データベースに接続できないため確認していません');
-    return;
+    return false;
   }
+  return true;
+}
+
+/** The stored pair: registered, readable with the key ring, and not refused by AlarmBox at the last refresh. */
+async function checkStoredToken(database: DatabaseHandle, ring: KeyRing, r: Recorders): Promise<void> {
   try {
-    await assertMigrated(database);
-    r.ok('migrations', 'すべて適用済みです');
-  } catch (error) {
-    r.fail('migrations', error, 'alarmbox migrate を実行してください (何度実行しても安全です)。');
-    r.skip('lease', 'テーブルがないため確認していません');
-    r.skip('stored-token', 'テーブルがないため確認していません');
-    return;
-  }
-  await checkLeases(database, r);
-  if (ring === undefined) {
-    r.skip('stored-token', '暗号化キーが読めないため確認していません');
-    return;
-  }
-  const loadedRing = ring;
-  try {
-    const token = await new AlarmboxTokenStore(database, () => loadedRing).getInstance();
+    const token = await new AlarmboxTokenStore(database, () => ring).getInstance();
     if (!token.isRegistered) {
       r.fail('stored-token', 'トークンが登録されていません。', REAUTHORIZE_FIX, 'not_registered');
       return;
@@ -281,7 +303,7 @@ async function checkDatabase(
       return;
     }
     const notes: string[] = [];
-    const primary = loadedRing.primary.id;
+    const primary = ring.primary.id;
     if (keyIds.some((id) => id !== primary)) {
       notes.push(
         `先頭のキー "${primary}" ではなく ${keyIds.map((id) => `"${id}"`).join(', ')} で暗号化されています。` +
@@ -364,6 +386,32 @@ async function checkTokenEndpoint(
   r: Recorders,
 ): Promise<void> {
   const url = `${config.baseUrl}/oauth/token`;
+  let probe: Probe;
+  try {
+    probe = await sendProbe(url, config, send, credentials);
+  } catch (error) {
+    failUnreachable(url, error, r);
+    r.skip('clock', 'AlarmBox から応答がなかったため確認していません');
+    return;
+  }
+  judgeTokenEndpoint(url, probe, r);
+  checkClock(probe, toleranceMs, r);
+}
+
+/** The answer to a code exchange with a code that cannot exist: it shows the endpoint and the client, spends nothing. */
+interface Probe {
+  readonly response: Response;
+  readonly oauthError: string | undefined;
+  readonly sentAt: number;
+  readonly receivedAt: number;
+}
+
+async function sendProbe(
+  url: string,
+  config: AlarmboxConfig,
+  send: FetchLike,
+  credentials: { clientId: string; clientSecret: string },
+): Promise<Probe> {
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
     code: PROBE_CODE,
@@ -371,46 +419,44 @@ async function checkTokenEndpoint(
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
   });
-  let response: Response;
-  let sentAt: number;
-  let receivedAt: number;
+  const sentAt = Date.now();
+  const response = await send(url, {
+    method: 'POST',
+    body,
+    headers: { accept: 'application/json' },
+    redirect: 'manual',
+    signal: AbortSignal.timeout(config.httpTimeoutMs),
+  });
+  const text = await response.text();
+  const receivedAt = Date.now();
   let oauthError: string | undefined;
   try {
-    sentAt = Date.now();
-    response = await send(url, {
-      method: 'POST',
-      body,
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(config.httpTimeoutMs),
-    });
-    const text = await response.text();
-    receivedAt = Date.now();
-    try {
-      const parsed = JSON.parse(text) as { error?: unknown };
-      oauthError = typeof parsed.error === 'string' ? parsed.error : undefined;
-    } catch {
-      oauthError = undefined;
-    }
-  } catch (error) {
-    if (error instanceof OutgoingRequestError) {
-      // The proxy or the certificate chain: the message names it and the fix (src/http/fetch.ts).
-      r.fail('token-endpoint', error.message, 'メッセージに示した設定を直してください。', error.reason);
-      r.skip('clock', 'AlarmBox から応答がなかったため確認していません');
-      return;
-    }
-    const timeout = error instanceof DOMException && error.name === 'TimeoutError';
-    const code = timeout ? 'タイムアウト' : (errorCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
-    r.fail(
-      'token-endpoint',
-      `${url} に接続できません (${code})。`,
-      'ALARMBOX_BASE_URL とネットワーク (プロキシ・ファイアウォール・DNS) を確認し、しばらくしてから再実行してください。',
-      'temporary',
-    );
-    r.skip('clock', 'AlarmBox から応答がなかったため確認していません');
+    const parsed = JSON.parse(text) as { error?: unknown };
+    oauthError = typeof parsed.error === 'string' ? parsed.error : undefined;
+  } catch {
+    oauthError = undefined;
+  }
+  return { response, oauthError, sentAt, receivedAt };
+}
+
+function failUnreachable(url: string, error: unknown, r: Recorders): void {
+  if (error instanceof OutgoingRequestError) {
+    // The proxy or the certificate chain: the message names it and the fix (src/http/fetch.ts).
+    r.fail('token-endpoint', error.message, 'メッセージに示した設定を直してください。', error.reason);
     return;
   }
+  const timeout = error instanceof DOMException && error.name === 'TimeoutError';
+  const code = timeout ? 'タイムアウト' : (errorCode(error) ?? causeMessage(error) ?? 'ネットワークエラー');
+  r.fail(
+    'token-endpoint',
+    `${url} に接続できません (${code})。`,
+    'ALARMBOX_BASE_URL とネットワーク (プロキシ・ファイアウォール・DNS) を確認し、しばらくしてから再実行してください。',
+    'temporary',
+  );
+}
 
+/** What the answer to the probe says about the endpoint and the client credentials (RFC 6749 §5.2). */
+function judgeTokenEndpoint(url: string, { response, oauthError }: Probe, r: Recorders): void {
   const status = response.status;
   const label = `HTTP ${status}${oauthError === undefined ? '' : ` ${oauthError}`}`;
   if (oauthError === 'invalid_grant' || (status === 400 && oauthError === 'invalid_request')) {
@@ -452,7 +498,10 @@ async function checkTokenEndpoint(
       'unexpected',
     );
   }
+}
 
+/** How far this machine's clock is from AlarmBox's, from the `Date` of the probe's answer. */
+function checkClock({ response, sentAt, receivedAt }: Probe, toleranceMs: number, r: Recorders): void {
   const date = response.headers.get('date');
   const serverMs = date === null ? Number.NaN : Date.parse(date);
   if (Number.isNaN(serverMs)) {

@@ -57,13 +57,13 @@ export const DEPLOY_DEFAULTS = {
 } as const;
 
 /** How long the platform lets one execution run: the budget, one last attempt, and start-up. */
-export function platformTimeoutSeconds(budgetMs: number): number {
+function platformTimeoutSeconds(budgetMs: number): number {
   const lastAttemptMs = DEFAULT_HTTP_TIMEOUT_MS + DEFAULT_HTTP_TIMEOUT_MS + 5_000; // lock wait + request
   return Math.ceil((budgetMs + lastAttemptMs) / 1000) + 60;
 }
 
 /** The command line of every execution (the image's entrypoint is `alarmbox`). */
-export function jobArgs(o: DeployManifestOptions): string[] {
+function jobArgs(o: DeployManifestOptions): string[] {
   return [
     REFRESH_TOKEN_JOB_NAME,
     '--log-format=json',

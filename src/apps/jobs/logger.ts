@@ -12,7 +12,6 @@ import { terminalSafe } from '../../text/terminal-safe.ts';
 /** Cloud Logging's LogSeverity names (the ones we use). */
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR' | 'CRITICAL';
 export type LogFormat = 'json' | 'text';
-export const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
 export type LogValue = string | number | boolean | null | undefined | readonly string[];
 export type LogFields = Readonly<Record<string, LogValue>>;
@@ -67,6 +66,3 @@ function safeValue(value: LogValue): LogValue {
   if (Array.isArray(value)) return value.map((item: string) => safe(item));
   return value;
 }
-
-/** A logger that drops everything (library callers that report outcomes themselves). */
-export const silentLogger: JobLogger = { log() {} };

@@ -71,23 +71,7 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
   };
   logger.log('INFO', `ジョブ ${job.name} を開始します`, { ...base, event: 'start' });
 
-  const finish = (report: JobRunReport): JobRunReport => {
-    const fields: LogFields = {
-      ...base,
-      event: 'end',
-      outcome: report.outcome,
-      code: report.code,
-      exitCode: report.exitCode,
-      attempts: report.attempts,
-      durationMs: report.durationMs,
-      ...(report.error === undefined
-        ? (report.result?.fields ?? {})
-        : { reason: report.error.reason, action: actionFor(report.error.reason) }),
-    };
-    const severity: Severity = report.error === undefined ? 'INFO' : 'ERROR';
-    logger.log(severity, report.message, fields);
-    return report;
-  };
+  const finish = (report: JobRunReport): JobRunReport => logEnd(logger, base, report);
   const failed = (error: AlarmboxError, attempts: number): JobRunReport =>
     finish({
       job: job.name,
@@ -115,22 +99,12 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
       });
     } catch (caught) {
       const error = asReasoned(caught);
-      const retryable = error.temporary;
       const delayMs = backoffDelayMs(attempt, {
         firstMs: options.retryDelayMs,
         maxMs: MAX_RETRY_DELAY_MS,
       });
-      if (!retryable || attempt > options.retries) return failed(error, attempt);
-      if (signal.aborted) return failed(interrupted(error), attempt);
-      if (elapsed() + delayMs >= options.budgetMs) {
-        return failed(
-          withNote(
-            error,
-            `(時間の上限 ${describeDuration(options.budgetMs)} に達するため再試行しませんでした)`,
-          ),
-          attempt,
-        );
-      }
+      const final = endOfRetries(error, attempt, elapsed() + delayMs, options, signal);
+      if (final !== undefined) return failed(final, attempt);
       logger.log(
         'WARNING',
         `一時的な失敗のため ${describeDuration(delayMs)}後に再試行します (${attempt}/${options.retries}): ${redact(error.message)}`,
@@ -146,6 +120,47 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
       if (!slept) return failed(interrupted(error), attempt);
     }
   }
+}
+
+/** The run's last log line (`event: end`), with the result's fields or the failure's reason and action. */
+function logEnd(logger: JobLogger, base: LogFields, report: JobRunReport): JobRunReport {
+  const fields: LogFields = {
+    ...base,
+    event: 'end',
+    outcome: report.outcome,
+    code: report.code,
+    exitCode: report.exitCode,
+    attempts: report.attempts,
+    durationMs: report.durationMs,
+    ...(report.error === undefined
+      ? (report.result?.fields ?? {})
+      : { reason: report.error.reason, action: actionFor(report.error.reason) }),
+  };
+  const severity: Severity = report.error === undefined ? 'INFO' : 'ERROR';
+  logger.log(severity, report.message, fields);
+  return report;
+}
+
+/**
+ * The failure that ends the run, or undefined when a retry may start: only temporary failures are retried,
+ * at most `retries` times, never after a stop, and never past the time budget (`retryAtMs` is when it would start).
+ */
+function endOfRetries(
+  error: AlarmboxError,
+  attempt: number,
+  retryAtMs: number,
+  options: RunJobOptions,
+  signal: AbortSignal,
+): AlarmboxError | undefined {
+  if (!error.temporary || attempt > options.retries) return error;
+  if (signal.aborted) return interrupted(error);
+  if (retryAtMs >= options.budgetMs) {
+    return withNote(
+      error,
+      `(時間の上限 ${describeDuration(options.budgetMs)} に達するため再試行しませんでした)`,
+    );
+  }
+  return undefined;
 }
 
 /** Resolves true after `ms`, false at once when `signal` aborts. */

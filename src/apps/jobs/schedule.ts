@@ -52,7 +52,7 @@ export function parseSchedule(pattern: string, timezone: string, source = '--sch
   };
 }
 
-export function parseTimezone(timezone: string, source = '--timezone'): string {
+function parseTimezone(timezone: string, source = '--timezone'): string {
   const zone = timezone.trim();
   try {
     // Throws RangeError for a zone the runtime does not know.

@@ -113,23 +113,28 @@ export function startWorker(options: WorkerOptions): Worker {
         pid: process.pid,
         running: current.length,
       });
-      if (current.length === 0) return 'idle';
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<'abandoned'>((resolve) => {
-        timer = setTimeout(() => resolve('abandoned'), options.shutdownGraceMs);
-      });
-      const finished = Promise.allSettled(current).then(() => 'finished' as const);
-      const result = await Promise.race([finished, grace]);
-      clearTimeout(timer);
-      if (result === 'abandoned') {
-        logger.log(
-          'WARNING',
-          `実行中のジョブが ${formatDuration(options.shutdownGraceMs)} 以内に終わらなかったため、中断して終了します。` +
-            '保存済みのトークンは変わっていないか、更新済みの組に置き換わっているかのどちらかです。',
-          { event: 'worker_abandoned', pid: process.pid },
-        );
-      }
-      return result;
+      return awaitRuns(current, options);
     },
   };
+}
+
+/** Waits for the runs under way, up to the grace period; past it they are abandoned (and that is logged). */
+async function awaitRuns(current: Promise<JobRunReport>[], options: WorkerOptions): Promise<StopResult> {
+  if (current.length === 0) return 'idle';
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'abandoned'>((resolve) => {
+    timer = setTimeout(() => resolve('abandoned'), options.shutdownGraceMs);
+  });
+  const finished = Promise.allSettled(current).then(() => 'finished' as const);
+  const result = await Promise.race([finished, grace]);
+  clearTimeout(timer);
+  if (result === 'abandoned') {
+    options.logger.log(
+      'WARNING',
+      `実行中のジョブが ${formatDuration(options.shutdownGraceMs)} 以内に終わらなかったため、中断して終了します。` +
+        '保存済みのトークンは変わっていないか、更新済みの組に置き換わっているかのどちらかです。',
+      { event: 'worker_abandoned', pid: process.pid },
+    );
+  }
+  return result;
 }

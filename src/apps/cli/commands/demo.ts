@@ -116,6 +116,11 @@ async function steps(alarmbox: Toolkit, emulator: RunningEmulator): Promise<void
     `最後の更新: ${formatTime(now.lastRefreshAt)} [${now.lastRefreshOutcome}]`,
   );
 
+  await callApi(emulator, second, first);
+}
+
+/** The guide's API call with the refreshed token; the token it replaced no longer works. */
+async function callApi(emulator: RunningEmulator, second: string, first: string): Promise<void> {
   say('');
   say('新しいトークンで API を呼び出し (POST /ps/v1/credit_checks, 法人番号 0000000000001)');
   const response = await fetch(new URL('/ps/v1/credit_checks', emulator.url), {

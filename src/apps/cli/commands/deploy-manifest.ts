@@ -78,54 +78,55 @@ export function registerDeployManifestCommand(program: Command): void {
         '  alarmbox deploy-manifest --target kubernetes --image ghcr.io/example/alarmbox-auth:1.0 | kubectl apply -f -',
       ].join('\n'),
     )
-    .action(async (opts: DeployManifestCliOptions) => {
-      // Loaded here: only this command needs croner and yaml.
-      const [{ DEPLOY_DEFAULTS, DEPLOY_TARGETS, renderDeployManifest }, { DEFAULT_TIMEZONE, parseSchedule }] =
-        await Promise.all([import('../../jobs/deploy-manifest.ts'), import('../../jobs/schedule.ts')]);
-      const target = DEPLOY_TARGETS.find((t) => t === opts.target);
-      if (target === undefined) {
-        throw new ConfigError(
-          '--target',
-          `--target "${(opts.target ?? '').slice(0, 32)}" は使えません。cloud-run か kubernetes を指定してください (例: --target cloud-run)。`,
-        );
-      }
-      // The manifest describes production, not this shell: the environment's job settings do not leak in.
-      const settings = resolveJobRunSettings(opts, 'json', {});
-      const schedule = parseSchedule(
-        opts.schedule ?? REFRESH_TOKEN_SCHEDULE,
-        opts.timezone ?? DEFAULT_TIMEZONE,
-        '--schedule',
-      );
-      const freshWindowMs =
-        opts.skipIfFresh === undefined
-          ? Math.floor(schedule.periodMs / 2)
-          : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
-      const text = renderDeployManifest({
-        target,
-        image: nonBlank(opts.image, '--image') ?? DEPLOY_DEFAULTS.image,
-        name: opts.name ?? DEPLOY_DEFAULTS.name,
-        schedule,
-        retries: settings.retries,
-        retryDelayMs: settings.retryDelayMs,
-        budgetMs: settings.budgetMs,
-        freshWindowMs,
-        region: nonBlank(opts.region, '--region') ?? DEPLOY_DEFAULTS.region,
-        project: nonBlank(opts.project, '--project'),
-        serviceAccount: nonBlank(opts.serviceAccount, '--service-account'),
-        schedulerServiceAccount: nonBlank(opts.schedulerServiceAccount, '--scheduler-service-account'),
-        cloudsqlInstance: nonBlank(opts.cloudsqlInstance, '--cloudsql-instance'),
-        secrets: {
-          info: nonBlank(opts.infoSecret, '--info-secret') ?? DEPLOY_DEFAULTS.secrets.info,
-          encryptionKeys:
-            nonBlank(opts.keysSecret, '--keys-secret') ?? DEPLOY_DEFAULTS.secrets.encryptionKeys,
-          databaseUrl:
-            nonBlank(opts.databaseUrlSecret, '--database-url-secret') ?? DEPLOY_DEFAULTS.secrets.databaseUrl,
-        },
-        secretName: nonBlank(opts.secretName, '--secret-name') ?? DEPLOY_DEFAULTS.secretName,
-        namespace: nonBlank(opts.namespace, '--namespace'),
-      });
-      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    });
+    .action(deployManifest);
+}
+
+async function deployManifest(opts: DeployManifestCliOptions): Promise<void> {
+  // Loaded here: only this command needs croner and yaml.
+  const [{ DEPLOY_DEFAULTS, DEPLOY_TARGETS, renderDeployManifest }, { DEFAULT_TIMEZONE, parseSchedule }] =
+    await Promise.all([import('../../jobs/deploy-manifest.ts'), import('../../jobs/schedule.ts')]);
+  const target = DEPLOY_TARGETS.find((t) => t === opts.target);
+  if (target === undefined) {
+    throw new ConfigError(
+      '--target',
+      `--target "${(opts.target ?? '').slice(0, 32)}" は使えません。cloud-run か kubernetes を指定してください (例: --target cloud-run)。`,
+    );
+  }
+  // The manifest describes production, not this shell: the environment's job settings do not leak in.
+  const settings = resolveJobRunSettings(opts, 'json', {});
+  const schedule = parseSchedule(
+    opts.schedule ?? REFRESH_TOKEN_SCHEDULE,
+    opts.timezone ?? DEFAULT_TIMEZONE,
+    '--schedule',
+  );
+  const freshWindowMs =
+    opts.skipIfFresh === undefined
+      ? Math.floor(schedule.periodMs / 2)
+      : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
+  const text = renderDeployManifest({
+    target,
+    image: nonBlank(opts.image, '--image') ?? DEPLOY_DEFAULTS.image,
+    name: opts.name ?? DEPLOY_DEFAULTS.name,
+    schedule,
+    retries: settings.retries,
+    retryDelayMs: settings.retryDelayMs,
+    budgetMs: settings.budgetMs,
+    freshWindowMs,
+    region: nonBlank(opts.region, '--region') ?? DEPLOY_DEFAULTS.region,
+    project: nonBlank(opts.project, '--project'),
+    serviceAccount: nonBlank(opts.serviceAccount, '--service-account'),
+    schedulerServiceAccount: nonBlank(opts.schedulerServiceAccount, '--scheduler-service-account'),
+    cloudsqlInstance: nonBlank(opts.cloudsqlInstance, '--cloudsql-instance'),
+    secrets: {
+      info: nonBlank(opts.infoSecret, '--info-secret') ?? DEPLOY_DEFAULTS.secrets.info,
+      encryptionKeys: nonBlank(opts.keysSecret, '--keys-secret') ?? DEPLOY_DEFAULTS.secrets.encryptionKeys,
+      databaseUrl:
+        nonBlank(opts.databaseUrlSecret, '--database-url-secret') ?? DEPLOY_DEFAULTS.secrets.databaseUrl,
+    },
+    secretName: nonBlank(opts.secretName, '--secret-name') ?? DEPLOY_DEFAULTS.secretName,
+    namespace: nonBlank(opts.namespace, '--namespace'),
+  });
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** undefined stays undefined; a value must be one visible word (it lands in a shell script or YAML). */

@@ -48,62 +48,63 @@ export function registerRefreshTokenCommand(program: Command): void {
       'after',
       '\n終了コード: 0 成功 (更新不要も含む) / 2 設定の誤り / 3 トークン未登録 / 4 再認可が必要 / 5 一時的な失敗 (ほかの実行が終わらない場合も含む。後で再実行)',
     )
-    .action(async (opts: RefreshTokenCliOptions) => {
-      const settings = resolveJobRunSettings(opts, 'text');
-      const freshWindowMs =
-        opts.skipIfFresh === undefined ? 0 : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
-      const json = settings.logFormat === 'json';
-      // text: stdout keeps the guide's lines; retry notices go to stderr. json: every line is a log entry.
-      const logger: JobLogger = json
-        ? createJobLogger('json')
-        : {
-            log: (severity, message) => {
-              if (severity === 'WARNING') note(message);
-            },
-          };
-      const stop = new AbortController();
-      // The first signal ends the retries; a refresh under way is saved first (stop-signal.ts).
-      const release = holdStopSignals(() => stop.abort());
-      try {
-        await withAlarmbox(async (alarmbox) => {
-          if (!json) say('トークンを更新中...');
-          const report = await runJob(refreshTokenJob({ ifExpiring: opts.ifExpiring === true }), {
-            alarmbox,
-            logger,
-            retries: settings.retries,
-            retryDelayMs: settings.retryDelayMs,
-            budgetMs: settings.budgetMs,
-            freshWindowMs,
-            signal: stop.signal,
-          });
-          if (json) {
-            process.exitCode = report.exitCode;
-            return;
-          }
-          // text: a failure is reported by the CLI's usual `エラー: …` line and exit code.
-          if (report.error !== undefined) throw report.error;
-          const expiredAt = report.result?.fields?.expiredAt;
-          const until =
-            typeof expiredAt === 'string' ? ` (有効期限: ${formatTime(new Date(expiredAt))})` : '';
-          say(report.code === 'fresh' ? report.message : `${report.message}${until}`);
-        });
-      } catch (error) {
-        if (!json) throw error;
-        // json: a run that could not even start (database, migrations, configuration) is a log entry too.
-        const reason = reasonOf(error);
-        const detail = messageOf(error);
-        logger.log('ERROR', `ジョブ ${REFRESH_TOKEN_JOB_NAME} を開始できませんでした: ${detail}`, {
-          job: REFRESH_TOKEN_JOB_NAME,
-          event: 'end',
-          outcome: reason,
-          reason,
-          action: actionFor(reason),
-          exitCode: exitCodeFor(reason),
-          attempts: 0,
-        });
-        process.exitCode = exitCodeFor(reason);
-      } finally {
-        release();
+    .action(refreshToken);
+}
+
+async function refreshToken(opts: RefreshTokenCliOptions): Promise<void> {
+  const settings = resolveJobRunSettings(opts, 'text');
+  const freshWindowMs =
+    opts.skipIfFresh === undefined ? 0 : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
+  const json = settings.logFormat === 'json';
+  // text: stdout keeps the guide's lines; retry notices go to stderr. json: every line is a log entry.
+  const logger: JobLogger = json
+    ? createJobLogger('json')
+    : {
+        log: (severity, message) => {
+          if (severity === 'WARNING') note(message);
+        },
+      };
+  const stop = new AbortController();
+  // The first signal ends the retries; a refresh under way is saved first (stop-signal.ts).
+  const release = holdStopSignals(() => stop.abort());
+  try {
+    await withAlarmbox(async (alarmbox) => {
+      if (!json) say('トークンを更新中...');
+      const report = await runJob(refreshTokenJob({ ifExpiring: opts.ifExpiring === true }), {
+        alarmbox,
+        logger,
+        retries: settings.retries,
+        retryDelayMs: settings.retryDelayMs,
+        budgetMs: settings.budgetMs,
+        freshWindowMs,
+        signal: stop.signal,
+      });
+      if (json) {
+        process.exitCode = report.exitCode;
+        return;
       }
+      // text: a failure is reported by the CLI's usual `エラー: …` line and exit code.
+      if (report.error !== undefined) throw report.error;
+      const expiredAt = report.result?.fields?.expiredAt;
+      const until = typeof expiredAt === 'string' ? ` (有効期限: ${formatTime(new Date(expiredAt))})` : '';
+      say(report.code === 'fresh' ? report.message : `${report.message}${until}`);
     });
+  } catch (error) {
+    if (!json) throw error;
+    // json: a run that could not even start (database, migrations, configuration) is a log entry too.
+    const reason = reasonOf(error);
+    const detail = messageOf(error);
+    logger.log('ERROR', `ジョブ ${REFRESH_TOKEN_JOB_NAME} を開始できませんでした: ${detail}`, {
+      job: REFRESH_TOKEN_JOB_NAME,
+      event: 'end',
+      outcome: reason,
+      reason,
+      action: actionFor(reason),
+      exitCode: exitCodeFor(reason),
+      attempts: 0,
+    });
+    process.exitCode = exitCodeFor(reason);
+  } finally {
+    release();
+  }
 }

@@ -48,58 +48,60 @@ export function registerWorkerCommand(program: Command): void {
       'after',
       '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。',
     )
-    .action(async (opts: WorkerCliOptions) => {
-      // Loaded here: only the worker needs croner.
-      const [{ createJobLogger }, { refreshTokenJob }, { DEFAULT_TIMEZONE, parseSchedule }, worker] =
-        await Promise.all([
-          import('../../jobs/logger.ts'),
-          import('../../jobs/refresh-token-job.ts'),
-          import('../../jobs/schedule.ts'),
-          import('../../jobs/worker.ts'),
-        ]);
-      const settings = resolveJobRunSettings(opts, 'json');
-      const env = process.env;
-      const timezone = opts.timezone ?? nonBlank(env.ALARMBOX_TIMEZONE) ?? DEFAULT_TIMEZONE;
-      const scheduleSource = opts.schedule === undefined ? 'ALARMBOX_REFRESH_SCHEDULE' : '--schedule';
-      // One job today; the worker itself takes a list, so a second job is one more entry here.
-      const jobs = [refreshTokenJob({ schedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) })];
-      const scheduled = jobs.map((job) => {
-        const schedule = parseSchedule(job.schedule, timezone, scheduleSource);
-        const freshWindowMs =
-          opts.skipIfFresh === undefined
-            ? worker.defaultFreshWindowMs(schedule)
-            : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
-        return { job, schedule, freshWindowMs };
-      });
-      const shutdownGraceMs =
-        opts.shutdownGrace === undefined
-          ? DEFAULT_SHUTDOWN_GRACE_MS
-          : parseDuration(opts.shutdownGrace, '--shutdown-grace', '25s');
-      const logger = createJobLogger(settings.logFormat);
+    .action(runWorker);
+}
 
-      await withAlarmbox(async (alarmbox) => {
-        // Listening before the start line is logged: a signal sent the moment it appears still stops cleanly.
-        const stopSignal = waitForStopSignal();
-        const running = worker.startWorker({
-          alarmbox,
-          logger,
-          jobs: scheduled,
-          retries: settings.retries,
-          retryDelayMs: settings.retryDelayMs,
-          budgetMs: settings.budgetMs,
-          shutdownGraceMs,
-        });
-        const signal = await stopSignal;
-        const result = await running.stop(signal);
-        // Past the grace period a token request may still be under way: AlarmBox may have rotated the pair,
-        // so its answer is saved (or known lost) and the lease released before the process ends.
-        await finishTokenExchanges(alarmbox.config.httpTimeoutMs + 10_000);
-        logger.log('INFO', 'ワーカーを停止しました', { event: 'worker_stop', pid: process.pid, result });
-        process.exitCode = result === 'abandoned' ? ExitCode.temporary : ExitCode.ok;
-        // An abandoned run may still hold a socket open (an API call until its HTTP timeout): do not wait for it.
-        if (result === 'abandoned') setTimeout(() => process.exit(ExitCode.temporary), 1_000).unref();
-      });
+async function runWorker(opts: WorkerCliOptions): Promise<void> {
+  // Loaded here: only the worker needs croner.
+  const [{ createJobLogger }, { refreshTokenJob }, { DEFAULT_TIMEZONE, parseSchedule }, worker] =
+    await Promise.all([
+      import('../../jobs/logger.ts'),
+      import('../../jobs/refresh-token-job.ts'),
+      import('../../jobs/schedule.ts'),
+      import('../../jobs/worker.ts'),
+    ]);
+  const settings = resolveJobRunSettings(opts, 'json');
+  const env = process.env;
+  const timezone = opts.timezone ?? nonBlank(env.ALARMBOX_TIMEZONE) ?? DEFAULT_TIMEZONE;
+  const scheduleSource = opts.schedule === undefined ? 'ALARMBOX_REFRESH_SCHEDULE' : '--schedule';
+  // One job today; the worker itself takes a list, so a second job is one more entry here.
+  const jobs = [refreshTokenJob({ schedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) })];
+  const scheduled = jobs.map((job) => {
+    const schedule = parseSchedule(job.schedule, timezone, scheduleSource);
+    const freshWindowMs =
+      opts.skipIfFresh === undefined
+        ? worker.defaultFreshWindowMs(schedule)
+        : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
+    return { job, schedule, freshWindowMs };
+  });
+  const shutdownGraceMs =
+    opts.shutdownGrace === undefined
+      ? DEFAULT_SHUTDOWN_GRACE_MS
+      : parseDuration(opts.shutdownGrace, '--shutdown-grace', '25s');
+  const logger = createJobLogger(settings.logFormat);
+
+  await withAlarmbox(async (alarmbox) => {
+    // Listening before the start line is logged: a signal sent the moment it appears still stops cleanly.
+    const stopSignal = waitForStopSignal();
+    const running = worker.startWorker({
+      alarmbox,
+      logger,
+      jobs: scheduled,
+      retries: settings.retries,
+      retryDelayMs: settings.retryDelayMs,
+      budgetMs: settings.budgetMs,
+      shutdownGraceMs,
     });
+    const signal = await stopSignal;
+    const result = await running.stop(signal);
+    // Past the grace period a token request may still be under way: AlarmBox may have rotated the pair,
+    // so its answer is saved (or known lost) and the lease released before the process ends.
+    await finishTokenExchanges(alarmbox.config.httpTimeoutMs + 10_000);
+    logger.log('INFO', 'ワーカーを停止しました', { event: 'worker_stop', pid: process.pid, result });
+    process.exitCode = result === 'abandoned' ? ExitCode.temporary : ExitCode.ok;
+    // An abandoned run may still hold a socket open (an API call until its HTTP timeout): do not wait for it.
+    if (result === 'abandoned') setTimeout(() => process.exit(ExitCode.temporary), 1_000).unref();
+  });
 }
 
 function nonBlank(value: string | undefined): string | undefined {

@@ -75,18 +75,9 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       );
     }
     const error = query.get('error');
-    const notice: Notice =
+    const notice =
       error !== null
-        ? {
-            kind: 'error',
-            title: '連携できませんでした',
-            lines: [
-              error === 'access_denied'
-                ? 'AlarmBox の画面で連携が否認されました (access_denied)。'
-                : `AlarmBox が認可エラーを返しました (${error.slice(0, 64)})。`,
-            ],
-            reason: 'reauthorization_required',
-          }
+        ? refusedNotice(error)
         : await connectWithCode(alarmbox, query.get('code') ?? '', started.redirectUri);
     deps.log(`ループバックで連携: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
     const target = `${notice.kind === 'success' ? '/' : '/connect'}?notice=${notices.post(notice)}`;
@@ -96,4 +87,18 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
   });
 
   return routes;
+}
+
+/** AlarmBox sent the person back with an error instead of a code (RFC 6749 §4.1.2.1). */
+function refusedNotice(error: string): Notice {
+  return {
+    kind: 'error',
+    title: '連携できませんでした',
+    lines: [
+      error === 'access_denied'
+        ? 'AlarmBox の画面で連携が否認されました (access_denied)。'
+        : `AlarmBox が認可エラーを返しました (${error.slice(0, 64)})。`,
+    ],
+    reason: 'reauthorization_required',
+  };
 }

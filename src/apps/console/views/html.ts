@@ -17,7 +17,7 @@ export class Html {
 /** What a view may interpolate; `null`, `undefined` and `false` render nothing (for `cond && html…`). */
 export type Part = Html | string | number | null | undefined | false | readonly Part[];
 
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
