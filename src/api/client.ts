@@ -483,5 +483,3 @@ function queryString(query: Readonly<Record<string, string | number | boolean>> 
 function identity<T>(value: unknown): T {
   return value as T;
 }
-
-export type { ReadBody };

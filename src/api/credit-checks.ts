@@ -17,7 +17,7 @@ import {
  * 法人番号: 13 digits. The check digit (the first digit) is deliberately not verified: AlarmBox's test
  * numbers 0000000000001–3 do not satisfy it, and AlarmBox checks the number itself.
  */
-export const CORPORATION_NUMBER = /^\d{13}$/;
+const CORPORATION_NUMBER = /^\d{13}$/;
 const MAX_COMMENT_LENGTH = 1000;
 
 /** Checks a purchase before it is sent: a wrong argument must not cost a request (nor, worse, money). */

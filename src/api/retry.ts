@@ -30,7 +30,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /** RFC 6585 §4 (429 Too Many Requests) and the 5xx class (RFC 9110 §15.6): worth trying again later. */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
 }
 

@@ -8,7 +8,6 @@ import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from './url.ts';
 
 export { toDatabaseError } from './driver-errors.ts';
-export { type DatabaseSource, describeDatabase } from './source.ts';
 
 /** A row as a driver returns it, before the store reads its columns. */
 export type DriverRow = Readonly<Record<string, unknown>>;

@@ -8,7 +8,7 @@ import { readBoundedFile } from '../bounded-read.ts';
 import { DatabaseUrlError } from './errors.ts';
 
 /** A CA bundle of a managed database is at most a few hundred KiB (RDS's global bundle: ~160 KiB). */
-export const MAX_PEM_FILE_BYTES = 1024 * 1024;
+const MAX_PEM_FILE_BYTES = 1024 * 1024;
 
 /** A PEM file as read: its absolute path (for messages) and its text. */
 export interface PemFile {

@@ -4,8 +4,6 @@ import { mysqlAdapter } from './mysql.ts';
 import { postgresAdapter } from './postgres.ts';
 import { sqliteAdapter } from './sqlite.ts';
 
-export type { ConnectionSettings, DatabaseAdapter, DriverErrorKind } from './adapter.ts';
-
 const ADAPTERS: Readonly<Record<DatabaseDialect, DatabaseAdapter>> = {
   sqlite: sqliteAdapter,
   mysql: mysqlAdapter,
