@@ -46,7 +46,7 @@ import {
   MESSAGES,
 } from './errors.ts';
 import { type Exchange, exchange } from './http.ts';
-import { errorDetails, type ReadBody, summariseBody } from './response-body.ts';
+import { errorDetails, summariseBody } from './response-body.ts';
 import { decideRetry, parseRetryAfterMs, type RetryPolicy, resolveRetryPolicy } from './retry.ts';
 import { AccessTokenCache, type AccessTokens, type TokenCacheOptions } from './token-cache.ts';
 import type { CreateCreditCheckParams, CreditCheck, CreditCheckDetail, CreditCheckId } from './types.ts';
