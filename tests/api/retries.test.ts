@@ -8,8 +8,8 @@ import {
   createAlarmboxApi,
 } from '../../src/api/index.ts';
 import type { FaultSpec } from '../../src/emulator/index.ts';
+import { type ApiFixture, apiArrivals, eventually, useApiFixture } from '../support/api-fixture.ts';
 import { closedPort } from '../support/closed-port.ts';
-import { type ApiFixture, apiArrivals, eventually, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 /** A credit check that exists, so a GET that gets through answers 200. */
@@ -134,7 +134,7 @@ describe('POST: sent exactly once', () => {
       expect(error).toBeInstanceOf(AlarmboxApiOutcomeUnknownError);
       expect(error.message).toContain('購入が完了したかどうかは分かりません');
       expect(faulted()).toBe(1);
-      expect((f.emulator.stats().apiRequests.ok ?? 0) - before).toBe(1);
+      expect((f.emulator.stats().apiRequests.ok ?? 0) - before, 'API requests at AlarmBox').toBe(1);
     },
   );
 
@@ -164,6 +164,6 @@ describe('POST: sent exactly once', () => {
     expect(post.message).toContain('購入は行われていません');
     const get = await f.failure(api.creditChecks.get(id));
     expect(get.reason).toBe('temporary');
-    expect(apiArrivals(f.emulator) - before).toBe(0);
+    expect(apiArrivals(f.emulator) - before, 'API requests that reached AlarmBox').toBe(0);
   });
 });

@@ -55,7 +55,7 @@ describeEachDatabase(
       const killed = new CliProcess(['refresh-token', '--log-format=json'], env);
       running.push(killed);
       for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_500; i++) await sleep(10);
-      expect(emulator.stats().faultsInjected.token).toBe(1);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(1);
       const pid = killed.child.pid;
       killed.signal('SIGKILL');
       expect((await killed.exited()).signal).toBe('SIGKILL');
@@ -69,7 +69,7 @@ describeEachDatabase(
       expect(rerun.end).toMatchObject({ outcome: 'ok', code: 'refreshed', exitCode: 0, attempts: 1 });
       // Not the refresh lease's 60 s, nor the 30 s lock wait: at once.
       expect(rerun.end.durationMs as number).toBeLessThan(5_000);
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
       const stored = await alarmbox.store.getInstance();
       expect(stored.version).toBe(before + 1);
       expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
@@ -93,7 +93,7 @@ describeEachDatabase(
       expect(blocked.end).toMatchObject({ outcome: 'lock_timeout', action: 'retry_later', exitCode: 5 });
       expect(blocked.end.message).toContain(elsewhere('1'));
       expect(blocked.ms).toBeGreaterThanOrEqual(1_500);
-      expect(refreshes()).toBe(0);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(0);
       expect(await long.release()).toBe(true);
 
       // One with 5 s left: the run waits for it to expire, then refreshes.
@@ -107,7 +107,7 @@ describeEachDatabase(
       expect(after.code, after.stderr).toBe(0);
       expect(after.end).toMatchObject({ outcome: 'ok', code: 'refreshed' });
       expect(performance.now() - taken).toBeGreaterThanOrEqual(4_900);
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     });
   },
   { concurrentKinds: true },

@@ -87,7 +87,7 @@ describeEachDatabase(
       expect(performance.now() - started).toBeLessThan(10_000);
       expect(r.stderr).toContain('ALARMBOX_LEASE_IMPOSSIBLE');
       expect(r.stderr).toContain(`ロック "${TokenService.LOCK_NAME}" の保持者 ${ELSEWHERE}`);
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
       const stored = await alarmbox.store.getInstance();
       expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
       expect(await alarmbox.database.db.selectFrom(LOCKS_TABLE).selectAll().execute()).toEqual([]);
@@ -114,7 +114,7 @@ describeEachDatabase(
       const holder = new CliProcess(['refresh-token', '--log-format=json'], env);
       running.push(holder);
       for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_500; i++) await sleep(10);
-      expect(emulator.stats().faultsInjected.token).toBe(1);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(1);
       const pid = holder.child.pid;
 
       const doctor = await runCli(['doctor'], env);
@@ -133,7 +133,7 @@ describeEachDatabase(
       const done = await holder.exited(30_000);
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr).not.toContain('ALARMBOX_LEASE_IMPOSSIBLE');
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     });
 
     it('a legitimate refresh lease (three HTTP timeouts, 30 s here) is never taken for an impossible one', async () => {
@@ -146,7 +146,7 @@ describeEachDatabase(
       expect(r.code, r.stdout).toBe(5);
       expect(logEvents(r.stdout).find((e) => e.event === 'end')).toMatchObject({ outcome: 'lock_timeout' });
       expect(r.stderr).not.toContain('ALARMBOX_LEASE_IMPOSSIBLE');
-      expect(refreshes()).toBe(0);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(0);
     });
   },
   { concurrentKinds: true },

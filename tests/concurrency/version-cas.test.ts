@@ -58,7 +58,7 @@ describeEachDatabase(
     /** Waits until the delayed token request (the `faults`-th of this test) is inside AlarmBox. */
     const untilTokenRequestArrives = async (faults: number) => {
       for (let i = 0; emulator.stats().faultsInjected.token < faults && i < 1_500; i++) await sleep(10);
-      expect(emulator.stats().faultsInjected.token).toBe(faults);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(faults);
     };
 
     useEmulatorWorld(
@@ -90,7 +90,7 @@ describeEachDatabase(
         expect(message).toContain('AlarmBox には何も送っていない');
         expect(message).toContain(`UPDATE ${TOKENS_TABLE} SET version = 1 WHERE id = 1`);
         // Nothing was sent, nothing stored changed.
-        expect(refreshRequests()).toBe(sent);
+        expect(refreshRequests(), 'refreshes at AlarmBox').toBe(sent);
         expect(await rawVersion()).toBe(before);
         // The valid access token is still read: the counter only matters to a refresh.
         const read = await runCli(['access-token'], env);
@@ -103,7 +103,7 @@ describeEachDatabase(
           expect(fixed.code, `${literal} round ${round}: ${fixed.stdout}`).toBe(0);
           expect(fixed.end).toMatchObject({ outcome: 'ok', code: 'refreshed' });
         }
-        expect(refreshRequests()).toBe(sent + 2);
+        expect(refreshRequests(), 'refreshes at AlarmBox').toBe(sent + 2);
       }
     });
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { CliProcess } from '../support/cli-process.ts';
-import { textOf } from './helpers.ts';
+import { textOf } from '../support/console-browser.ts';
 
 const running: CliProcess[] = [];
 
