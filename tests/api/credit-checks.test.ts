@@ -11,6 +11,7 @@ import {
   decodeCreditCheckPdf,
 } from '../../src/api/index.ts';
 import { type ApiFixture, apiArrivals, useApiFixture } from '../support/api-fixture.ts';
+import { expectReasonOf } from '../support/rejections.ts';
 
 let f: ApiFixture;
 
@@ -86,8 +87,7 @@ describe('creditChecks', () => {
       { corporation_number: '0000000000001', purchase_reason_comment: 'x'.repeat(1001) },
     ]) {
       const error = await f.failure(api.creditChecks.create(params as never));
-      expect(error).toBeInstanceOf(AlarmboxApiInputError);
-      expect(error.reason).toBe('usage');
+      expectReasonOf(error, 'usage', AlarmboxApiInputError);
       expect(error.message).toContain('送信していません');
     }
     await f.failure(api.creditChecks.get('../oauth/token'));
@@ -124,8 +124,7 @@ describe('errors', () => {
   it('400: AlarmBox’s body is summarised (field and message), nothing retried', async () => {
     const api = f.api();
     const error = await f.failure(api.request('POST', '/ps/v1/credit_checks', { corporation_number: '12' }));
-    expect(error).toBeInstanceOf(AlarmboxApiBadRequestError);
-    expect(error.reason).toBe('usage');
+    expectReasonOf(error, 'usage', AlarmboxApiBadRequestError);
     expect((error as AlarmboxApiBadRequestError).details).toEqual([
       {
         field: 'corporation_number',

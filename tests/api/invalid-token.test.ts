@@ -5,6 +5,7 @@ import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { AlarmboxApiCallError, AlarmboxApiUnauthorizedError, type RetryEvent } from '../../src/api/index.ts';
 import { type ApiFixture, useApiFixture } from '../support/api-fixture.ts';
 import { NodeScript } from '../support/node-scripts.ts';
+import { expectReasonOf } from '../support/rejections.ts';
 
 interface ChildResult {
   readonly ok: boolean;
@@ -121,8 +122,7 @@ describe('401 invalid_token', () => {
     await api.creditChecks.create({ corporation_number: '0000000000001' });
     f.emulator.reset(); // AlarmBox forgot every token: 401 for the access token, invalid_grant for the refresh
     const error = await f.failure(api.creditChecks.get(1));
-    expect(error).toBeInstanceOf(AlarmboxTokenExpiredError);
-    expect(error.reason).toBe('reauthorization_required');
+    expectReasonOf(error, 'reauthorization_required', AlarmboxTokenExpiredError);
     expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ invalid_token: 1 });
     expect(f.emulator.stats().tokenRequests.refresh_token, 'refreshes at AlarmBox').toEqual({
       invalid_grant: 1,
