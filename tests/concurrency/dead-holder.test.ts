@@ -2,7 +2,7 @@
 // the same machine takes it over at once and refreshes; a holder on another machine is waited out, and a run that
 // cannot outwait it exits 5 (retry), never 0 without having refreshed. Real CLI processes, real SIGKILL.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -11,8 +11,7 @@ import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
-import { runCli } from '../support/cli.ts';
-import { CliProcess, logEvents } from '../support/cli-process.ts';
+import { CliProcess, runRefreshToken, useChildProcesses } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 const LOCK = TokenService.LOCK_NAME;
@@ -27,14 +26,10 @@ describeEachDatabase(
     const refreshes = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;
     const leases = () =>
       alarmbox.database.db.selectFrom(LOCKS_TABLE).select(['name', 'owner']).orderBy('name').execute();
-    const job = async (extra: Record<string, string> = {}, args: string[] = []) => {
-      const started = performance.now();
-      const r = await runCli(['refresh-token', '--log-format=json', ...args], { ...env, ...extra });
-      const end = logEvents(r.stdout).find((e) => e.event === 'end');
-      if (end === undefined) throw new Error(`no end event: ${r.stdout} ${r.stderr}`);
-      return { ...r, end, ms: performance.now() - started };
-    };
-    const running: CliProcess[] = [];
+    const job = (extra: Record<string, string> = {}, args: string[] = []) =>
+      runRefreshToken({ ...env, ...extra }, args);
+    // Each test starts from a reset emulator (no faults): only its children need stopping.
+    const running = useChildProcesses();
 
     useEmulatorWorld(
       // A refresh lease of 3 × 20 s and a lock wait of 30 s: what a rerun must not wait for.
@@ -43,10 +38,6 @@ describeEachDatabase(
         ({ emulator, alarmbox, env } = world);
       },
     );
-    afterEach(() => {
-      for (const p of running.splice(0)) p.kill();
-      emulator.setFaults({});
-    });
 
     it('after kill -9 of a running refresh-token, a rerun takes its lease over at once and refreshes', async () => {
       const before = (await alarmbox.store.getInstance()).version;

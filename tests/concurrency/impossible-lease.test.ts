@@ -4,7 +4,7 @@
 // warning naming its holder; a real live holder is still waited for, and the timeout names it. Real CLI
 // processes against the emulator, on every database.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -13,7 +13,7 @@ import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
-import { CliProcess, logEvents } from '../support/cli-process.ts';
+import { CliProcess, runRefreshToken, useChildProcesses } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 /** An owner id of another machine: never taken for a dead process of ours. */
@@ -28,7 +28,8 @@ describeEachDatabase(
     let env: Record<string, string>;
     const keys = generateKeySpec('l1');
     const refreshes = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;
-    const running: CliProcess[] = [];
+    // Each test starts from a reset emulator (no faults): only its children need stopping.
+    const running = useChildProcesses();
     const plant = async (name: string, acquiredAtMs: number, expiresAtMs: number) => {
       await alarmbox.database.db
         .insertInto(LOCKS_TABLE)
@@ -53,10 +54,6 @@ describeEachDatabase(
         ({ emulator, alarmbox, env } = world);
       },
     );
-    afterEach(() => {
-      for (const p of running.splice(0)) p.kill();
-      emulator.setFaults({});
-    });
 
     it('a far-future lease: doctor flags it (exit 2), then refresh-token takes it over with a warning and exits 0', async () => {
       const now = await readDbNowMs(alarmbox.database);
@@ -73,12 +70,9 @@ describeEachDatabase(
       expect(before.stdout).not.toContain('すべての確認に成功しました');
 
       const started = performance.now();
-      const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], {
-        ...env,
-        ALARMBOX_LOCK_WAIT_MS: '2000',
-      });
+      const r = await runRefreshToken({ ...env, ALARMBOX_LOCK_WAIT_MS: '2000' }, ['--retries=0']);
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(logEvents(r.stdout).find((e) => e.event === 'end')).toMatchObject({
+      expect(r.end).toMatchObject({
         outcome: 'ok',
         code: 'refreshed',
         exitCode: 0,
@@ -139,12 +133,9 @@ describeEachDatabase(
     it('a legitimate refresh lease (three HTTP timeouts, 30 s here) is never taken for an impossible one', async () => {
       const now = await readDbNowMs(alarmbox.database);
       await plant(TokenService.LOCK_NAME, now, now + 30_000);
-      const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], {
-        ...env,
-        ALARMBOX_LOCK_WAIT_MS: '1000',
-      });
+      const r = await runRefreshToken({ ...env, ALARMBOX_LOCK_WAIT_MS: '1000' }, ['--retries=0']);
       expect(r.code, r.stdout).toBe(5);
-      expect(logEvents(r.stdout).find((e) => e.event === 'end')).toMatchObject({ outcome: 'lock_timeout' });
+      expect(r.end).toMatchObject({ outcome: 'lock_timeout' });
       expect(r.stderr).not.toContain('ALARMBOX_LEASE_IMPOSSIBLE');
       expect(refreshes(), 'refreshes at AlarmBox').toBe(0);
     });

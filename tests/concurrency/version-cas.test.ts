@@ -6,7 +6,7 @@
 // once, every database.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Alarmbox } from '../../src/alarmbox/create.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -15,7 +15,13 @@ import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
-import { CliProcess, type LogEvent, logEvents } from '../support/cli-process.ts';
+import {
+  CliProcess,
+  type LogEvent,
+  logEvents,
+  runRefreshToken,
+  useChildProcesses,
+} from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 describeEachDatabase(
@@ -25,7 +31,8 @@ describeEachDatabase(
     let alarmbox: Alarmbox;
     let env: Record<string, string>;
     const keys = generateKeySpec('v1');
-    const running: CliProcess[] = [];
+    // Each test starts from a reset emulator (no faults): only its children need stopping.
+    const running = useChildProcesses();
     /** Every refresh request AlarmBox saw, whatever it answered. */
     const refreshRequests = () =>
       Object.values(emulator.stats().tokenRequests.refresh_token).reduce((a, b) => a + b, 0);
@@ -49,12 +56,7 @@ describeEachDatabase(
           )
         ).rows[0]?.v,
       ).trim();
-    const refresh = async (extra: Record<string, string> = {}) => {
-      const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], { ...env, ...extra });
-      const end = logEvents(r.stdout).find((e) => e.event === 'end');
-      if (end === undefined) throw new Error(`no end event: ${r.stdout} ${r.stderr}`);
-      return { ...r, end };
-    };
+    const refresh = () => runRefreshToken(env, ['--retries=0']);
     /** Waits until the delayed token request (the `faults`-th of this test) is inside AlarmBox. */
     const untilTokenRequestArrives = async (faults: number) => {
       for (let i = 0; emulator.stats().faultsInjected.token < faults && i < 1_500; i++) await sleep(10);
@@ -72,10 +74,6 @@ describeEachDatabase(
         ({ emulator, alarmbox, env } = world);
       },
     );
-    afterEach(() => {
-      for (const p of running.splice(0)) p.kill();
-      emulator.setFaults({});
-    });
 
     it('a corrupted version stops the refresh before any token request (exit 2), names the column and the fix, and the fix works', async () => {
       for (const literal of corrupted()) {
