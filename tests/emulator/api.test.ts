@@ -9,7 +9,7 @@ import {
   issuePair,
   refresh,
   tokenInfo,
-} from './helpers.ts';
+} from '../support/emulator-http.ts';
 
 let emu: RunningEmulator;
 let url: string;

@@ -13,7 +13,7 @@ import {
   refresh,
   type TokenBody,
   tokenInfo,
-} from './helpers.ts';
+} from '../support/emulator-http.ts';
 
 let onUse: RunningEmulator;
 let immediate: RunningEmulator;

@@ -13,7 +13,7 @@ import {
   postToken,
   refresh,
   type TokenBody,
-} from './helpers.ts';
+} from '../support/emulator-http.ts';
 
 const logLines: string[] = [];
 let emu: RunningEmulator;

@@ -15,7 +15,7 @@ import {
   refresh,
   TOKEN_FORMAT,
   type TokenBody,
-} from './helpers.ts';
+} from '../support/emulator-http.ts';
 
 let emu: RunningEmulator;
 let url: string;
