@@ -9,7 +9,7 @@ import {
   issuePair,
   refresh,
   tokenInfo,
-} from '../support/emulator-http.ts';
+} from './helpers.ts';
 
 let emu: RunningEmulator;
 let url: string;

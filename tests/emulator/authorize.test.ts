@@ -1,15 +1,7 @@
 // GET/POST/DELETE /oauth/authorize and the OOB native page.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import {
-  ALL_SCOPES,
-  CLIENT_ID,
-  DESCRIPTIONS,
-  exchangeCode,
-  form,
-  OOB,
-  TOKEN_FORMAT,
-} from '../support/emulator-http.ts';
+import { ALL_SCOPES, CLIENT_ID, DESCRIPTIONS, exchangeCode, form, OOB, TOKEN_FORMAT } from './helpers.ts';
 
 let emu: RunningEmulator;
 let url: string;

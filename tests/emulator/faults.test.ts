@@ -13,7 +13,7 @@ import {
   refresh,
   type TokenBody,
   tokenInfo,
-} from '../support/emulator-http.ts';
+} from './helpers.ts';
 
 let onUse: RunningEmulator;
 let immediate: RunningEmulator;

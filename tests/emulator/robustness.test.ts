@@ -13,7 +13,7 @@ import {
   postToken,
   refresh,
   type TokenBody,
-} from '../support/emulator-http.ts';
+} from './helpers.ts';
 
 const logLines: string[] = [];
 let emu: RunningEmulator;

@@ -10,7 +10,7 @@ import {
   TOKEN_FORMAT,
   type TokenBody,
   tokenInfo,
-} from '../support/emulator-http.ts';
+} from './helpers.ts';
 
 const REVOKED =
   'Bearer realm="Doorkeeper", error="invalid_token", error_description="The access token was revoked"';

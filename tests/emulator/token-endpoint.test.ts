@@ -15,7 +15,7 @@ import {
   refresh,
   TOKEN_FORMAT,
   type TokenBody,
-} from '../support/emulator-http.ts';
+} from './helpers.ts';
 
 let emu: RunningEmulator;
 let url: string;
