@@ -18,10 +18,10 @@ import { migrateToLatest, openDatabase, parseDatabaseUrl, TOKENS_TABLE } from '.
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { reasonOf } from '../../src/errors.ts';
 import { FAILURE_REASONS, type FailureReason } from '../../src/failure-reason.ts';
-import { ConsoleBrowser, textOf } from '../console/helpers.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { closedPort } from '../support/closed-port.ts';
+import { ConsoleBrowser, textOf } from '../support/console-browser.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { FaultProxy } from '../support/fault-proxy.ts';
 import { TokenRecorder } from '../support/token-recorder.ts';
@@ -145,7 +145,7 @@ function directClient(): AlarmboxClient {
 /** AlarmBox never saw the code, and it is still good: it redeems now. */
 async function expectCodeUnused(code: string): Promise<void> {
   expect(recorder.codesSent).toEqual([]);
-  expect(emulator.stats().tokenRequests.authorization_code).toEqual({});
+  expect(emulator.stats().tokenRequests.authorization_code, 'code exchanges at AlarmBox').toEqual({});
   const redeemed = await directClient().getTokenByCode(code);
   expect(redeemed.response.refresh_token).toMatch(/.+/);
 }
@@ -229,7 +229,7 @@ async function expectIssuedPairRevoked(code: string): Promise<void> {
   expect(recorder.issued).toHaveLength(1);
   const issued = recorder.issued[0] ?? '';
   expect(recorder.revocations).toEqual([{ token: issued, hint: 'refresh_token', status: 200 }]);
-  expect(emulator.stats().revokeRequests).toEqual({ ok: 1 });
+  expect(emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ ok: 1 });
   const refreshed = await directClient()
     .refreshToken(issued)
     .then(

@@ -66,11 +66,11 @@ describeEachDatabase('a corrupt time in row 1', (fixture) => {
       const requests = tokenRequests();
       const access = await alarmbox.tokens.getValidAccessToken();
       expect(access).not.toBe(before);
-      expect(tokenRequests()).toBe(requests + 1);
+      expect(tokenRequests(), 'token requests at AlarmBox').toBe(requests + 1);
       await expectGoodExpiry();
       // Healed: the next read uses the new pair without another request.
       expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
-      expect(tokenRequests()).toBe(requests + 1);
+      expect(tokenRequests(), 'token requests at AlarmBox').toBe(requests + 1);
     });
   }
 

@@ -7,6 +7,7 @@ import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import { OOB_REDIRECT_URI } from '../../src/config/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
+import { expectReason } from '../support/rejections.ts';
 
 let emulator: RunningEmulator;
 
@@ -37,40 +38,41 @@ async function issuedPair(): Promise<{ access: string; refresh: string }> {
   return { access: received.response.access_token, refresh: received.response.refresh_token ?? '' };
 }
 
-async function failure(p: Promise<unknown>): Promise<AlarmboxAPIError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof AlarmboxAPIError))
-    throw new Error(`expected an AlarmboxAPIError, got ${String(error)}`);
-  return error;
-}
-
 describe('AlarmboxClient.revokeToken', () => {
   it('the refresh token (with its hint) revokes the whole pair', async () => {
     const pair = await issuedPair();
     await client().revokeToken(pair.refresh, 'refresh_token');
-    expect(emulator.stats().revokeRequests).toEqual({ ok: 1 });
-    expect((await failure(client().refreshToken(pair.refresh))).oauthError).toBe('invalid_grant');
+    expect(emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ ok: 1 });
+    const refused = await expectReason(
+      client().refreshToken(pair.refresh),
+      'reauthorization_required',
+      AlarmboxAPIError,
+    );
+    expect(refused.oauthError).toBe('invalid_grant');
     expect(await apiStatus(emulator, pair.access)).toBe(401);
   });
 
   it('the access token revokes the pair too; an unknown token is a 200 (RFC 7009 §2.2)', async () => {
     const pair = await issuedPair();
     await client().revokeToken(pair.access, 'access_token');
-    expect((await failure(client().refreshToken(pair.refresh))).oauthError).toBe('invalid_grant');
+    const refused = await expectReason(
+      client().refreshToken(pair.refresh),
+      'reauthorization_required',
+      AlarmboxAPIError,
+    );
+    expect(refused.oauthError).toBe('invalid_grant');
     await client().revokeToken('never-issued', 'refresh_token');
-    expect(emulator.stats().revokeRequests).toEqual({ ok: 2 });
+    expect(emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ ok: 2 });
   });
 
   it('a client AlarmBox cannot authenticate: client_configuration, and the pair lives on', async () => {
     const pair = await issuedPair();
-    const error = await failure(
+    const error = await expectReason(
       client({ clientSecret: 'wrong-secret' }).revokeToken(pair.refresh, 'refresh_token'),
+      'client_configuration',
+      AlarmboxAPIError,
     );
     expect(error).toMatchObject({
-      reason: 'client_configuration',
       statusCode: 403,
       oauthError: 'unauthorized_client',
     });
@@ -82,22 +84,32 @@ describe('AlarmboxClient.revokeToken', () => {
 
   it('a 503 is temporary', async () => {
     emulator.setFaults({ revoke: { status: 503 } });
-    const error = await failure(client().revokeToken('whatever', 'refresh_token'));
-    expect(error).toMatchObject({ reason: 'temporary', statusCode: 503 });
+    const error = await expectReason(
+      client().revokeToken('whatever', 'refresh_token'),
+      'temporary',
+      AlarmboxAPIError,
+    );
+    expect(error.statusCode).toBe(503);
   });
 
   it('a silent server ends at the timeout, an endless body at the size cap: temporary, in time', async () => {
     emulator.setFaults({ revoke: { delayMs: 5_000, times: 1 } });
     let started = performance.now();
-    const slow = await failure(client({ timeoutMs: 300 }).revokeToken('whatever', 'refresh_token'));
-    expect(slow.reason).toBe('temporary');
+    const slow = await expectReason(
+      client({ timeoutMs: 300 }).revokeToken('whatever', 'refresh_token'),
+      'temporary',
+      AlarmboxAPIError,
+    );
     expect(slow.message).toContain('タイムアウト');
     expect(performance.now() - started).toBeLessThan(3_000);
 
     emulator.setFaults({ revoke: { body: 'huge' } });
     started = performance.now();
-    const huge = await failure(client().revokeToken('whatever', 'refresh_token'));
-    expect(huge.reason).toBe('temporary');
+    const huge = await expectReason(
+      client().revokeToken('whatever', 'refresh_token'),
+      'temporary',
+      AlarmboxAPIError,
+    );
     expect(huge.message).toContain('上限');
     expect(performance.now() - started).toBeLessThan(5_000);
   });

@@ -10,8 +10,10 @@ import { isUsableToken } from '../../src/alarmbox/token-response.ts';
 import { createToolkit, type Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { FaultSpec, RunningEmulator } from '../../src/emulator/index.ts';
-import { refreshFailure, registerToken, useEmulatorWorld } from '../support/alarmbox.ts';
+import type { FailureReason } from '../../src/failure-reason.ts';
+import { registerToken, storedPair, useEmulatorWorld } from '../support/alarmbox.ts';
 import { closedPort } from '../support/closed-port.ts';
+import { expectReason } from '../support/rejections.ts';
 
 const FALLBACK = 7_200;
 
@@ -19,16 +21,7 @@ describe('token endpoint faults (SQLite)', () => {
   let emulator: RunningEmulator;
   let alarmbox: Toolkit;
 
-  const snapshot = async () => {
-    const t = await alarmbox.store.getInstance();
-    return {
-      version: t.version,
-      access: t.getDecryptedAccessToken(),
-      refresh: t.getDecryptedRefreshToken(),
-      expiredAt: t.expiredAt?.getTime(),
-    };
-  };
-  const failure = refreshFailure;
+  const snapshot = () => storedPair(alarmbox);
 
   useEmulatorWorld(
     {
@@ -41,7 +34,7 @@ describe('token endpoint faults (SQLite)', () => {
     },
   );
 
-  it.each<[string, FaultSpec, string]>([
+  it.each<[string, FaultSpec, FailureReason]>([
     ['timeout', { delayMs: 2_000 }, 'temporary'],
     ['connection reset before any answer', { drop: 'before' }, 'temporary'],
     ['connection reset mid-body after a 200', { drop: 'mid-body' }, 'temporary'],
@@ -59,9 +52,8 @@ describe('token endpoint faults (SQLite)', () => {
   ])('%s: reason %s, nothing stored changes', async (_name, fault, reason) => {
     const before = await snapshot();
     emulator.setFaults({ token: fault });
-    const e = await failure(alarmbox.tokens.refresh({ force: true }));
+    const e = await expectReason(alarmbox.tokens.refresh({ force: true }), reason, AlarmboxTokenExpiredError);
     emulator.setFaults({});
-    expect(e.reason).toBe(reason);
     expect(e.message).toContain('トークンの更新に失敗しました');
     expect(await snapshot()).toEqual(before);
     expect((await alarmbox.store.getInstance()).lastRefreshOutcome).toBe(reason);

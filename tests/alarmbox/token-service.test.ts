@@ -14,14 +14,7 @@ import { alarmboxFor, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { describeEachDatabase } from '../support/databases.ts';
-
-const rejection = async (p: Promise<unknown>): Promise<unknown> =>
-  p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
+import { expectReason, expectReasonOf, rejectionOf } from '../support/rejections.ts';
 
 describeEachDatabase('TokenService', (fixture) => {
   let emulator: RunningEmulator;
@@ -57,12 +50,19 @@ describeEachDatabase('TokenService', (fixture) => {
     await alarmbox.database.db.deleteFrom('alarmbox_locks').execute();
   });
 
-  it('nothing registered: AlarmboxTokenNotFoundError with the guide message, for reads and refreshes', async () => {
-    const e = await rejection(alarmbox.tokens.getValidAccessToken());
-    expect(e).toBeInstanceOf(AlarmboxTokenNotFoundError);
-    expect((e as AlarmboxTokenNotFoundError).reason).toBe('not_registered');
-    expect((e as Error).message).toContain('トークンが未設定です');
-    expect(await rejection(alarmbox.tokens.refresh({ force: true }))).toBeInstanceOf(
+  it('nothing registered: a read is AlarmboxTokenNotFoundError with the guide message', async () => {
+    const e = await expectReason(
+      alarmbox.tokens.getValidAccessToken(),
+      'not_registered',
+      AlarmboxTokenNotFoundError,
+    );
+    expect(e.message).toContain('トークンが未設定です');
+  });
+
+  it('nothing registered: a refresh is AlarmboxTokenNotFoundError', async () => {
+    await expectReason(
+      alarmbox.tokens.refresh({ force: true }),
+      'not_registered',
       AlarmboxTokenNotFoundError,
     );
   });
@@ -79,38 +79,57 @@ describeEachDatabase('TokenService', (fixture) => {
     const before = emulator.stats().tokenRequests.refresh_token.ok ?? 0;
     expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
     expect(await alarmbox.tokens.getValidAccessToken()).toBe(access);
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(before);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes while valid').toBe(before);
   });
 
-  it('callers arriving during a read of row 1 share it; later callers read again and see a new pair', async () => {
-    const { access } = await register();
-    // The real store over the real database, counting its reads (nothing is faked: each read is a query).
-    let reads = 0;
-    const counting = new (class extends AlarmboxTokenStore {
-      override getInstance() {
-        reads++;
-        return super.getInstance();
-      }
-    })(alarmbox.database, alarmbox.config.keyRing);
-    const service = new TokenService({
-      store: counting,
-      client: () => alarmbox.client,
-      lock: new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 10_000 }),
-      lockWaitMs: 5_000,
-      fallbackExpiresIn: 3600,
+  describe('reads of row 1', () => {
+    /** The real store over the real database, counting its reads (nothing is faked: each read is a query). */
+    const countingService = () => {
+      let reads = 0;
+      const counting = new (class extends AlarmboxTokenStore {
+        override getInstance() {
+          reads++;
+          return super.getInstance();
+        }
+      })(alarmbox.database, alarmbox.config.keyRing);
+      const service = new TokenService({
+        store: counting,
+        client: () => alarmbox.client,
+        lock: new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 10_000 }),
+        lockWaitMs: 5_000,
+        fallbackExpiresIn: 3600,
+      });
+      return { service, reads: () => reads };
+    };
+
+    it('callers arriving during a read share it', async () => {
+      const { access } = await register();
+      const { service, reads } = countingService();
+      const burst = await Promise.all(Array.from({ length: 25 }, () => service.getValidAccessToken()));
+      expect(new Set(burst)).toEqual(new Set([access]));
+      expect(reads(), 'store reads for the burst of 25').toBe(1);
     });
-    const burst = await Promise.all(Array.from({ length: 25 }, () => service.getValidAccessToken()));
-    expect(new Set(burst)).toEqual(new Set([access]));
-    expect(reads).toBe(1);
-    // Nothing is kept once the read is over: a pair stored meanwhile is seen by the next caller.
-    const rotated = await alarmbox.tokens.refresh({ force: true });
-    expect(await service.getValidAccessToken()).toBe(rotated.accessToken);
-    expect(reads).toBe(2);
-    // A failed read fails the callers that shared it, and only them.
-    await alarmbox.database.db.deleteFrom('hansha_alarmbox_tokens').execute();
-    const failed = await Promise.all([1, 2, 3].map(() => rejection(service.getValidAccessToken())));
-    for (const e of failed) expect(e).toBeInstanceOf(AlarmboxTokenNotFoundError);
-    expect(reads).toBe(3);
+
+    it('nothing is kept once the read is over: a later caller reads again and sees a new pair', async () => {
+      await register();
+      const { service, reads } = countingService();
+      await service.getValidAccessToken();
+      const rotated = await alarmbox.tokens.refresh({ force: true });
+      expect(await service.getValidAccessToken()).toBe(rotated.accessToken);
+      expect(reads(), 'store reads for two callers apart').toBe(2);
+    });
+
+    it('a failed read fails the callers that shared it', async () => {
+      await register();
+      const { service, reads } = countingService();
+      await alarmbox.database.db.deleteFrom('hansha_alarmbox_tokens').execute();
+      await Promise.all(
+        [1, 2, 3].map(() =>
+          expectReason(service.getValidAccessToken(), 'not_registered', AlarmboxTokenNotFoundError),
+        ),
+      );
+      expect(reads(), 'store reads for the 3 callers').toBe(1);
+    });
   });
 
   it('an expired token is refreshed once, the rotated pair saved before it is returned', async () => {
@@ -122,7 +141,7 @@ describeEachDatabase('TokenService', (fixture) => {
     const fresh = callers[0] ?? '';
     expect(new Set(callers)).toEqual(new Set([fresh]));
     expect(fresh).not.toBe(access);
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes for 20 callers').toBe(1);
     const stored = await alarmbox.store.getInstance();
     expect(stored.version).toBe(2);
     expect(stored.getDecryptedAccessToken()).toBe(fresh);
@@ -132,7 +151,7 @@ describeEachDatabase('TokenService', (fixture) => {
     // the stored refresh token is the rotated one: refreshing again works after the old pair was revoked
     const again = await alarmbox.tokens.refresh({ force: true });
     expect(again.refreshed).toBe(true);
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(2);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes after the forced one').toBe(2);
   });
 
   it('ifAccessTokenIs: refreshes only while the rejected token is still the stored one', async () => {
@@ -143,7 +162,7 @@ describeEachDatabase('TokenService', (fixture) => {
     // a second caller that also saw the old token rejected gets the new one without another request
     const peer = await alarmbox.tokens.refresh({ ifAccessTokenIs: access });
     expect(peer).toMatchObject({ refreshed: false, accessToken: fresh.accessToken });
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes for both callers').toBe(1);
   });
 
   it('onAttempt sees each attempt with its trigger and outcome, never a token', async () => {
@@ -163,7 +182,7 @@ describeEachDatabase('TokenService', (fixture) => {
     await observed.refresh({ force: true, trigger: 'batch' });
     await observed.refresh({ trigger: 'manual' });
     emulator.setFaults({ token: { status: 503 } });
-    await rejection(observed.refresh({ force: true, trigger: 'batch' }));
+    await rejectionOf(observed.refresh({ force: true, trigger: 'batch' }));
     emulator.setFaults({});
     expect(attempts.map((a) => [a.trigger, a.outcome])).toEqual([
       ['batch', 'ok'],
@@ -178,10 +197,15 @@ describeEachDatabase('TokenService', (fixture) => {
     }
   });
 
-  it('a forced refresh always spends the refresh token; --if-expiring style does not while valid', async () => {
+  it('a refresh without force (--if-expiring style) does not spend the refresh token while valid', async () => {
     await register();
     const lazy = await alarmbox.tokens.refresh();
     expect(lazy.refreshed).toBe(false);
+    expect((await alarmbox.store.getInstance()).version).toBe(1);
+  });
+
+  it('a forced refresh always spends the refresh token, even while valid', async () => {
+    await register();
     const forced = await alarmbox.tokens.refresh({ force: true });
     expect(forced.refreshed).toBe(true);
     expect((await alarmbox.store.getInstance()).version).toBe(2);
@@ -199,12 +223,14 @@ describeEachDatabase('TokenService', (fixture) => {
     });
     expect(revoke.status).toBe(200);
     const before = await rawRow();
-    const e = await rejection(alarmbox.tokens.refresh({ force: true }));
-    expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
-    expect((e as AlarmboxTokenExpiredError).reason).toBe('reauthorization_required');
-    expect((e as AlarmboxTokenExpiredError).oauthError).toBe('invalid_grant');
-    expect((e as Error).message).toContain('トークンの更新に失敗しました');
-    expect((e as Error).message).toContain('alarmbox save-token');
+    const e = await expectReason(
+      alarmbox.tokens.refresh({ force: true }),
+      'reauthorization_required',
+      AlarmboxTokenExpiredError,
+    );
+    expect(e.oauthError).toBe('invalid_grant');
+    expect(e.message).toContain('トークンの更新に失敗しました');
+    expect(e.message).toContain('alarmbox save-token');
     const after = await rawRow();
     expect(after?.access_token).toBe(before?.access_token);
     expect(after?.refresh_token).toBe(before?.refresh_token);
@@ -223,10 +249,12 @@ describeEachDatabase('TokenService', (fixture) => {
     await register();
     const before = await rawRow();
     emulator.setFaults({ token: fault });
-    const e = await rejection(alarmbox.tokens.refresh({ force: true }));
-    expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
-    expect((e as AlarmboxTokenExpiredError).reason).toBe('temporary');
-    expect((e as AlarmboxTokenExpiredError).temporary).toBe(true);
+    const e = await expectReason(
+      alarmbox.tokens.refresh({ force: true }),
+      'temporary',
+      AlarmboxTokenExpiredError,
+    );
+    expect(e.temporary).toBe(true);
     const after = await rawRow();
     expect(after?.access_token).toBe(before?.access_token);
     expect(after?.refresh_token).toBe(before?.refresh_token);
@@ -238,9 +266,8 @@ describeEachDatabase('TokenService', (fixture) => {
     await register();
     const down = open({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
     try {
-      const e = await rejection(down.tokens.refresh({ force: true }));
-      expect((e as AlarmboxTokenExpiredError).reason).toBe('temporary');
-      expect((e as Error).message).toContain('接続エラー');
+      const e = await expectReason(down.tokens.refresh({ force: true }), 'temporary');
+      expect(e.message).toContain('接続エラー');
     } finally {
       await down.close();
     }
@@ -250,10 +277,13 @@ describeEachDatabase('TokenService', (fixture) => {
     await register();
     const wrong = open({ clientSecret: 'not-the-secret' });
     try {
-      const e = await rejection(wrong.tokens.refresh({ force: true }));
-      expect((e as AlarmboxTokenExpiredError).reason).toBe('client_configuration');
-      expect((e as AlarmboxTokenExpiredError).statusCode).toBe(401);
-      expect((e as Error).message).not.toContain('not-the-secret');
+      const e = await expectReason(
+        wrong.tokens.refresh({ force: true }),
+        'client_configuration',
+        AlarmboxTokenExpiredError,
+      );
+      expect(e.statusCode).toBe(401);
+      expect(e.message).not.toContain('not-the-secret');
     } finally {
       await wrong.close();
     }
@@ -263,9 +293,8 @@ describeEachDatabase('TokenService', (fixture) => {
     await register();
     const rotated = open({ encryptionKeys: generateKeySpec('t2') });
     try {
-      const e = await rejection(rotated.tokens.getValidAccessToken());
-      expect(e).toMatchObject({ reason: 'stored_data_invalid' });
-      expect((e as Error).message).toContain('"t1"');
+      const e = await expectReason(rotated.tokens.getValidAccessToken(), 'stored_data_invalid');
+      expect(e.message).toContain('"t1"');
     } finally {
       await rotated.close();
     }
@@ -284,11 +313,13 @@ describeEachDatabase('TokenService', (fixture) => {
       fallbackExpiresIn: 3600,
     });
     try {
-      const e = await rejection(impatient.getValidAccessToken());
-      expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
-      expect((e as AlarmboxTokenExpiredError).reason).toBe('lock_timeout');
-      expect((e as AlarmboxTokenExpiredError).reauthorizationRequired).toBe(false);
-      expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(0);
+      const e = await expectReason(
+        impatient.getValidAccessToken(),
+        'lock_timeout',
+        AlarmboxTokenExpiredError,
+      );
+      expect(e.reauthorizationRequired).toBe(false);
+      expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes sent').toBe(0);
     } finally {
       await lease.release();
     }
@@ -303,7 +334,7 @@ describeEachDatabase('TokenService', (fixture) => {
         (error: unknown) => ({ error }),
       );
       for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_000; i++) await sleep(5);
-      expect(emulator.stats().faultsInjected.token).toBe(1);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(1);
       await during();
       const settled = await pending;
       emulator.setFaults({});
@@ -335,7 +366,7 @@ describeEachDatabase('TokenService', (fixture) => {
       );
       expect(peer?.refreshed).toBe(true);
       expect(slow).toMatchObject({ value: { refreshed: false, accessToken: peer?.accessToken } });
-      expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(2);
+      expect(emulator.stats().tokenRequests.refresh_token.ok, 'refreshes (ours and the peer)').toBe(2);
       const stored = await alarmbox.store.getInstance();
       expect(stored.version).toBe(2);
       expect(stored.getDecryptedAccessToken()).toBe(peer?.accessToken);
@@ -344,10 +375,12 @@ describeEachDatabase('TokenService', (fixture) => {
     it('a version moved without a new pair is no peer: the issued pair is saved, then stored_data_invalid', async () => {
       const { access } = await register();
       const outcome = await whileRequestIsOut(() => alarmbox.tokens.refresh({ force: true }), bumpVersion);
-      const e = 'error' in outcome ? outcome.error : undefined;
-      expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
-      expect((e as AlarmboxTokenExpiredError).reason).toBe('stored_data_invalid');
-      expect((e as Error).message).toContain('version を 7 に直しました');
+      const e = expectReasonOf(
+        'error' in outcome ? outcome.error : undefined,
+        'stored_data_invalid',
+        AlarmboxTokenExpiredError,
+      );
+      expect(e.message).toContain('version を 7 に直しました');
       const stored = await alarmbox.store.getInstance();
       expect(stored.version).toBe(7);
       expect(stored.getDecryptedAccessToken()).not.toBe(access);
@@ -371,10 +404,9 @@ describeEachDatabase('TokenService', (fixture) => {
         () => peerService(meddled).refresh({ force: true }),
         bumpVersion,
       );
-      const e = 'error' in outcome ? outcome.error : undefined;
-      expect((e as AlarmboxTokenExpiredError).reason).toBe('stored_data_invalid');
-      expect((e as Error).message).toContain('受け取ったトークンは失われました');
-      expect((e as Error).message).toContain('alarmbox save-token');
+      const e = expectReasonOf('error' in outcome ? outcome.error : undefined, 'stored_data_invalid');
+      expect(e.message).toContain('受け取ったトークンは失われました');
+      expect(e.message).toContain('alarmbox save-token');
     });
 
     it('invalid_grant with a version moved but the same (revoked) pair is no peer: reauthorization_required', async () => {
@@ -394,8 +426,7 @@ describeEachDatabase('TokenService', (fixture) => {
           await bumpVersion();
         },
       );
-      const e = 'error' in outcome ? outcome.error : undefined;
-      expect((e as AlarmboxTokenExpiredError).reason).toBe('reauthorization_required');
+      expectReasonOf('error' in outcome ? outcome.error : undefined, 'reauthorization_required');
     });
 
     it('a corrupted version: a valid token is still read, a due refresh sends nothing (stored_data_invalid)', async () => {
@@ -410,12 +441,10 @@ describeEachDatabase('TokenService', (fixture) => {
         alarmbox.tokens.getValidAccessToken(),
         alarmbox.tokens.refresh({ force: true }),
       ]) {
-        const e = await rejection(attempt);
-        expect(e).toBeInstanceOf(AlarmboxTokenExpiredError);
-        expect((e as AlarmboxTokenExpiredError).reason).toBe('stored_data_invalid');
-        expect((e as Error).message).toContain('列 version');
+        const e = await expectReason(attempt, 'stored_data_invalid', AlarmboxTokenExpiredError);
+        expect(e.message).toContain('列 version');
       }
-      expect(Object.values(emulator.stats().tokenRequests.refresh_token)).toEqual([]);
+      expect(Object.values(emulator.stats().tokenRequests.refresh_token), 'refreshes sent').toEqual([]);
     });
   });
 });

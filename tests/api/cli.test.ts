@@ -4,9 +4,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type ApiFixture, apiArrivals, useApiFixture } from '../support/api-fixture.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
 import { CONTROL_EXCEPT_LF } from '../support/controls.ts';
-import { type ApiFixture, apiArrivals, useApiFixture } from './helpers.ts';
 
 let f: ApiFixture;
 let dir: string;
@@ -42,7 +42,7 @@ describe('alarmbox credit-check', () => {
     expect(read.code).toBe(0);
     expect(read.stdout).toMatch(/結果\s+要注意 \(ng\)/);
     expect(read.stdout).toContain('支払遅延');
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 2 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 2 });
   });
 
   it('--pdf writes the report; --json prints the check for scripts, without the base64', async () => {
@@ -59,7 +59,7 @@ describe('alarmbox credit-check', () => {
     expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(out.pdf).toEqual({ path: file, bytes: pdf.length });
     // The purchase once, then the read with the PDF.
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 2 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 2 });
   });
 
   it('bad input: a Japanese message naming cause and fix, exit 2, nothing sent', async () => {
@@ -70,8 +70,8 @@ describe('alarmbox credit-check', () => {
     const both = await cli(['--corporation-number', '0000000000001', '--id', '1', '--deal', '7']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('同時に指定できません');
-    expect(apiArrivals(f.emulator)).toBe(0);
-    expect(f.emulator.stats().faultsInjected.api).toBe(0);
+    expect(apiArrivals(f.emulator), 'API requests that reached AlarmBox').toBe(0);
+    expect(f.emulator.stats().faultsInjected.api, 'API faults injected').toBe(0);
   });
 
   it('an error body with control characters is printed escaped, one line, no forged line', async () => {
@@ -102,7 +102,7 @@ describe('alarmbox credit-check', () => {
     const r = await cli(['--corporation-number', '0000000000001']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('購入が完了したかどうかは分かりません');
-    expect(f.emulator.stats().faultsInjected.api).toBe(1);
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 1 });
+    expect(f.emulator.stats().faultsInjected.api, 'API faults injected').toBe(1);
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 1 });
   });
 });

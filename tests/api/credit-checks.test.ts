@@ -10,7 +10,8 @@ import {
   AlarmboxApiResponseError,
 } from '../../src/api/errors.ts';
 import { createAlarmbox, createAlarmboxApi } from '../../src/create.ts';
-import { type ApiFixture, apiArrivals, useApiFixture } from './helpers.ts';
+import { type ApiFixture, apiArrivals, useApiFixture } from '../support/api-fixture.ts';
+import { expectReasonOf } from '../support/rejections.ts';
 
 let f: ApiFixture;
 
@@ -37,7 +38,7 @@ describe('creditChecks', () => {
     expect(got).toMatchObject({ credit_check_id: created.credit_check_id, result, expired: false });
     expect(got.pdf_file_data).toBeUndefined();
     expect(got.infos.length).toBe(result === 'ok' ? 0 : 1);
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 2 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 2 });
   });
 
   it('get with withPdf returns a base64 PDF', async () => {
@@ -64,7 +65,7 @@ describe('creditChecks', () => {
     // …and the client takes it as the purchase it is.
     const created = await api.creditChecks.create({ corporation_number: '0000000000002' });
     expect(created.result).toBe('hold');
-    expect(f.emulator.stats().faultsInjected.api).toBe(2);
+    expect(f.emulator.stats().faultsInjected.api, 'API faults injected').toBe(2);
     expect((await api.creditChecks.create({ corporation_number: '0000000000001' })).result).toBe('ok');
   });
 
@@ -115,13 +116,12 @@ describe('creditChecks', () => {
       { corporation_number: '0000000000001', purchase_reason_comment: 'x'.repeat(1001) },
     ]) {
       const error = await f.failure(api.creditChecks.create(params as never));
-      expect(error).toBeInstanceOf(AlarmboxApiInputError);
-      expect(error.reason).toBe('usage');
+      expectReasonOf(error, 'usage', AlarmboxApiInputError);
       expect(error.message).toContain('送信していません');
     }
     await f.failure(api.creditChecks.get('../oauth/token'));
-    expect(apiArrivals(f.emulator)).toBe(0);
-    expect(f.emulator.stats().faultsInjected.api).toBe(0);
+    expect(apiArrivals(f.emulator), 'API requests that reached AlarmBox').toBe(0);
+    expect(f.emulator.stats().faultsInjected.api, 'API faults injected').toBe(0);
   });
 });
 
@@ -141,7 +141,7 @@ describe('errors', () => {
     expect(error.message).toContain('ALARMBOX_SCOPE="read credit_check:create"');
     expect(error.message).toContain('alarmbox authorize-url');
     expect(error.message).toContain('alarmbox save-token --code');
-    expect(f.emulator.stats().apiRequests).toEqual({ insufficient_scope: 1 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ insufficient_scope: 1 });
   });
 
   it('403 through request() finds the scope in the endpoint table', async () => {
@@ -153,8 +153,7 @@ describe('errors', () => {
   it('400: AlarmBox’s body is summarised (field and message), nothing retried', async () => {
     const api = f.api();
     const error = await f.failure(api.request('POST', '/ps/v1/credit_checks', { corporation_number: '12' }));
-    expect(error).toBeInstanceOf(AlarmboxApiBadRequestError);
-    expect(error.reason).toBe('usage');
+    expectReasonOf(error, 'usage', AlarmboxApiBadRequestError);
     expect((error as AlarmboxApiBadRequestError).details).toEqual([
       {
         field: 'corporation_number',
@@ -162,7 +161,7 @@ describe('errors', () => {
       },
     ]);
     expect(error.message).toMatch(/^APIエラー: 400 \(POST \/ps\/v1\/credit_checks\): .*corporation_number: /);
-    expect(apiArrivals(f.emulator)).toBe(1);
+    expect(apiArrivals(f.emulator), 'API requests that reached AlarmBox').toBe(1);
   });
 
   it('404 for an unknown id says what to check', async () => {
@@ -179,7 +178,7 @@ describe('errors', () => {
     expect(post).toBeInstanceOf(AlarmboxApiResponseError);
     expect(post).toMatchObject({ reason: 'unexpected', mayHaveBeenProcessed: true, statusCode: 200 });
     expect(post.message).toContain('購入) は完了しています');
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 1 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 1 });
 
     f.emulator.setFaults({ api: { response: { omit: ['credit_check'] }, times: 1 } });
     const get = await f.failure(api.creditChecks.get(1));
@@ -231,6 +230,6 @@ describe('endpoint table and request()', () => {
         endpoints: { getCreditCheck: { path: 'https://evil.example/{id}' } },
       }),
     ).toThrow(/パス/);
-    expect(apiArrivals(f.emulator)).toBe(0);
+    expect(apiArrivals(f.emulator), 'API requests that reached AlarmBox').toBe(0);
   });
 });

@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import type { RetryEvent } from '../../src/api/client.ts';
 import { AlarmboxApiCallError, AlarmboxApiUnauthorizedError } from '../../src/api/errors.ts';
+import { type ApiFixture, useApiFixture } from '../support/api-fixture.ts';
 import { NodeScript } from '../support/node-scripts.ts';
-import { type ApiFixture, useApiFixture } from './helpers.ts';
+import { expectReasonOf } from '../support/rejections.ts';
 
 interface ChildResult {
   readonly ok: boolean;
@@ -50,16 +51,16 @@ describe('401 invalid_token', () => {
     expect(await inChild('refresh', 1)).toMatchObject({ ok: true, refreshed: true });
     expect(await inChild('call', 2)).toMatchObject({ ok: true, retries: [] });
     expect(await api.tokens.getValidAccessToken()).toBe(cached); // still cached here
-    expect(refreshes()).toBe(1);
+    expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
 
     const bought = await api.creditChecks.create({ corporation_number: '0000000000003' });
     expect(bought.result).toBe('ng');
     expect(api.retries).toEqual([
       expect.objectContaining({ cause: 'invalid_token', method: 'POST', attempt: 1, refreshed: false }),
     ]);
-    expect(refreshes()).toBe(1); // none by this process
+    expect(refreshes(), 'refreshes at AlarmBox').toBe(1); // none by this process
     // Ours, the child's, then ours again: rejected once, accepted on the retry.
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 3, invalid_token: 1 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 3, invalid_token: 1 });
     expect(await api.tokens.getValidAccessToken()).not.toBe(cached);
   });
 
@@ -79,12 +80,12 @@ describe('401 invalid_token', () => {
     ]);
     expect(mine.result).toBe('ok');
     expect(theirs).toMatchObject({ ok: true });
-    expect(refreshes()).toBe(1);
+    expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     const rule = [...api.retries, ...theirs.retries];
     expect(rule.map((r) => r.cause)).toEqual(['invalid_token', 'invalid_token']);
     // One process refreshed; the other found the stored token already replaced (under the lock or before).
     expect(rule.filter((r) => r.refreshed === true)).toHaveLength(1);
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 4, invalid_token: 2 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 4, invalid_token: 2 });
   });
 
   it('in one process: the stored token is the one that failed → exactly one forced refresh, one retry', async () => {
@@ -98,9 +99,9 @@ describe('401 invalid_token', () => {
     ]);
     expect(calls.map((c) => c.result)).toEqual(['ok', 'ok', 'ok']);
     // All three were sent with the cached token and rejected; TokenService shares one refresh among them.
-    expect(refreshes()).toBe(1);
+    expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     expect(api.retries.map((r) => r.cause)).toEqual(['invalid_token', 'invalid_token', 'invalid_token']);
-    expect(f.emulator.stats().apiRequests).toEqual({ ok: 4, invalid_token: 3 });
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ ok: 4, invalid_token: 3 });
   });
 
   it('never loops: a second 401 after the refresh is an error saying what to do', async () => {
@@ -111,10 +112,10 @@ describe('401 invalid_token', () => {
     expect(error).toMatchObject({ reason: 'reauthorization_required', statusCode: 401 });
     expect(error.message).toContain('1 回だけ再試行');
     expect(error.message).toContain('alarmbox save-token --code');
-    expect(f.emulator.stats().faultsInjected.api).toBe(2);
-    expect(refreshes()).toBe(1);
+    expect(f.emulator.stats().faultsInjected.api, 'API faults injected').toBe(2);
+    expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     // Rejected before the controller ran: nothing was bought.
-    expect(f.emulator.stats().apiRequests).toEqual({});
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({});
   });
 
   it('when the refresh itself fails (the grant is gone), that error is reported and nothing is retried', async () => {
@@ -122,10 +123,11 @@ describe('401 invalid_token', () => {
     await api.creditChecks.create({ corporation_number: '0000000000001' });
     f.emulator.reset(); // AlarmBox forgot every token: 401 for the access token, invalid_grant for the refresh
     const error = await f.failure(api.creditChecks.get(1));
-    expect(error).toBeInstanceOf(AlarmboxTokenExpiredError);
-    expect(error.reason).toBe('reauthorization_required');
-    expect(f.emulator.stats().apiRequests).toEqual({ invalid_token: 1 });
-    expect(f.emulator.stats().tokenRequests.refresh_token).toEqual({ invalid_grant: 1 });
+    expectReasonOf(error, 'reauthorization_required', AlarmboxTokenExpiredError);
+    expect(f.emulator.stats().apiRequests, 'API requests at AlarmBox').toEqual({ invalid_token: 1 });
+    expect(f.emulator.stats().tokenRequests.refresh_token, 'refreshes at AlarmBox').toEqual({
+      invalid_grant: 1,
+    });
   });
 
   it('a 401 without error="invalid_token" does not touch the token', async () => {
@@ -143,6 +145,6 @@ describe('401 invalid_token', () => {
     expect(error).toBeInstanceOf(AlarmboxApiCallError);
     expect(error.statusCode).toBe(401);
     expect(error.message).toContain('トークンの更新はしていません');
-    expect(refreshes()).toBe(0);
+    expect(refreshes(), 'refreshes at AlarmBox').toBe(0);
   });
 });

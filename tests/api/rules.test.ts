@@ -8,6 +8,7 @@ import { DEFAULT_RETRY_POLICY, decideRetry, parseRetryAfterMs } from '../../src/
 import { creditCheckResultLabel } from '../../src/api/summary.ts';
 import { planCreditCheck } from '../../src/apps/cli/commands/credit-check.ts';
 import { backoffDelayMs } from '../../src/backoff.ts';
+import { expectReasonOf } from '../support/rejections.ts';
 
 describe('parseBearerChallenge (RFC 6750 §3)', () => {
   it("reads Doorkeeper's challenge", () => {
@@ -172,8 +173,7 @@ describe('credit-check CLI arguments', () => {
     try {
       planCreditCheck({ ...base, ...opts });
     } catch (error) {
-      expect((error as { reason?: string }).reason).toBe('usage');
-      message = (error as Error).message;
+      message = expectReasonOf(error, 'usage').message;
     }
     expect(message).toContain(cause);
     expect(message).toContain(fix);

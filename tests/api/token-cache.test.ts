@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ValidAccessToken } from '../../src/alarmbox/token-service.ts';
 import { AccessTokenCache, type TokenSource } from '../../src/api/token-cache.ts';
 import { createAlarmboxApi } from '../../src/create.ts';
-import { type ApiFixture, useApiFixture } from './helpers.ts';
+import { type ApiFixture, useApiFixture } from '../support/api-fixture.ts';
 
 let f: ApiFixture;
 
@@ -49,7 +49,7 @@ describe('AccessTokenCache', () => {
     const p2 = cache.getValidAccessToken();
     expect(p1).toBe(p2);
     expect(await p1).toBe(first);
-    expect(source.reads).toBe(1);
+    expect(source.reads, 'token source reads').toBe(1);
     expect(first).toBe(await f.registered.alarmbox.tokens.getValidAccessToken());
   });
 
@@ -58,7 +58,7 @@ describe('AccessTokenCache', () => {
     const cache = new AccessTokenCache(source);
     const tokens = await Promise.all(Array.from({ length: 10 }, () => cache.getValidAccessToken()));
     expect(new Set(tokens).size).toBe(1);
-    expect(source.reads).toBe(1);
+    expect(source.reads, 'token source reads').toBe(1);
   });
 
   it('revalidates: a token replaced by another process is picked up after revalidateMs', async () => {
@@ -73,7 +73,7 @@ describe('AccessTokenCache', () => {
     const renewed = await cache.getValidAccessToken();
     expect(renewed).not.toBe(old);
     expect(renewed).toBe(await f.registered.alarmbox.tokens.getValidAccessToken());
-    expect(source.reads).toBe(2);
+    expect(source.reads, 'token source reads').toBe(2);
   });
 
   it('never keeps a token past the point where TokenService would refresh it', async () => {
@@ -89,10 +89,10 @@ describe('AccessTokenCache', () => {
     expect(await cache.getValidAccessToken()).toBe(TOKEN_A);
     now += 290_000;
     await cache.getValidAccessToken();
-    expect(source.reads).toBe(1);
+    expect(source.reads, 'token source reads').toBe(1);
     now += 20_000; // 310 s after issue: inside the margin
     await cache.getValidAccessToken();
-    expect(source.reads).toBe(2);
+    expect(source.reads, 'token source reads').toBe(2);
   });
 
   it('does not cache a token that is already expiring or has no known expiry', async () => {
@@ -110,7 +110,7 @@ describe('AccessTokenCache', () => {
       const cache = new AccessTokenCache(source, { now: () => now });
       await cache.getValidAccessToken();
       await cache.getValidAccessToken();
-      expect(source.reads).toBe(2);
+      expect(source.reads, 'token source reads').toBe(2);
     }
   });
 
@@ -120,10 +120,10 @@ describe('AccessTokenCache', () => {
     const token = await cache.getValidAccessToken();
     cache.invalidate('someone-elses-token-value');
     await cache.getValidAccessToken();
-    expect(source.reads).toBe(1);
+    expect(source.reads, 'token source reads').toBe(1);
     cache.invalidate(token);
     await cache.getValidAccessToken();
-    expect(source.reads).toBe(2);
+    expect(source.reads, 'token source reads').toBe(2);
 
     // A slow read overtaken by an invalidation (a 401 elsewhere) must not put its token back.
     let release: (t: ValidAccessToken) => void = () => {};
@@ -154,7 +154,7 @@ describe('AccessTokenCache', () => {
       scope: null,
     });
     expect(await next).toBe(TOKEN_B);
-    expect(slow.reads).toBe(2);
+    expect(slow.reads, 'token source reads').toBe(2);
   });
 
   it('can be turned off: every call reads the store', async () => {
@@ -162,7 +162,7 @@ describe('AccessTokenCache', () => {
     const tokens = new AccessTokenCache(source, false);
     await tokens.getValidAccessToken();
     await tokens.getValidAccessToken();
-    expect(source.reads).toBe(2);
+    expect(source.reads, 'token source reads').toBe(2);
     expect(createAlarmboxApi({ alarmbox: f.registered.alarmbox, tokenCache: false }).tokens.cached).toBe(
       false,
     );

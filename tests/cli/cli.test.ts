@@ -136,19 +136,19 @@ describe('alarmbox CLI (SQLite)', () => {
     const second = refreshed.stdout.trim();
     secrets.add(second);
     expect(second).not.toBe(first);
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes at AlarmBox').toBe(1);
 
     r = await cli(['refresh-token']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('トークンを更新中...');
     expect(r.stdout).toContain('トークンを更新しました');
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(2);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes at AlarmBox').toBe(2);
 
     row();
     r = await cli(['refresh-token', '--if-expiring']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('まだ有効');
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(2);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes at AlarmBox').toBe(2);
 
     const stored = row();
     for (const value of Object.values(stored ?? {})) {

@@ -3,7 +3,7 @@
 // what a person must run).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
+import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -13,17 +13,17 @@ import { LockManager } from '../../src/lock/index.ts';
 import {
   alarmboxFor,
   emulatorEnv,
-  refreshFailure,
   registerToken,
+  storedPair,
   useEmulatorWorld,
 } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { NodeScript } from '../support/node-scripts.ts';
+import { expectReason, expectReasonOf } from '../support/rejections.ts';
 import { lockRowOne } from '../support/row-lock.ts';
 
 const HTTP_TIMEOUT_MS = 1_000; // lease = 3 × 1 s
-const failure = refreshFailure;
 
 describeEachDatabase('crashes and lost responses', (fixture) => {
   for (const rotation of ['on_use', 'immediate'] as const) {
@@ -33,22 +33,18 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
       let env: Record<string, string>;
       const keys = generateKeySpec('x1');
       const refreshes = () => emulator.stats().tokenRequests.refresh_token;
-      const snapshot = async () => {
-        const t = await alarmbox.store.getInstance();
-        return {
-          version: t.version,
-          access: t.getDecryptedAccessToken(),
-          refresh: t.getDecryptedRefreshToken(),
-        };
-      };
+      const snapshot = () => storedPair(alarmbox);
       /** What must follow a refresh whose new pair never reached the database. */
       async function expectModeOutcome(): Promise<void> {
         if (rotation === 'on_use') {
           const recovered = await alarmbox.tokens.refresh({ force: true });
           expect(recovered.refreshed).toBe(true);
         } else {
-          const dead = await failure(alarmbox.tokens.refresh({ force: true }));
-          expect(dead.reason).toBe('reauthorization_required');
+          const dead = await expectReason(
+            alarmbox.tokens.refresh({ force: true }),
+            'reauthorization_required',
+            AlarmboxTokenExpiredError,
+          );
           expect(dead.message).toContain('alarmbox authorize-url');
           expect(dead.message).toContain('alarmbox save-token');
         }
@@ -69,9 +65,8 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
       it('AlarmBox commits the rotation and the response is lost', async () => {
         const before = await snapshot();
         emulator.setFaults({ token: { drop: 'after-commit', times: 1 } });
-        const lost = await failure(alarmbox.tokens.refresh({ force: true }));
-        expect(lost.reason).toBe('temporary');
-        expect(refreshes().ok).toBe(1); // AlarmBox did rotate
+        await expectReason(alarmbox.tokens.refresh({ force: true }), 'temporary', AlarmboxTokenExpiredError);
+        expect(refreshes().ok, 'refreshes at AlarmBox').toBe(1); // AlarmBox did rotate
         expect(await snapshot()).toEqual(before);
         await expectModeOutcome();
       });
@@ -85,7 +80,7 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         const lock = new LockManager(alarmbox.database, { name: TokenService.LOCK_NAME, leaseMs: 1 });
         // kill it while its request is inside AlarmBox (the delay fault has caught it)
         for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 500; i++) await sleep(10);
-        expect(emulator.stats().faultsInjected.token).toBe(1);
+        expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(1);
         expect(await lock.holder()).toBeDefined();
         holder.child.kill('SIGKILL');
         await holder.exited();
@@ -97,9 +92,9 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         } else {
           // the dead holder's request may or may not have reached AlarmBox: either the refresh works or
           // the chain is gone, never anything in between
-          await alarmbox.tokens.getValidAccessToken().catch((e: AlarmboxTokenExpiredError) => {
-            expect(e.reason).toBe('reauthorization_required');
-          });
+          await alarmbox.tokens
+            .getValidAccessToken()
+            .catch((e: unknown) => expectReasonOf(e, 'reauthorization_required', AlarmboxTokenExpiredError));
         }
         // Its lease (3 × 1 s) had almost all of it left: a process of this machine that is gone holds nothing.
         expect(Date.now() - started).toBeLessThan(2_000);
@@ -115,7 +110,7 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         const rowLock = await lockRowOne(fixture.target);
         try {
           for (let i = 0; (refreshes().ok ?? 0) === 0 && i < 300; i++) await sleep(10);
-          expect(refreshes().ok).toBe(1);
+          expect(refreshes().ok, 'refreshes at AlarmBox').toBe(1);
           await sleep(300); // blocked in the UPDATE
           refresher.child.kill('SIGKILL');
           await refresher.exited();
@@ -143,7 +138,11 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         const blocked = alarmboxFor(emulator, fixture.url, keys, { httpTimeoutMs: HTTP_TIMEOUT_MS });
         await blocked.database.ping();
         emulator.setFaults({ token: { delayMs: 400, times: 1 } });
-        const pending = failure(blocked.tokens.refresh({ force: true }));
+        const pending = expectReason(
+          blocked.tokens.refresh({ force: true }),
+          'temporary',
+          AlarmboxTokenExpiredError,
+        );
         await sleep(150);
         const rowLock = await lockRowOne(fixture.target);
         let lost: AlarmboxTokenExpiredError;
@@ -159,7 +158,6 @@ describeEachDatabase('crashes and lost responses', (fixture) => {
         expect(lost.message).toContain('データベースに保存できませんでした');
         expect(lost.message).toContain('on_use');
         expect(lost.message).toContain('immediate');
-        expect(lost.reason).toBe('temporary');
         expect(await snapshot()).toEqual(before);
         await alarmbox.database.db.deleteFrom('alarmbox_locks').execute();
         await expectModeOutcome();
@@ -233,7 +231,7 @@ describeEachDatabase('stale lease holder and lock waits', (fixture) => {
       expect(r.code).toBe(5);
       expect(r.stderr).toContain('ロック');
       expect(r.stderr).not.toContain('再認可');
-      expect(emulator.stats().tokenRequests.refresh_token).toEqual({});
+      expect(emulator.stats().tokenRequests.refresh_token, 'refreshes at AlarmBox').toEqual({});
     } finally {
       await base.close();
       await emulator.close();

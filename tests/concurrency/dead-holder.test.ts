@@ -2,7 +2,7 @@
 // the same machine takes it over at once and refreshes; a holder on another machine is waited out, and a run that
 // cannot outwait it exits 5 (retry), never 0 without having refreshed. Real CLI processes, real SIGKILL.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -11,8 +11,7 @@ import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
-import { runCli } from '../support/cli.ts';
-import { CliProcess, logEvents } from '../support/cli-process.ts';
+import { CliProcess, runRefreshToken, useChildProcesses } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 const LOCK = TokenService.LOCK_NAME;
@@ -27,14 +26,10 @@ describeEachDatabase(
     const refreshes = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;
     const leases = () =>
       alarmbox.database.db.selectFrom(LOCKS_TABLE).select(['name', 'owner']).orderBy('name').execute();
-    const job = async (extra: Record<string, string> = {}, args: string[] = []) => {
-      const started = performance.now();
-      const r = await runCli(['refresh-token', '--log-format=json', ...args], { ...env, ...extra });
-      const end = logEvents(r.stdout).find((e) => e.event === 'end');
-      if (end === undefined) throw new Error(`no end event: ${r.stdout} ${r.stderr}`);
-      return { ...r, end, ms: performance.now() - started };
-    };
-    const running: CliProcess[] = [];
+    const job = (extra: Record<string, string> = {}, args: string[] = []) =>
+      runRefreshToken({ ...env, ...extra }, args);
+    // Each test starts from a reset emulator (no faults): only its children need stopping.
+    const running = useChildProcesses();
 
     useEmulatorWorld(
       // A refresh lease of 3 × 20 s and a lock wait of 30 s: what a rerun must not wait for.
@@ -43,10 +38,6 @@ describeEachDatabase(
         ({ emulator, alarmbox, env } = world);
       },
     );
-    afterEach(() => {
-      for (const p of running.splice(0)) p.kill();
-      emulator.setFaults({});
-    });
 
     it('after kill -9 of a running refresh-token, a rerun takes its lease over at once and refreshes', async () => {
       const before = (await alarmbox.store.getInstance()).version;
@@ -55,7 +46,7 @@ describeEachDatabase(
       const killed = new CliProcess(['refresh-token', '--log-format=json'], env);
       running.push(killed);
       for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_500; i++) await sleep(10);
-      expect(emulator.stats().faultsInjected.token).toBe(1);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(1);
       const pid = killed.child.pid;
       killed.signal('SIGKILL');
       expect((await killed.exited()).signal).toBe('SIGKILL');
@@ -69,7 +60,7 @@ describeEachDatabase(
       expect(rerun.end).toMatchObject({ outcome: 'ok', code: 'refreshed', exitCode: 0, attempts: 1 });
       // Not the refresh lease's 60 s, nor the 30 s lock wait: at once.
       expect(rerun.end.durationMs as number).toBeLessThan(5_000);
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
       const stored = await alarmbox.store.getInstance();
       expect(stored.version).toBe(before + 1);
       expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
@@ -93,7 +84,7 @@ describeEachDatabase(
       expect(blocked.end).toMatchObject({ outcome: 'lock_timeout', action: 'retry_later', exitCode: 5 });
       expect(blocked.end.message).toContain(elsewhere('1'));
       expect(blocked.ms).toBeGreaterThanOrEqual(1_500);
-      expect(refreshes()).toBe(0);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(0);
       expect(await long.release()).toBe(true);
 
       // One with 5 s left: the run waits for it to expire, then refreshes.
@@ -107,7 +98,7 @@ describeEachDatabase(
       expect(after.code, after.stderr).toBe(0);
       expect(after.end).toMatchObject({ outcome: 'ok', code: 'refreshed' });
       expect(performance.now() - taken).toBeGreaterThanOrEqual(4_900);
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     });
   },
   { concurrentKinds: true },

@@ -4,7 +4,7 @@
 // warning naming its holder; a real live holder is still waited for, and the timeout names it. Real CLI
 // processes against the emulator, on every database.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -13,7 +13,7 @@ import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
-import { CliProcess, logEvents } from '../support/cli-process.ts';
+import { CliProcess, runRefreshToken, useChildProcesses } from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { readDbNowMs } from '../support/db-clock.ts';
 
@@ -29,7 +29,8 @@ describeEachDatabase(
     let env: Record<string, string>;
     const keys = generateKeySpec('l1');
     const refreshes = () => emulator.stats().tokenRequests.refresh_token.ok ?? 0;
-    const running: CliProcess[] = [];
+    // Each test starts from a reset emulator (no faults): only its children need stopping.
+    const running = useChildProcesses();
     const plant = async (name: string, acquiredAtMs: number, expiresAtMs: number) => {
       await alarmbox.database.db
         .insertInto(LOCKS_TABLE)
@@ -54,10 +55,6 @@ describeEachDatabase(
         ({ emulator, alarmbox, env } = world);
       },
     );
-    afterEach(() => {
-      for (const p of running.splice(0)) p.kill();
-      emulator.setFaults({});
-    });
 
     it('a far-future lease: doctor flags it (exit 2), then refresh-token takes it over with a warning and exits 0', async () => {
       const now = await readDbNowMs(alarmbox.database);
@@ -74,12 +71,9 @@ describeEachDatabase(
       expect(before.stdout).not.toContain('すべての確認に成功しました');
 
       const started = performance.now();
-      const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], {
-        ...env,
-        ALARMBOX_LOCK_WAIT_MS: '2000',
-      });
+      const r = await runRefreshToken({ ...env, ALARMBOX_LOCK_WAIT_MS: '2000' }, ['--retries=0']);
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(logEvents(r.stdout).find((e) => e.event === 'end')).toMatchObject({
+      expect(r.end).toMatchObject({
         outcome: 'ok',
         code: 'refreshed',
         exitCode: 0,
@@ -88,7 +82,7 @@ describeEachDatabase(
       expect(performance.now() - started).toBeLessThan(10_000);
       expect(r.stderr).toContain('ALARMBOX_LEASE_IMPOSSIBLE');
       expect(r.stderr).toContain(`ロック "${TokenService.LOCK_NAME}" の保持者 ${ELSEWHERE}`);
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
       const stored = await alarmbox.store.getInstance();
       expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
       expect(await alarmbox.database.db.selectFrom(LOCKS_TABLE).selectAll().execute()).toEqual([]);
@@ -115,7 +109,7 @@ describeEachDatabase(
       const holder = new CliProcess(['refresh-token', '--log-format=json'], env);
       running.push(holder);
       for (let i = 0; emulator.stats().faultsInjected.token === 0 && i < 1_500; i++) await sleep(10);
-      expect(emulator.stats().faultsInjected.token).toBe(1);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(1);
       const pid = holder.child.pid;
 
       const doctor = await runCli(['doctor'], env);
@@ -134,20 +128,17 @@ describeEachDatabase(
       const done = await holder.exited(30_000);
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr).not.toContain('ALARMBOX_LEASE_IMPOSSIBLE');
-      expect(refreshes()).toBe(1);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(1);
     });
 
     it('a legitimate refresh lease (three HTTP timeouts, 30 s here) is never taken for an impossible one', async () => {
       const now = await readDbNowMs(alarmbox.database);
       await plant(TokenService.LOCK_NAME, now, now + 30_000);
-      const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], {
-        ...env,
-        ALARMBOX_LOCK_WAIT_MS: '1000',
-      });
+      const r = await runRefreshToken({ ...env, ALARMBOX_LOCK_WAIT_MS: '1000' }, ['--retries=0']);
       expect(r.code, r.stdout).toBe(5);
-      expect(logEvents(r.stdout).find((e) => e.event === 'end')).toMatchObject({ outcome: 'lock_timeout' });
+      expect(r.end).toMatchObject({ outcome: 'lock_timeout' });
       expect(r.stderr).not.toContain('ALARMBOX_LEASE_IMPOSSIBLE');
-      expect(refreshes()).toBe(0);
+      expect(refreshes(), 'refreshes at AlarmBox').toBe(0);
     });
   },
   { concurrentKinds: true },

@@ -67,13 +67,13 @@ describeEachDatabase('refresh under contention', (fixture) => {
           expect(results.flatMap((r) => r.errors)).toEqual([]);
           const tokens = new Set(results.flatMap((r) => r.tokens));
           expect(tokens.size).toBe(1);
-          expect(refreshes().ok ?? 0).toBe(before + 1);
+          expect(refreshes().ok ?? 0, 'refreshes at AlarmBox').toBe(before + 1);
           const stored = await alarmbox.store.getInstance();
           expect(stored.version).toBe(version + 1);
           expect([...tokens]).toEqual([digest(stored.getDecryptedAccessToken())]);
         }
         // each rotation saved the new refresh token: nothing was ever rejected
-        expect(Object.keys(refreshes())).toEqual(['ok']);
+        expect(Object.keys(refreshes()), 'kinds of refresh outcome at AlarmBox').toEqual(['ok']);
         expect(
           await apiStatus(emulator, (await alarmbox.store.getInstance()).getDecryptedAccessToken()),
         ).toBe(200);
@@ -86,13 +86,13 @@ describeEachDatabase('refresh under contention', (fixture) => {
         const [batchResults, onlineResults] = await Promise.all([Promise.all(batch), online]);
         for (const r of batchResults) expect(r.code, r.stderr).toBe(0);
         expect(onlineResults.flatMap((r) => r.errors)).toEqual([]);
-        expect(Object.keys(refreshes())).toEqual(['ok']);
+        expect(Object.keys(refreshes()), 'kinds of refresh outcome at AlarmBox').toEqual(['ok']);
         // the stored pair is the newest: its access token works and its refresh token is still alive
         const stored = await alarmbox.store.getInstance();
         expect(await apiStatus(emulator, stored.getDecryptedAccessToken())).toBe(200);
         const next = await alarmbox.tokens.refresh({ force: true });
         expect(next.refreshed).toBe(true);
-        expect(Object.keys(refreshes())).toEqual(['ok']);
+        expect(Object.keys(refreshes()), 'kinds of refresh outcome at AlarmBox').toEqual(['ok']);
       });
     });
   }

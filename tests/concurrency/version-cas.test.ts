@@ -6,7 +6,7 @@
 // once, every database.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { TokenService } from '../../src/alarmbox/token-service.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
@@ -15,7 +15,13 @@ import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
-import { CliProcess, type LogEvent, logEvents } from '../support/cli-process.ts';
+import {
+  CliProcess,
+  type LogEvent,
+  logEvents,
+  runRefreshToken,
+  useChildProcesses,
+} from '../support/cli-process.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 
 describeEachDatabase(
@@ -25,7 +31,8 @@ describeEachDatabase(
     let alarmbox: Toolkit;
     let env: Record<string, string>;
     const keys = generateKeySpec('v1');
-    const running: CliProcess[] = [];
+    // Each test starts from a reset emulator (no faults): only its children need stopping.
+    const running = useChildProcesses();
     /** Every refresh request AlarmBox saw, whatever it answered. */
     const refreshRequests = () =>
       Object.values(emulator.stats().tokenRequests.refresh_token).reduce((a, b) => a + b, 0);
@@ -49,16 +56,11 @@ describeEachDatabase(
           )
         ).rows[0]?.v,
       ).trim();
-    const refresh = async (extra: Record<string, string> = {}) => {
-      const r = await runCli(['refresh-token', '--log-format=json', '--retries=0'], { ...env, ...extra });
-      const end = logEvents(r.stdout).find((e) => e.event === 'end');
-      if (end === undefined) throw new Error(`no end event: ${r.stdout} ${r.stderr}`);
-      return { ...r, end };
-    };
+    const refresh = () => runRefreshToken(env, ['--retries=0']);
     /** Waits until the delayed token request (the `faults`-th of this test) is inside AlarmBox. */
     const untilTokenRequestArrives = async (faults: number) => {
       for (let i = 0; emulator.stats().faultsInjected.token < faults && i < 1_500; i++) await sleep(10);
-      expect(emulator.stats().faultsInjected.token).toBe(faults);
+      expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(faults);
     };
 
     useEmulatorWorld(
@@ -72,10 +74,6 @@ describeEachDatabase(
         ({ emulator, alarmbox, env } = world);
       },
     );
-    afterEach(() => {
-      for (const p of running.splice(0)) p.kill();
-      emulator.setFaults({});
-    });
 
     it('a corrupted version stops the refresh before any token request (exit 2), names the column and the fix, and the fix works', async () => {
       for (const literal of corrupted()) {
@@ -90,7 +88,7 @@ describeEachDatabase(
         expect(message).toContain('AlarmBox には何も送っていない');
         expect(message).toContain(`UPDATE ${TOKENS_TABLE} SET version = 1 WHERE id = 1`);
         // Nothing was sent, nothing stored changed.
-        expect(refreshRequests()).toBe(sent);
+        expect(refreshRequests(), 'refreshes at AlarmBox').toBe(sent);
         expect(await rawVersion()).toBe(before);
         // The valid access token is still read: the counter only matters to a refresh.
         const read = await runCli(['access-token'], env);
@@ -103,7 +101,7 @@ describeEachDatabase(
           expect(fixed.code, `${literal} round ${round}: ${fixed.stdout}`).toBe(0);
           expect(fixed.end).toMatchObject({ outcome: 'ok', code: 'refreshed' });
         }
-        expect(refreshRequests()).toBe(sent + 2);
+        expect(refreshRequests(), 'refreshes at AlarmBox').toBe(sent + 2);
       }
     });
 

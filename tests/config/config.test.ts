@@ -108,7 +108,7 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('例');
   });
 
-  it('local creates a 0600 key file once; dev and production refuse to start without a key', async () => {
+  it('local creates a 0600 key file once and reuses it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
     const ring = loadConfig({ dataDir: dir }, {}).keyRing();
     const file = join(dir, 'encryption-keys');
@@ -116,11 +116,19 @@ describe('loadConfig', () => {
     const again = loadConfig({ dataDir: dir }, {}).keyRing();
     expect(again.primary.id).toBe(ring.primary.id);
     expect(await readFile(file, 'utf8')).toMatch(/^local-\d{8}-[0-9a-f]{8}:[A-Za-z0-9+/=]{44}\n$/);
+  });
+
+  it('dev and production refuse to start without a key, even beside a local key file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
+    loadConfig({ dataDir: dir }, {}).keyRing();
     for (const env of ['dev', 'production']) {
       const e = configError(() => loadConfig({ dataDir: dir }, { ALARMBOX_ENV: env }).keyRing());
       expect(e.variable).toBe('ALARMBOX_ENCRYPTION_KEYS');
       expect(e.message).toContain(`ALARMBOX_ENV=${env}`);
     }
+  });
+
+  it('production takes its key ring from ALARMBOX_ENCRYPTION_KEYS', () => {
     const spec = generateKeySpec('prod1');
     expect(
       loadConfig({}, { ALARMBOX_ENV: 'production', ALARMBOX_ENCRYPTION_KEYS: spec }).keyRing().primary.id,

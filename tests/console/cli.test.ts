@@ -1,16 +1,12 @@
 // `alarmbox console` as a person runs it: a real child process, stopped with SIGTERM.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { CliProcess } from '../support/cli-process.ts';
-import { textOf } from './helpers.ts';
+import { CliProcess, useChildProcesses } from '../support/cli-process.ts';
+import { textOf } from '../support/console-browser.ts';
 
-const running: CliProcess[] = [];
-
-afterEach(() => {
-  for (const p of running.splice(0)) p.kill();
-});
+const running = useChildProcesses();
 
 describe('alarmbox console', () => {
   it('--emulator needs no configuration, serves the console on 127.0.0.1 and stops cleanly on SIGTERM', async () => {

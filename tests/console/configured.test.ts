@@ -12,8 +12,8 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { registerToken } from '../support/alarmbox.ts';
 import { closedPort } from '../support/closed-port.ts';
+import { ConsoleBrowser, textOf } from '../support/console-browser.ts';
 import { expectNoSecrets } from '../support/registered.ts';
-import { ConsoleBrowser, textOf } from './helpers.ts';
 
 let emulator: RunningEmulator;
 let dir: string;

@@ -6,9 +6,10 @@ import { CSRF_ORIGIN_MESSAGE, CSRF_TOKEN_MESSAGE } from '../../src/apps/console/
 import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
+import { type StoredPair, storedPair } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
+import { ConsoleBrowser, rawGet, textOf } from '../support/console-browser.ts';
 import { expectNoSecrets } from '../support/registered.ts';
-import { ConsoleBrowser, rawGet, textOf } from './helpers.ts';
 
 let running: RunningConsole;
 let emulator: RunningEmulator;
@@ -24,11 +25,9 @@ async function collectTokens(): Promise<void> {
 }
 
 /** What a refused POST must leave alone: the stored pair and the refresh history. */
-async function snapshot(): Promise<{ version: number; access: string; history: number }> {
-  const token = await running.alarmbox.store.getInstance();
+async function snapshot(): Promise<StoredPair & { history: number }> {
   return {
-    version: token.version,
-    access: token.isRegistered ? token.getDecryptedAccessToken() : '',
+    ...(await storedPair(running.alarmbox)),
     history: (await running.alarmbox.history.recent(1000)).length,
   };
 }
@@ -126,7 +125,7 @@ describe('console over HTTP', () => {
     const replay = await browser.get(callback.pathname + callback.search);
     expect(replay.status).toBe(400);
     expect(textOf(replay.body)).toContain('state が一致しないか');
-    expect(emulator.stats().tokenRequests.authorization_code).toEqual(before);
+    expect(emulator.stats().tokenRequests.authorization_code, 'code exchanges at AlarmBox').toEqual(before);
   });
 
   it('refuses a callback with a state it did not issue, without spending the code or storing anything', async () => {
@@ -150,7 +149,9 @@ describe('console over HTTP', () => {
       expect(res.status).toBe(400);
       expect(textOf(res.body)).toContain('認可コードは使用していません');
     }
-    expect(emulator.stats().tokenRequests.authorization_code).toEqual(codeRequests);
+    expect(emulator.stats().tokenRequests.authorization_code, 'code exchanges at AlarmBox').toEqual(
+      codeRequests,
+    );
     expect(await snapshot()).toEqual(before);
   });
 

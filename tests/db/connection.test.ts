@@ -15,8 +15,8 @@ import {
   parseDatabaseUrl,
   toDatabaseError,
 } from '../../src/db/index.ts';
-import { AlarmboxError } from '../../src/errors.ts';
 import { adminUrl, describeEachDatabase, describeWithServer } from '../support/databases.ts';
+import { expectReasonOf } from '../support/rejections.ts';
 
 const PASSWORD = 'Pw-9f3kQ-never-shown';
 
@@ -182,9 +182,7 @@ describe('sqlite file handling', () => {
       }
       // As the adapter reports it: node:sqlite's ERR_SQLITE_ERROR with errcode 5, named SQLITE_BUSY.
       const mapped = toDatabaseError(withSqliteCode(thrown), parseDatabaseUrl(`sqlite:${file}`));
-      expect(mapped).toBeInstanceOf(DatabaseUnavailableError);
-      expect((mapped as DatabaseUnavailableError).reason).toBe('temporary');
-      expect((mapped as DatabaseUnavailableError).code).toBe('SQLITE_BUSY');
+      expect(expectReasonOf(mapped, 'temporary', DatabaseUnavailableError).code).toBe('SQLITE_BUSY');
     } finally {
       holder.close();
       impatient.close();
@@ -209,8 +207,7 @@ describe('toDatabaseError', () => {
       reason: 'tls says so',
     });
     const mapped = toDatabaseError(original, target);
-    expect(mapped).toBeInstanceOf(AlarmboxError);
-    expect(mapped.reason).toBe('unexpected');
+    expectReasonOf(mapped, 'unexpected');
     expect(mapped.message).toContain('XX999');
     expect(mapped.message).not.toContain(PASSWORD);
   });
@@ -218,8 +215,7 @@ describe('toDatabaseError', () => {
   it('names the code of an AggregateError (Node tries ::1 and 127.0.0.1)', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const mapped = toDatabaseError(new AggregateError([refused, refused]), target);
-    expect(mapped).toBeInstanceOf(DatabaseUnavailableError);
-    expect((mapped as DatabaseUnavailableError).reason).toBe('temporary');
+    expectReasonOf(mapped, 'temporary', DatabaseUnavailableError);
     expect(mapped.message).not.toContain(PASSWORD);
   });
 });
@@ -238,8 +234,7 @@ describeEachDatabase('connection', (fixture) => {
     }
     expect(thrown).toBeDefined();
     const mapped = toDatabaseError(thrown, fixture.target);
-    expect(mapped).toBeInstanceOf(MigrationsPendingError);
-    expect((mapped as MigrationsPendingError).reason).toBe('configuration');
+    expectReasonOf(mapped, 'configuration', MigrationsPendingError);
     expect(mapped.message).toContain('hansha_alarmbox_tokens');
     expect(mapped.message).toContain('先に alarmbox migrate を実行してください');
   });

@@ -5,6 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import { AlarmboxApiUnavailableError } from '../../src/api/errors.ts';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import type { Toolkit } from '../../src/create.ts';
@@ -12,8 +13,9 @@ import { generateKeySpec } from '../../src/crypto/index.ts';
 import { HUGE_BODY_BYTES } from '../../src/emulator/faults.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { MAX_RESPONSE_BYTES } from '../../src/http/body.ts';
-import { refreshFailure, useEmulatorWorld } from '../support/alarmbox.ts';
+import { useEmulatorWorld } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
+import { expectReason, expectReasonOf, rejectionOf } from '../support/rejections.ts';
 
 describe('bodies past the 1 MiB limit (SQLite)', () => {
   let emulator: RunningEmulator;
@@ -41,10 +43,13 @@ describe('bodies past the 1 MiB limit (SQLite)', () => {
     emulator.setFaults({ token: { body: 'huge', times: 1 } });
     const heap = process.memoryUsage().rss;
     const started = Date.now();
-    const e = await refreshFailure(alarmbox.tokens.refresh({ force: true }));
+    const e = await expectReason(
+      alarmbox.tokens.refresh({ force: true }),
+      'temporary',
+      AlarmboxTokenExpiredError,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(process.memoryUsage().rss - heap).toBeLessThan(64 * 1024 * 1024);
-    expect(e.reason).toBe('temporary');
     expect(e.message).toContain('上限');
     expect((await alarmbox.store.getInstance()).version).toBe(before);
   });
@@ -52,11 +57,10 @@ describe('bodies past the 1 MiB limit (SQLite)', () => {
   it('API GET: a temporary error (AlarmboxApiUnavailableError) within seconds', async () => {
     emulator.setFaults({ api: { body: 'huge' } });
     const started = Date.now();
-    const e = await alarmbox.api.creditChecks.get(1).catch((err: unknown) => err);
+    const e = await rejectionOf(alarmbox.api.creditChecks.get(1));
     emulator.setFaults({});
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(e).toBeInstanceOf(AlarmboxApiUnavailableError);
-    expect((e as AlarmboxApiUnavailableError).reason).toBe('temporary');
+    expectReasonOf(e, 'temporary', AlarmboxApiUnavailableError);
   });
 
   it('CLI: access-token and credit-check exit 5 on a huge answer', async () => {

@@ -2,15 +2,17 @@
 // oddity is reported (history, row 1 → status / doctor, a process warning), and the next refresh works.
 // Under both rotation modes, on every database (the long-token case checks the column types).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { alarmboxFor, emulatorEnv, refreshFailure, registerToken } from '../support/alarmbox.ts';
+import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { runCli } from '../support/cli.ts';
 import { ANY_CONTROL } from '../support/controls.ts';
 import { describeEachDatabase } from '../support/databases.ts';
+import { expectReason } from '../support/rejections.ts';
 
 const FALLBACK = 7_200;
 
@@ -129,8 +131,7 @@ describeEachDatabase('odd 200s from the token endpoint', (fixture) => {
 
       it('no usable access token: the new refresh token is kept, the call is temporary, the next read recovers', async () => {
         emulator.setFaults({ token: { response: { omit: ['access_token'] }, times: 1 } });
-        const e = await refreshFailure(alarmbox.tokens.refresh({ force: true }));
-        expect(e.reason).toBe('temporary');
+        await expectReason(alarmbox.tokens.refresh({ force: true }), 'temporary', AlarmboxTokenExpiredError);
         const kept = await alarmbox.store.getInstance();
         expect(kept.getDecryptedAccessToken()).toBe('');
         expect(kept.lastError).toContain('access_token_unusable');
@@ -147,8 +148,11 @@ describeEachDatabase('odd 200s from the token endpoint', (fixture) => {
         expect(warnings.join('\n')).toContain('immediate');
         expect((await alarmbox.store.getInstance()).lastError).toContain('refresh_token_missing');
         if (rotation === 'immediate') {
-          const e = await refreshFailure(alarmbox.tokens.refresh({ force: true }));
-          expect(e.reason).toBe('reauthorization_required');
+          await expectReason(
+            alarmbox.tokens.refresh({ force: true }),
+            'reauthorization_required',
+            AlarmboxTokenExpiredError,
+          );
         } else {
           expect((await alarmbox.tokens.refresh({ force: true })).refreshed).toBe(true);
         }

@@ -16,11 +16,11 @@ import { createAlarmboxApi, createToolkit, type Toolkit } from '../../src/create
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { type FaultSpec, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { ConsoleBrowser } from '../console/helpers.ts';
 import { alarmboxFor, emulatorEnv, registerToken } from '../support/alarmbox.ts';
 import { obtainCode } from '../support/authorize.ts';
 import { type CliResult, runCli } from '../support/cli.ts';
 import { closedPort } from '../support/closed-port.ts';
+import { ConsoleBrowser } from '../support/console-browser.ts';
 
 /** Everything an error could show of `err`. */
 function exposed(err: unknown): string {

@@ -9,11 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
-import { ConsoleBrowser } from '../console/helpers.ts';
 import { alarmboxFor, useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
 import { CLI } from '../support/cli.ts';
 import { CliProcess } from '../support/cli-process.ts';
+import { ConsoleBrowser } from '../support/console-browser.ts';
 import { until } from '../support/until.ts';
 
 const HTTP_TIMEOUT_MS = 8_000;

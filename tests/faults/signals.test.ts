@@ -12,7 +12,7 @@ import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
-import { useEmulatorWorld } from '../support/alarmbox.ts';
+import { storedPair, useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
 import { CliProcess, type CliProcessResult } from '../support/cli-process.ts';
 import { type DatabaseFixture, describeEachDatabase } from '../support/databases.ts';
@@ -57,14 +57,7 @@ function suite(
       let child: CliProcess | undefined;
       const keys = generateKeySpec('g1');
       const refreshes = () => emulator.stats().tokenRequests.refresh_token;
-      const snapshot = async () => {
-        const t = await alarmbox.store.getInstance();
-        return {
-          version: t.version,
-          access: t.getDecryptedAccessToken(),
-          refresh: t.getDecryptedRefreshToken(),
-        };
-      };
+      const snapshot = () => storedPair(alarmbox);
 
       useEmulatorWorld(
         {

@@ -77,7 +77,7 @@ describe('refresh-token as a job (SQLite)', () => {
       attempts: 1,
     });
     expect(r.end.durationMs).toEqual(expect.any(Number));
-    expect(refreshes()).toEqual({ ok: 1 });
+    expect(refreshes(), 'refreshes at AlarmBox').toEqual({ ok: 1 });
 
     const status = await runCli(['status', '--json'], setup.env);
     outputs.push(status.stdout);
@@ -102,7 +102,7 @@ describe('refresh-token as a job (SQLite)', () => {
     expect(retry.delayMs).toBeGreaterThanOrEqual(50);
     expect(retry.delayMs).toBeLessThanOrEqual(100);
     expect(recovered.end).toMatchObject({ outcome: 'ok', attempts: 2 });
-    expect(refreshes()).toEqual({ ok: 1 });
+    expect(refreshes(), 'refreshes at AlarmBox').toEqual({ ok: 1 });
 
     const before = await version();
     emulator.setFaults({ token: { status: 503 } });
@@ -118,7 +118,7 @@ describe('refresh-token as a job (SQLite)', () => {
       attempts: 3,
     });
     expect(failed.end.message).toContain('APIエラー: 503');
-    expect(emulator.stats().faultsInjected.token).toBe(4);
+    expect(emulator.stats().faultsInjected.token, 'token faults injected').toBe(4);
     expect(await version()).toBe(before);
 
     // The time budget bounds the retries: a pause that would end past it is not taken.
@@ -199,7 +199,7 @@ describe('refresh-token as a job (SQLite)', () => {
       const text = await cli(['--retries=0'], { ALARMBOX_LOCK_WAIT_MS: '1000' });
       expect(text.code).toBe(5);
       expect(text.stderr).toContain(TokenService.LOCK_NAME);
-      expect(refreshes()).toEqual({});
+      expect(refreshes(), 'refreshes at AlarmBox').toEqual({});
     } finally {
       await lease.release();
     }
@@ -217,13 +217,13 @@ describe('refresh-token as a job (SQLite)', () => {
     const r = await waiting;
     expect(r.code).toBe(0);
     expect(r.end).toMatchObject({ outcome: 'ok', code: 'refreshed', exitCode: 0 });
-    expect(refreshes()).toEqual({ ok: 1 });
+    expect(refreshes(), 'refreshes at AlarmBox').toEqual({ ok: 1 });
   });
 
   it('--skip-if-fresh: a second execution of the same tick (a duplicate trigger) does nothing', async () => {
     await setup.register();
     expect((await json(['--skip-if-fresh=1h'])).end).toMatchObject({ outcome: 'skipped', code: 'fresh' });
-    expect(refreshes()).toEqual({});
+    expect(refreshes(), 'refreshes at AlarmBox').toEqual({});
     await setup.alarmbox.database.db
       .updateTable('hansha_alarmbox_tokens')
       .set({ updated_at: new Date(Date.now() - 2 * 3_600_000).toISOString() })
@@ -232,7 +232,7 @@ describe('refresh-token as a job (SQLite)', () => {
     const again = await cli(['--skip-if-fresh', '1h']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('更新済みのため');
-    expect(refreshes()).toEqual({ ok: 1 });
+    expect(refreshes(), 'refreshes at AlarmBox').toEqual({ ok: 1 });
   });
 
   it('SIGTERM while waiting to retry: exits at once with 5 and gives the lease back', async () => {

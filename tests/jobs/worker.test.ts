@@ -92,7 +92,9 @@ describe('alarmbox worker (SQLite)', () => {
     }
     const ticks = starts.map(tickOf);
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]! - ticks[i - 1]!).toBe(2_000);
-    expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(ends(events).length - 1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok, 'refreshes at AlarmBox').toBe(
+      ends(events).length - 1,
+    );
     expect(worker.events().at(-1)).toMatchObject({ event: 'worker_stop', result: 'idle' });
     expectNoSecrets([result.stdout, result.stderr], setup.secrets);
 
@@ -142,7 +144,7 @@ describe('alarmbox worker (SQLite)', () => {
     const after = await setup.alarmbox.store.getInstance();
     expect(after.version).toBe(before.version + 1);
     expect(after.getDecryptedRefreshToken()).not.toBe(before.getDecryptedRefreshToken());
-    expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: 1 });
+    expect(emulator.stats().tokenRequests.refresh_token, 'refreshes at AlarmBox').toEqual({ ok: 1 });
     const leases = await setup.alarmbox.database.db.selectFrom(LOCKS_TABLE).select('name').execute();
     expect(leases.map((l) => l.name)).toEqual([]);
   });
@@ -265,7 +267,7 @@ describeEachDatabase(
       }
       expect(all.some((e) => e.outcome === 'ok')).toBe(true);
       const oks = all.filter((e) => e.outcome === 'ok').length;
-      expect(emulator.stats().tokenRequests.refresh_token).toEqual({ ok: oks });
+      expect(emulator.stats().tokenRequests.refresh_token, 'refreshes at AlarmBox').toEqual({ ok: oks });
       await setup.collect();
       expectNoSecrets(
         results.flatMap((r) => [r.stdout, r.stderr]),

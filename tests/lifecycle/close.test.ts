@@ -9,6 +9,7 @@ import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts
 import { type Alarmbox, AlarmboxError, createAlarmbox } from '../../src/index.ts';
 import { LockManager } from '../../src/lock/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { expectReasonOf, rejectionOf } from '../support/rejections.ts';
 
 let emulator: RunningEmulator;
 let database: TestDatabase;
@@ -35,21 +36,11 @@ async function registered(): Promise<Alarmbox> {
   return alarmbox;
 }
 
-/** What `p` rejected with; fails the test when it resolved. */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 function expectShuttingDown(error: unknown): void {
-  expect(error).toBeInstanceOf(AlarmboxError);
-  expect((error as AlarmboxError).reason).toBe('temporary');
   // The instance's own answer, given before the pool: not the closed pool's error (DatabaseUnavailableError).
-  expect((error as AlarmboxError).message).toContain('データベースにも AlarmBox にも何も送っていません');
+  expect(expectReasonOf(error, 'temporary').message).toContain(
+    'データベースにも AlarmBox にも何も送っていません',
+  );
 }
 
 /** Every request the emulator has served so far (token grants and API calls). */
@@ -93,11 +84,11 @@ describe('after close()', () => {
     };
     for (const [name, call] of Object.entries(calls)) {
       const started = performance.now();
-      const error = await rejection(call());
+      const error = await rejectionOf(call());
       expect(performance.now() - started, name).toBeLessThan(50);
       expectShuttingDown(error);
     }
-    expect(served()).toBe(before);
+    expect(served(), 'requests served after close()').toBe(before);
     // The code was never sent: still usable by another instance.
     const next = open();
     await next.exchangeCode(code);
@@ -130,13 +121,13 @@ describe('after close()', () => {
     expect(fulfilled.length).toBeGreaterThan(0);
     expect(rejected.length).toBeGreaterThan(0);
     // One refresh was sent and its pair saved before the pool closed: the next instance reads it as is.
-    expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok, 'refreshes in the burst').toBe(1);
     const after = open();
     const stored = await after.tokens.getValidAccessToken();
     await after.close();
     expect(new Set(fulfilled)).toEqual(new Set(fulfilled.length === 0 ? [] : [stored]));
     // Stored and valid: the new instance needed no refresh of its own.
-    expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok, 'refreshes after the next instance read').toBe(1);
   });
 
   it("waiters of a refresh that waits for a peer's lease end at close() with the temporary error", async () => {
@@ -161,7 +152,7 @@ describe('after close()', () => {
       o.status === 'rejected' && o.reason instanceof AlarmboxError ? o.reason.reason : o.status,
     );
     expect(new Set(reasons)).toEqual(new Set(['temporary']));
-    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0).toBe(0);
+    expect(emulator.stats().tokenRequests.refresh_token.ok ?? 0, 'refreshes sent').toBe(0);
     // Ended by close() itself (the lease wait aborted), not by the pool closing under the wait.
     for (const o of outcomes) {
       if (o.status === 'rejected') expect(String(o.reason)).toContain('トークンの更新を始めませんでした');
@@ -184,7 +175,7 @@ describe('after close()', () => {
     const stored = await after.tokens.getValidAccessToken();
     await after.close();
     expect(stored).not.toBe(before);
-    expect(emulator.stats().tokenRequests.authorization_code.ok).toBe(2);
+    expect(emulator.stats().tokenRequests.authorization_code.ok, 'code exchanges').toBe(2);
   });
 });
 
@@ -197,8 +188,8 @@ describe('one instance, one token cache', () => {
     const before = emulator.stats().apiRequests;
     await api.creditChecks.create({ corporation_number: '0000000000002' });
     const after = emulator.stats().apiRequests;
-    expect((after.ok ?? 0) - (before.ok ?? 0)).toBe(1);
-    expect(after.invalid_token ?? 0).toBe(before.invalid_token ?? 0);
+    expect((after.ok ?? 0) - (before.ok ?? 0), 'API requests answered').toBe(1);
+    expect(after.invalid_token ?? 0, 'API requests refused (401)').toBe(before.invalid_token ?? 0);
     await alarmbox.close();
   });
 
@@ -207,11 +198,11 @@ describe('one instance, one token cache', () => {
     await alarmbox.api.creditChecks.create({ corporation_number: '0000000000001' });
     await expireStored();
     const refreshed = await alarmbox.tokens.getValidAccessToken();
-    expect(emulator.stats().tokenRequests.refresh_token.ok).toBe(1);
+    expect(emulator.stats().tokenRequests.refresh_token.ok, 'refreshes').toBe(1);
     await alarmbox.api.creditChecks.create({ corporation_number: '0000000000002' });
     const stats = emulator.stats();
-    expect(stats.apiRequests.invalid_token ?? 0).toBe(0);
-    expect(stats.apiRequests.ok).toBe(2);
+    expect(stats.apiRequests.invalid_token ?? 0, 'API requests refused (401)').toBe(0);
+    expect(stats.apiRequests.ok, 'API requests answered').toBe(2);
     expect(refreshed).toBe(await alarmbox.tokens.getValidAccessToken());
     await alarmbox.close();
   });

@@ -1,7 +1,6 @@
 // The toolkit wired to an emulator and a database, the way most tests need it.
 
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { AlarmboxTokenExpiredError } from '../../src/alarmbox/errors.ts';
 import type { AlarmboxOptions } from '../../src/config/index.ts';
 import { createToolkit, type Toolkit } from '../../src/create.ts';
 import { LOCKS_TABLE, migrateToLatest } from '../../src/db/index.ts';
@@ -54,15 +53,25 @@ export async function registerToken(
   return { access: received.response.access_token, refresh: received.response.refresh_token ?? '' };
 }
 
-/** Awaits `p` and returns the AlarmboxTokenExpiredError it must reject with. */
-export async function refreshFailure(p: Promise<unknown>): Promise<AlarmboxTokenExpiredError> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof AlarmboxTokenExpiredError) return error;
-    throw error;
-  }
-  throw new Error('expected an AlarmboxTokenExpiredError');
+/** The stored pair in plain text: what a failed or refused operation must leave exactly as it was. */
+export interface StoredPair {
+  readonly version: number;
+  /** Empty while nothing is registered. */
+  readonly access: string;
+  readonly refresh: string;
+  readonly expiredAt: number | undefined;
+}
+
+/** Reads the stored pair of `alarmbox` through its own store (decrypted). */
+export async function storedPair(alarmbox: Pick<Toolkit, 'store'>): Promise<StoredPair> {
+  const t = await alarmbox.store.getInstance();
+  const registered = t.isRegistered;
+  return {
+    version: t.version,
+    access: registered ? t.getDecryptedAccessToken() : '',
+    refresh: registered ? t.getDecryptedRefreshToken() : '',
+    expiredAt: t.expiredAt?.getTime(),
+  };
 }
 
 export interface EmulatorWorld {

@@ -2,7 +2,8 @@
 // structured log lines as they come.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { CLI, cliBaseEnv } from './cli.ts';
+import { afterEach } from 'vitest';
+import { CLI, type CliResult, cliBaseEnv, runCli } from './cli.ts';
 
 /** One JSON log line of a job or the worker. */
 export interface LogEvent {
@@ -153,4 +154,28 @@ export function logEvents(stdout: string): LogEvent[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as LogEvent);
+}
+
+/**
+ * The child processes a file's tests start: push each one, and after every test those still running are killed
+ * (a failed test leaves none behind to hold a lease or a port).
+ */
+export function useChildProcesses(): CliProcess[] {
+  const running: CliProcess[] = [];
+  afterEach(() => {
+    for (const p of running.splice(0)) p.kill();
+  });
+  return running;
+}
+
+/** One `refresh-token --log-format=json` run to its end: its output, its `end` event and how long it took. */
+export async function runRefreshToken(
+  env: Readonly<Record<string, string>>,
+  args: readonly string[] = [],
+): Promise<CliResult & { readonly end: LogEvent; readonly ms: number }> {
+  const started = performance.now();
+  const r = await runCli(['refresh-token', '--log-format=json', ...args], env);
+  const end = logEvents(r.stdout).find((e) => e.event === 'end');
+  if (end === undefined) throw new Error(`no end event: ${r.stdout} ${r.stderr}`);
+  return { ...r, end, ms: performance.now() - started };
 }

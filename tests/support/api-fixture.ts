@@ -6,10 +6,10 @@ import type { AlarmboxApi, AlarmboxApiOptions, RetryEvent } from '../../src/api/
 import { createAlarmboxApi } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
-import { obtainCode } from '../support/authorize.ts';
-import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
-import { until } from '../support/until.ts';
+import { obtainCode } from './authorize.ts';
+import { createTestDatabase, type TestDatabase } from './databases.ts';
+import { expectNoSecrets, openRegistered, type Registered } from './registered.ts';
+import { until } from './until.ts';
 
 export interface ApiFixture {
   readonly emulator: RunningEmulator;
