@@ -8,7 +8,7 @@ import type { FailureReason } from '../../src/failure-reason.ts';
 type ErrorClass<E> = abstract new (...args: never[]) => E;
 
 /** One line naming a thrown value: its class, its `reason` (ours or a foreign one) and its message. */
-export function describeThrown(value: unknown): string {
+function describeThrown(value: unknown): string {
   if (!(value instanceof Error)) return `a non-Error ${typeof value}: ${String(value).slice(0, 200)}`;
   const reason = (value as { reason?: unknown }).reason;
   const shown = reason === undefined ? 'no reason' : `reason ${JSON.stringify(reason)}`;
