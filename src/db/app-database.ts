@@ -4,16 +4,16 @@ import type { Kysely, KyselyPlugin, QueryResult, UnknownRow } from 'kysely';
 import { AlarmboxError } from '../errors.ts';
 import { type ConnectedServer, connectedServer, type OnConnected } from './connected-server.ts';
 import { type DatabaseHandle, lazyHandle } from './connection.ts';
+import type { AppMysqlPool } from './dialects/app-mysql-types.ts';
 import { type AppPostgresPool, appMysqlPool, appPostgresPool } from './dialects/app-pools.ts';
 import { adapterFor } from './dialects/index.ts';
-import type { AppMysqlPool } from './dialects/mysql-pool.ts';
 import { exactNumber } from './dialects/postgres-pool.ts';
 import type { KyselyRuntime } from './kysely-runtime.ts';
 import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget, ServerTarget } from './url.ts';
 
+export type { AppMysqlConnection, AppMysqlPool } from './dialects/app-mysql-types.ts';
 export type { AppPostgresClient, AppPostgresPool } from './dialects/app-pools.ts';
-export type { AppMysqlConnection, AppMysqlPool } from './dialects/mysql-pool.ts';
 
 /**
  * A connection the application brings (`createAlarmbox({ database })`). The key names the database, so nothing

@@ -4,7 +4,8 @@
 // int8 as JS numbers (PostgreSQL), UTC times (MySQL).
 import type { MysqlPool, PostgresPool } from 'kysely';
 import type { OnConnected } from '../connected-server.ts';
-import { type AppMysqlPool, mysqlPoolWithTimeouts, socketOf as mysqlSocketOf } from './mysql-pool.ts';
+import type { AppMysqlPool } from './app-mysql-types.ts';
+import { mysqlPoolWithTimeouts, socketOf as mysqlSocketOf } from './mysql-pool.ts';
 
 import { exactNumber, INT8_OID, postgresPoolWithTimeouts, socketOf } from './postgres-pool.ts';
 

@@ -4,37 +4,8 @@ import type { Pool, PoolConnection } from 'mysql2';
 import { connectedServer, type OnConnected } from '../connected-server.ts';
 import type { ServerTarget } from '../url.ts';
 import type { ConnectionSettings } from './adapter.ts';
+import type { AppMysqlConnection } from './app-mysql-types.ts';
 import { closeGraceMs, OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
-
-/** A mysql2 pool (`mysql.createPool(...)` of `mysql2`, or `.pool` of a `mysql2/promise` pool). */
-export interface AppMysqlPool {
-  /** Checks a connection out (mysql2's callback `pool.getConnection`). */
-  getConnection(callback: (error: unknown, connection: AppMysqlConnection) => void): void;
-}
-
-/**
- * A connection checked out of an {@link AppMysqlPool}; this package's own pool's connections are ones too
- * (the wrapper below serves both).
- */
-export interface AppMysqlConnection {
-  /** One query with per-query options (mysql2's `connection.query(options, callback)`). */
-  query(
-    options: {
-      sql: string;
-      values?: unknown[];
-      timeout?: number;
-      timezone?: string;
-      supportBigNumbers?: boolean;
-    },
-    callback: (error: unknown, result: unknown) => void,
-  ): unknown;
-  /** Back to the pool. */
-  release(): void;
-  /** Closes the connection (a query that timed out: its answer may still come). */
-  destroy(): void;
-  readonly threadId: number | null;
-  readonly config: { readonly host?: string | undefined; readonly port?: number | undefined };
-}
 
 /** What differs between this package's pool and the app's: who sees a connection first, how a query is sent, ending. */
 interface MysqlPoolParts<C> {
