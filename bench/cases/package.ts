@@ -90,8 +90,8 @@ const packageCase: BenchCase = {
       await alarmbox.close();
       writeFileSync(
         join(app, 'first-token.js'),
-        `import { createToolkit } from 'alarmbox-auth';
-const alarmbox = createToolkit(JSON.parse(process.env.BENCH_OPTIONS));
+        `import { createAlarmbox } from 'alarmbox-auth';
+const alarmbox = createAlarmbox(JSON.parse(process.env.BENCH_OPTIONS));
 const token = await alarmbox.tokens.getValidAccessToken();
 if (token.length === 0) process.exit(1);
 await alarmbox.close();
