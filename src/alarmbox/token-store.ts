@@ -217,7 +217,8 @@ export class AlarmboxTokenStore {
     if (readOne !== undefined) {
       return this.#run(async () => readOne(SELECT_ROW_SQL, SELECT_ROW_PARAMETERS) as StoredRow | undefined);
     }
-    const db = await this.#handle.open();
+    // After the first read Kysely is loaded: no await (a few microtask turns on every call of the hot path).
+    const db = this.#selectRow === undefined ? await this.#handle.open() : this.#handle.db;
     this.#selectRow ??= db
       .selectFrom(TOKENS_TABLE)
       .select([
