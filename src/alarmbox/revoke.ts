@@ -3,7 +3,7 @@
 // refresh rotates the pair in between (a pair issued by a refresh after our read would be left valid and stored).
 // A revocation that AlarmBox did not confirm deletes nothing: the row is what a second attempt revokes with.
 // Only a person's explicit `localOnly` deletes the row without AlarmBox, and says what that leaves valid.
-import { reasonOf } from '../errors.ts';
+import { AlarmboxError, messageOf, reasonOf } from '../errors.ts';
 import type { LockManager } from '../lock/index.ts';
 import { reportSecondaryFailure } from '../secondary-failure.ts';
 import { withSecrets } from '../text/operation-secrets.ts';
@@ -148,21 +148,23 @@ async function revokeAtAlarmbox(deps: RevocationDeps, seen: AlarmboxToken, hint:
 }
 
 /** A failure before the row was touched: the row is kept, and the message says so and how to go on. */
-function kept(error: unknown, what: string, hint: string): AlarmboxAPIError {
-  const api = error instanceof AlarmboxAPIError ? error : undefined;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new AlarmboxAPIError(
-    `連携を解除できませんでした: ${what}。${detail} ` +
-      '保存済みのトークンは削除せずに残しています。原因を直してからもう一度実行してください。' +
-      `AlarmBox に届かないまま保存済みのトークンだけを削除するには、${hint} (AlarmBox 側のトークンは有効なまま残ることがあります)。`,
-    {
-      reason: reasonOf(error),
-      statusCode: api?.statusCode,
-      responseBody: api?.responseBody,
-      oauthError: api?.oauthError,
-      cause: error,
-    },
-  );
+function kept(error: unknown, what: string, hint: string): AlarmboxError {
+  const message =
+    `連携を解除できませんでした: ${what}。${messageOf(error)} ` +
+    '保存済みのトークンは削除せずに残しています。原因を直してからもう一度実行してください。' +
+    `AlarmBox での失効をあきらめて保存済みのトークンだけを削除するには、${hint} (AlarmBox 側のトークンは有効なまま残ることがあります)。`;
+  if (!(error instanceof AlarmboxAPIError)) {
+    // Our own messages (a key missing from the ring, a client secret not set) are safe as they are: scrubbing
+    // them again would hide the example values they quote.
+    return new AlarmboxError(message, { reason: reasonOf(error), cause: error });
+  }
+  return new AlarmboxAPIError(message, {
+    reason: error.reason,
+    statusCode: error.statusCode,
+    responseBody: error.responseBody,
+    oauthError: error.oauthError,
+    cause: error,
+  });
 }
 
 /**

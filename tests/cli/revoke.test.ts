@@ -2,14 +2,16 @@
 // pair (the old refresh token no longer refreshes, the old access token no longer reaches the API), row 1 is
 // deleted; a revocation AlarmBox did not confirm keeps the row and exits 5; `--local-only` deletes it without
 // AlarmBox and says that the tokens may still be valid there. No token or secret in any output.
-import { expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { FaultSpec } from '../../src/emulator/index.ts';
 import { type EmulatorWorld, storedPair, useEmulatorWorld } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
-import { type CliResult, runCli } from '../support/cli.ts';
-import { describeEachDatabase } from '../support/databases.ts';
+import { CLI, type CliResult, cliBaseEnv, runCli } from '../support/cli.ts';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from '../support/databases.ts';
 import { expectNoSecrets } from '../support/registered.ts';
 import { expectReason } from '../support/rejections.ts';
 
@@ -93,5 +95,95 @@ describeEachDatabase('alarmbox revoke', (fixture) => {
     expect(await apiStatus(w.emulator, pair.access), 'the access token AlarmBox still honours').toBe(200);
     const [last] = await w.alarmbox.history.recent(1);
     expect(last?.outcome).toBe('revoked_locally');
+  });
+});
+
+/** `revoke` on a terminal: `script` gives the CLI a pseudo-terminal and types `answer`. */
+function runOnTerminal(answer: string, env: Readonly<Record<string, string>>): Promise<CliResult> {
+  const command = [process.execPath, CLI, 'revoke'].map((part) => `'${part}'`).join(' ');
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...cliBaseEnv(), ...env } });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      // Typed once the question is on the screen, as a person would.
+      if (stdout.includes('[y/N]') && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`);
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr: '' }));
+  });
+}
+
+describe('alarmbox revoke: confirmation, output and refusals', () => {
+  let w: EmulatorWorld;
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  useEmulatorWorld({ databaseUrl: () => database.url, keys: generateKeySpec('k1') }, (world) => {
+    w = world;
+  });
+
+  it('without --yes and without a terminal: exit 2 asking for --yes, nothing sent or deleted', async () => {
+    const before = await storedPair(w.alarmbox);
+    const r = await runCli(['revoke'], w.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--yes を付けてください');
+    expect(w.emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({});
+    expect(await storedPair(w.alarmbox)).toEqual(before);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'on a terminal: asks in Japanese; n cancels (exit 2, nothing changed), y revokes',
+    async () => {
+      const before = await storedPair(w.alarmbox);
+      const declined = await runOnTerminal('n', w.env);
+      expect(declined.stdout).toContain('連携を解除しますか? [y/N]');
+      expect(declined.stdout).toContain('連携の解除を中止しました。何も変更していません。');
+      expect(declined.code).toBe(2);
+      expect(await storedPair(w.alarmbox)).toEqual(before);
+      expect(w.emulator.stats().revokeRequests, 'revocations after n').toEqual({});
+      const accepted = await runOnTerminal('y', w.env);
+      expect(accepted.code, accepted.stdout).toBe(0);
+      expect(w.emulator.stats().revokeRequests, 'revocations after y').toEqual({ ok: 2 });
+      expect((await w.alarmbox.store.getInstance()).isRegistered).toBe(false);
+      expectNoSecrets([declined.stdout, accepted.stdout], new Set([before.access, before.refresh]));
+    },
+  );
+
+  it('--json: the outcome without any token', async () => {
+    const before = await storedPair(w.alarmbox);
+    const r = await runCli(['revoke', '--yes', '--json'], w.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      registered: false,
+      outcome: 'revoked',
+      revokedAtAlarmbox: true,
+      baseUrl: w.emulator.url,
+    });
+    expectNoSecrets([r.stdout, r.stderr], new Set([before.access, before.refresh]));
+  });
+
+  it('nothing registered: exit 3 with the not-registered message, nothing sent', async () => {
+    expect((await runCli(['revoke', '--yes'], w.env)).code, 'the first revoke').toBe(0);
+    const again = await runCli(['revoke', '--yes'], w.env);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('トークンが未設定です');
+    expect(w.emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ ok: 2 });
+  });
+
+  it('AlarmBox refuses the client (wrong secret): exit 2 naming the credentials, row 1 kept', async () => {
+    const before = await storedPair(w.alarmbox);
+    const r = await runCli(['revoke', '--yes'], {
+      ...w.env,
+      ALARMBOX_CLIENT_SECRET: 'a-wrong-client-secret',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ALARMBOX_CLIENT_ID と ALARMBOX_CLIENT_SECRET を確認してください');
+    expect(r.stderr).not.toContain('a-wrong-client-secret');
+    expect(w.emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ unauthorized_client: 1 });
+    expect(await storedPair(w.alarmbox)).toEqual(before);
   });
 });
