@@ -174,6 +174,20 @@ describe('alarmbox revoke: confirmation, output and refusals', () => {
     expect(w.emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ ok: 2 });
   });
 
+  it('no client secret configured: exit 2 naming it, row 1 kept; --local-only needs none', async () => {
+    const before = await storedPair(w.alarmbox);
+    const env = { ...w.env, ALARMBOX_CLIENT_SECRET: '' };
+    const r = await runCli(['revoke', '--yes'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ALARMBOX_CLIENT_SECRET が設定されていません');
+    expect(r.stderr).toContain('保存済みのトークンは削除せずに残しています');
+    expect(await storedPair(w.alarmbox)).toEqual(before);
+    const local = await runCli(['revoke', '--yes', '--local-only'], env);
+    expect(local.code, local.stderr).toBe(0);
+    expect((await w.alarmbox.store.getInstance()).isRegistered).toBe(false);
+    expect(w.emulator.stats().revokeRequests, 'revocations at AlarmBox').toEqual({});
+  });
+
   it('AlarmBox refuses the client (wrong secret): exit 2 naming the credentials, row 1 kept', async () => {
     const before = await storedPair(w.alarmbox);
     const r = await runCli(['revoke', '--yes'], {
