@@ -74,8 +74,9 @@ const HISTORY_MESSAGES: Readonly<Record<RevocationOutcome, string>> = {
 /**
  * Revokes the stored pair at AlarmBox and deletes row 1 (or, with `localOnly`, only deletes it), under the
  * token refresh lease.
- * @throws AlarmboxTokenNotFoundError (`not_registered`) when nothing is stored; the revocation's AlarmboxAPIError
- *   (`temporary`, `client_configuration`, `configuration`, …) with row 1 kept; LockWaitTimeoutError; database errors
+ * @throws AlarmboxTokenNotFoundError (`not_registered`) when nothing is stored; with row 1 kept, the revocation's
+ *   failure (`temporary`, `client_configuration`, `configuration`, `stored_data_invalid`, …), LockWaitTimeoutError
+ *   (`lock_timeout`) or the database's error
  */
 export async function revokeStoredTokens(
   deps: RevocationDeps,
