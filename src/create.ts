@@ -6,6 +6,7 @@
 import { AlarmboxClient } from './alarmbox/client.ts';
 import { saveTokenFromCode, validateCode } from './alarmbox/code-exchange.ts';
 import { RefreshHistory } from './alarmbox/refresh-history.ts';
+import { type RevocationResult, type RevokeOptions, revokeStoredTokens } from './alarmbox/revoke.ts';
 import { shuttingDown } from './alarmbox/shutting-down.ts';
 import { TokenExchanges } from './alarmbox/token-exchanges.ts';
 import { TokenService } from './alarmbox/token-service.ts';
@@ -84,6 +85,11 @@ export interface Toolkit extends Alarmbox {
   readonly database: DatabaseHandle;
   /** This instance's token exchanges (refreshes, code exchanges): `close()` waits for them. */
   readonly exchanges: TokenExchanges;
+  /**
+   * Ends the integration: revokes the stored pair at AlarmBox (RFC 7009) and deletes row 1, under the refresh
+   * lease (src/alarmbox/revoke.ts). For `alarmbox revoke` and the console's 連携を解除.
+   */
+  revoke(options: RevokeOptions): Promise<RevocationResult>;
 }
 
 /** Each instance by both of its faces, for {@link createAlarmboxApi}'s `alarmbox` option. */
@@ -140,19 +146,21 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
     });
     return client;
   };
+  // docs/design.md: the lease outlives three HTTP timeouts, so a live holder never loses it mid-refresh. Waiters
+  // mostly learn of a peer's refresh by watching the row; the lease poll only matters when the holder failed.
+  // The revocation takes the same lease (two requests, each within one HTTP timeout).
+  const lock = new LockManager(database, {
+    name: TokenService.LOCK_NAME,
+    leaseMs: 3 * config.httpTimeoutMs,
+    purpose: 'トークンを更新中',
+    // A waiter ends at its first look after the peer's save: half the default pause keeps what every app
+    // instance adds to AlarmBox's answer small, for a few more reads of row 1 during a refresh.
+    pollMs: 25,
+  });
   const tokens = new TokenService({
     store,
     client: getClient,
-    // docs/design.md: the lease outlives three HTTP timeouts, so a live holder never loses it mid-refresh. Waiters
-    // mostly learn of a peer's refresh by watching the row; the lease poll only matters when the holder failed.
-    lock: new LockManager(database, {
-      name: TokenService.LOCK_NAME,
-      leaseMs: 3 * config.httpTimeoutMs,
-      purpose: 'トークンを更新中',
-      // A waiter ends at its first look after the peer's save: half the default pause keeps what every app
-      // instance adds to AlarmBox's answer small, for a few more reads of row 1 during a refresh.
-      pollMs: 25,
-    }),
+    lock,
     lockWaitMs: config.lockWaitMs,
     fallbackExpiresIn: config.fallbackExpiresIn,
     onAttempt: history.recorder,
@@ -181,6 +189,22 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
         shuttingDown,
       );
     },
+    // One exchange of the instance, like a refresh: close() waits for the row to be deleted.
+    revoke: (options) =>
+      exchanges.run(
+        () =>
+          revokeStoredTokens(
+            {
+              store,
+              client: getClient,
+              lock,
+              lockWaitMs: config.lockWaitMs,
+              record: (entry) => history.record(entry),
+            },
+            options,
+          ),
+        shuttingDown,
+      ),
     migrate: async () => {
       if (tokens.closed) throw shuttingDown();
       return (await migrateToLatest(database)).applied;

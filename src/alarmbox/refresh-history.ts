@@ -15,11 +15,28 @@ import type { RefreshAttempt, RefreshTrigger } from './token-service.ts';
 /** How many attempts are kept: about three months of a 12-hourly batch plus the online refreshes. */
 const DEFAULT_HISTORY_SIZE = 200;
 
+/**
+ * A revocation (revoke.ts), kept in the same table with the trigger `manual`: `revoked` (revoked at AlarmBox,
+ * then row 1 deleted) or `revoked_locally` (row 1 deleted only, `--local-only`). No migration: the outcome
+ * column is free text of 64 characters.
+ */
+export type RevocationOutcome = 'revoked' | 'revoked_locally';
+
+/** One row of the history as written: a refresh attempt, or a revocation. */
+export interface HistoryRecord extends Omit<RefreshAttempt, 'outcome'> {
+  readonly outcome: RefreshAttempt['outcome'] | RevocationOutcome;
+}
+
+/** Whether a history outcome is a revocation's: it ends the failure streak of the pair it removed. */
+export function isRevocationOutcome(outcome: string): outcome is RevocationOutcome {
+  return outcome === 'revoked' || outcome === 'revoked_locally';
+}
+
 export interface RefreshHistoryEntry {
   readonly id: number;
   readonly attemptedAt: Date;
   readonly trigger: RefreshTrigger;
-  /** `ok` (a new pair was stored), `skipped` (none was needed) or a FailureReason. */
+  /** `ok` (a new pair was stored), `skipped` (none was needed), a FailureReason or a RevocationOutcome. */
   readonly outcome: string;
   readonly durationMs: number;
   readonly message: string | null;
@@ -28,7 +45,7 @@ export interface RefreshHistoryEntry {
 export interface RefreshHistorySummary {
   /** Newest first. */
   readonly recent: readonly RefreshHistoryEntry[];
-  /** Failed attempts since the last successful refresh (skipped attempts neither count nor reset). */
+  /** Failed attempts since the last successful refresh or revocation (skipped attempts neither count nor reset). */
   readonly consecutiveFailures: number;
   readonly lastSuccessAt: Date | null;
   /** The last successful refresh of the scheduled job (`refresh-token`, `worker`). */
@@ -77,8 +94,8 @@ export class RefreshHistory {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
-  /** Inserts one attempt, then deletes what falls beyond the newest `size` rows. */
-  async record(attempt: RefreshAttempt): Promise<void> {
+  /** Inserts one attempt (or revocation), then deletes what falls beyond the newest `size` rows. */
+  async record(attempt: HistoryRecord): Promise<void> {
     const handle = this.#handle;
     const values = {
       attempted_at: toDbTime(handle.adapter, attempt.startedAt),
@@ -141,6 +158,9 @@ export class RefreshHistory {
           lastBatchSuccessAt = entry.attemptedAt;
           break;
         }
+      } else if (isRevocationOutcome(entry.outcome)) {
+        // The failures before a revocation were the removed pair's: a new registration starts a clean streak.
+        streakOpen = false;
       } else if (entry.outcome !== 'skipped' && streakOpen) {
         consecutiveFailures++;
       }

@@ -410,6 +410,25 @@ export class AlarmboxTokenStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Deletes row 1 only if it still holds exactly the pair `seen` was read with (its envelopes, which every write
+   * renews): the end of a revocation (revoke.ts), so that a pair saved meanwhile by `save-token`, which takes no
+   * lease, is never deleted unseen. False when the row holds another pair by now, or is gone.
+   */
+  async deleteIfUnchanged(seen: AlarmboxToken): Promise<boolean> {
+    const was = envelopes.get(seen);
+    if (was === undefined || was.accessToken === '') return false;
+    const result = await this.#run(async () =>
+      (await this.#handle.open())
+        .deleteFrom(TOKENS_TABLE)
+        .where('id', '=', ROW_ID)
+        .where('access_token', '=', was.accessToken)
+        .where('refresh_token', '=', was.refreshToken)
+        .executeTakeFirst(),
+    );
+    return Number(result.numDeletedRows) === 1;
+  }
+
   /** Records a failed attempt (no secrets: the message is redacted) without touching the pair or its version. */
   async recordFailure(outcome: FailureReason, message: string, now: Date = new Date()): Promise<void> {
     const adapter = this.#handle.adapter;

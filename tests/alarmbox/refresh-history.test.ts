@@ -52,6 +52,19 @@ describeEachDatabase('refresh history', (fixture) => {
     expect(summary.recent.map((entry) => entry.outcome)).toEqual(['reauthorization_required', 'skipped']);
   });
 
+  it('a revocation ends the failure streak of the pair it removed, and is no success', async () => {
+    const history = new RefreshHistory(fixture.handle);
+    await history.record(attempt(1, 'ok', 'batch'));
+    await history.record(attempt(2, 'reauthorization_required', 'batch', 'invalid_grant'));
+    await history.record(attempt(3, 'reauthorization_required', 'online', 'invalid_grant'));
+    await history.record({ ...attempt(4, 'ok', 'manual'), outcome: 'revoked_locally' });
+    await history.record(attempt(5, 'not_registered', 'batch'));
+    const summary = await history.summary(5);
+    expect(summary.consecutiveFailures, 'failures since the revocation').toBe(1);
+    expect(summary.lastSuccessAt?.toISOString()).toBe(at(1).toISOString());
+    expect(summary.recent.map((entry) => entry.outcome)).toContain('revoked_locally');
+  });
+
   it('the recorder keeps what an operator needs, not the online callers that found a fresh pair', async () => {
     const history = new RefreshHistory(fixture.handle);
     history.recorder(attempt(1, 'skipped', 'online'));

@@ -40,6 +40,8 @@ const EVERY_FETCH_COMMAND: readonly (readonly string[])[] = [
   ['save-token', '--code', 'code-from-the-test'],
   ['credit-check', '--corporation-number', '0000000000001', '--json'],
   ['doctor'],
+  // From the first request on: the revocation fails, so the pair stays for the commands after it.
+  ['revoke', '--yes'],
 ];
 
 const anyValue = fc.oneof(

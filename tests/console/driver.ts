@@ -39,6 +39,14 @@ export async function tryApi(page: Page, corporationNumber: string): Promise<voi
   await submitAndWait(page, () => page.getByRole('button', { name: 'API を試す' }).click());
 }
 
+/** 連携を解除 from the dashboard: the confirmation page, its required checkbox, then the button. */
+export async function revokeFromDashboard(page: Page): Promise<void> {
+  await page.getByRole('link', { name: '連携を解除' }).click();
+  await page.waitForURL(/\/revoke$/);
+  await page.getByRole('checkbox', { name: /上の内容を確認しました/ }).check();
+  await submitAndWait(page, () => page.getByRole('button', { name: '連携を解除' }).click());
+}
+
 /** Every action ends on a page with a fresh `?notice=`; the page we start from may already have one. */
 async function submitAndWait(page: Page, submit: () => Promise<void>): Promise<void> {
   const before = page.url();

@@ -1,6 +1,6 @@
 // The console end to end in headless Chromium (Debian's package, driven by playwright-core): connect (OOB
 // paste and loopback callback, through the emulator's consent page) → status and countdown → 今すぐ更新 →
-// timeline → API を試す, asserting on the page. Screenshots of each step go to test-results/console/.
+// timeline → API を試す → 連携を解除, asserting on the page. Screenshots of each step go to test-results/console/.
 // With CI set, a missing Chromium fails this file; without, it is skipped with the reason.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
 import { expectNoSecrets } from '../support/registered.ts';
 import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from './chromium.ts';
-import { connectByLoopback, connectByPastingCode, refreshNow, tryApi } from './driver.ts';
+import {
+  connectByLoopback,
+  connectByPastingCode,
+  refreshNow,
+  revokeFromDashboard,
+  tryApi,
+} from './driver.ts';
 
 const ARTIFACTS = join('test-results', 'console');
 const MISSING = `${CHROMIUM_PATH} がありません (Debian: apt-get install -y chromium)`;
@@ -159,6 +165,25 @@ if (!chromiumInstalled()) {
         await step(`09-api-${name}`);
       }
       await collectTokens();
+    });
+
+    it('連携を解除 asks for the checkbox first, then revokes: 未登録, and the timeline shows it', async () => {
+      await collectTokens();
+      await page.goto(`${running.url}/`);
+      await page.getByRole('link', { name: '連携を解除' }).click();
+      await page.waitForURL(/\/revoke$/);
+      await step('10-revoke-confirm');
+      // The checkbox is required: the browser does not send the form without it.
+      await page.getByRole('button', { name: '連携を解除' }).click();
+      expect(page.url()).toBe(`${running.url}/revoke`);
+      expect(running.emulator?.stats().revokeRequests, 'revocations without the checkbox').toEqual({});
+      await page.goto(`${running.url}/`);
+      await revokeFromDashboard(page);
+      expect(await text('#notice')).toContain('連携を解除しました');
+      expect(await text('#registration')).toBe('未登録');
+      expect(await text('#timeline li')).toMatch(/^連携を解除 \(revoked\) 手動/);
+      expect(running.emulator?.stats().revokeRequests, 'revocations at AlarmBox').toEqual({ ok: 2 });
+      await step('11-revoked');
     });
 
     it('no console page or response contains a token, a code or the client secret', async () => {

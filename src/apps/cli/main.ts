@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   'access-token': async () => (await import('./commands/access-token.ts')).registerAccessTokenCommand,
   'credit-check': async () => (await import('./commands/credit-check.ts')).registerCreditCheckCommand,
   'expire-token': async () => (await import('./commands/expire-token.ts')).registerExpireTokenCommand,
+  revoke: async () => (await import('./commands/revoke.ts')).registerRevokeCommand,
   worker: async () => (await import('./commands/worker.ts')).registerWorkerCommand,
   'deploy-manifest': async () =>
     (await import('./commands/deploy-manifest.ts')).registerDeployManifestCommand,

@@ -38,3 +38,17 @@ export async function refreshNow(alarmbox: Toolkit): Promise<Notice> {
     await alarmbox.history.flush();
   }
 }
+
+/** `alarmbox revoke --yes [--local-only]`: revokes the stored pair at AlarmBox (unless local only), deletes row 1. */
+export async function revokeNow(alarmbox: Toolkit, localOnly: boolean): Promise<Notice> {
+  try {
+    const result = await alarmbox.revoke({
+      localOnly,
+      localOnlyHint:
+        '「AlarmBox に届かなくても削除する」にチェックを入れて、もう一度「連携を解除」を押してください',
+    });
+    return success(localOnly ? '連携を解除しました (ローカルのみ)' : '連携を解除しました', ...result.lines);
+  } catch (error) {
+    return failure('連携を解除できませんでした', error);
+  }
+}

@@ -6,6 +6,7 @@ import { installGuards } from './guards.ts';
 import { createConsoleKit } from './kit.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { revokeRoutes } from './routes/revoke.ts';
 import { messagePage } from './views/message.ts';
 
 export function createConsoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
@@ -14,6 +15,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   installGuards(app, kit);
   app.route('/', dashboardRoutes(kit));
   app.route('/', connectRoutes(kit));
+  app.route('/', revokeRoutes(kit));
   app.notFound((c) => kit.refuse(c, 404, 'ページが見つかりません', 'URL を確認してください。'));
   app.onError((error, c) => {
     // Like the CLI for unknown errors: the class only (a driver may echo a connection string).

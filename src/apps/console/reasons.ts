@@ -12,9 +12,11 @@ export function describeReason(reason: FailureReason): string {
   return `${label} (${reason}、CLI の終了コード ${exitCode})`;
 }
 
-/** A refresh-history outcome in words: `成功`, `更新不要` or the failure's label. */
+/** A refresh-history outcome in words: `成功`, `更新不要`, a revocation, or the failure's label. */
 export function outcomeLabel(outcome: string): string {
   if (outcome === 'ok') return '成功';
   if (outcome === 'skipped') return '更新不要';
+  if (outcome === 'revoked') return '連携を解除';
+  if (outcome === 'revoked_locally') return '連携を解除 (ローカルのみ)';
   return isFailureReason(outcome) ? FAILURE_REASONS[outcome].label : outcome;
 }

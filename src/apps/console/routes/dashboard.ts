@@ -1,4 +1,4 @@
-// The dashboard (`/`) and its buttons: 今すぐ更新 (`POST /refresh`) and API を試す (`POST /api-trial`).
+// The dashboard (`/`) and its buttons: 今すぐ更新 (`POST /refresh`) and API を試す (`POST /api-trial`); 連携を解除 leads to routes/revoke.ts.
 import { type Context, Hono } from 'hono';
 import { describeTarget } from '../../../db/url.ts';
 import { refreshNow } from '../actions.ts';

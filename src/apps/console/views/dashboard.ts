@@ -1,5 +1,5 @@
 // The console's home: the token's state and countdown, the actions, the refresh timeline, the settings.
-import type { RefreshHistoryEntry } from '../../../alarmbox/refresh-history.ts';
+import { isRevocationOutcome, type RefreshHistoryEntry } from '../../../alarmbox/refresh-history.ts';
 import { formatTime } from '../../format-time.ts';
 import { TEST_CORPORATION_NUMBERS } from '../api-trial.ts';
 import type { Notice } from '../notices.ts';
@@ -95,6 +95,7 @@ ${t.lastError !== null && t.lastRefreshOutcome !== 'ok' && html`<dt>最後のエ
 <div class="actions">
 <a class="button" href="/connect">AlarmBox と連携</a>
 <form method="post" action="/refresh">${csrfField(m.csrfToken)}<button type="submit" class="secondary">今すぐ更新</button></form>
+${t?.registered === true && html`<a class="button danger secondary" href="/revoke">連携を解除</a>`}
 </div>
 </section>`;
 }
@@ -124,15 +125,19 @@ function timelineCard(m: DashboardModel): Html {
       : entries.length === 0
         ? html`<p class="muted">まだ更新していません。</p>`
         : html`<ol class="timeline">${entries.map(
-            (
-              e,
-            ) => html`<li class="${e.outcome === 'ok' ? 'ok' : e.outcome === 'skipped' ? 'skipped' : 'failed'}">
+            (e) => html`<li class="${timelineClass(e.outcome)}">
 <span class="outcome">${outcomeLabel(e.outcome)}</span> <span class="muted">(${e.outcome})</span>
 ${TRIGGER_LABELS[e.trigger] ?? e.trigger} · ${formatTime(e.attemptedAt)} · ${e.durationMs} ms
 ${e.message !== null && html`<div class="muted">${e.message}</div>`}
 </li>`,
           )}</ol>`;
   return html`<section class="card wide" id="timeline"><h2>更新履歴 (新しい順)</h2>${list}</section>`;
+}
+
+/** The dot of a timeline entry: a success, nothing needed, a revocation, or a failure. */
+function timelineClass(outcome: string): string {
+  if (outcome === 'ok' || outcome === 'skipped') return outcome;
+  return isRevocationOutcome(outcome) ? 'revoked' : 'failed';
 }
 
 function settingsCard(m: DashboardModel): Html {

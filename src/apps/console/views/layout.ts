@@ -35,6 +35,8 @@ dd { margin: 0; overflow-wrap: anywhere; }
 button, .button { font: inherit; padding: 6px 16px; border-radius: 6px; border: 1px solid var(--accent);
   background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
 button.secondary, .button.secondary { background: #fff; color: var(--accent); }
+button.danger, .button.danger { background: var(--bad); border-color: var(--bad); color: #fff; }
+.button.danger.secondary { background: #fff; color: var(--bad); }
 form { margin: 0; }
 input[type=text], select { font: inherit; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; }
 input[type=text] { width: 100%; }
@@ -50,6 +52,7 @@ ol.timeline li::before { content: ""; position: absolute; left: -7px; top: 8px; 
   border-radius: 50%; background: var(--bad); }
 ol.timeline li.ok::before { background: var(--ok); }
 ol.timeline li.skipped::before { background: #9fb3c8; }
+ol.timeline li.revoked::before { background: var(--warn); }
 .outcome { font-weight: 700; }
 li.ok .outcome { color: var(--ok); }
 li.failed .outcome { color: var(--bad); }
