@@ -10,11 +10,13 @@ import type { RefreshAttempt, RefreshTrigger, StoredPairTimes } from './token-se
 
 /** This process refreshed the pair: a new one is stored. */
 export interface TokenRefreshedEvent {
+  /** The kind of event: switch on it. */
   readonly type: 'refreshed';
   /** Who asked: an app's read (`online`), the scheduled job (`batch`) or a person/command (`manual`). */
   readonly trigger: RefreshTrigger;
   /** When the attempt ended. */
   readonly at: Date;
+  /** How long the attempt took (lease, token request, save), in ms. */
   readonly durationMs: number;
   /** When the new access token expires. */
   readonly expiredAt: Date;
@@ -22,9 +24,13 @@ export interface TokenRefreshedEvent {
 
 /** A refresh attempt of this process failed (every failed attempt, whatever its reason). */
 export interface TokenRefreshFailedEvent {
+  /** The kind of event: switch on it. */
   readonly type: 'refresh_failed';
+  /** Who asked for the refresh. */
   readonly trigger: RefreshTrigger;
+  /** When the attempt ended. */
   readonly at: Date;
+  /** How long the attempt took, in ms. */
   readonly durationMs: number;
   /** Why; `FAILURE_REASONS[reason]` says whether retrying helps and what to do. */
   readonly reason: FailureReason;
@@ -37,8 +43,11 @@ export interface TokenRefreshFailedEvent {
  * after a success (or since the instance was created), not on every failed call until someone re-authorizes.
  */
 export interface ReauthorizationRequiredEvent {
+  /** The kind of event: switch on it. */
   readonly type: 'reauthorization_required';
+  /** Who asked for the refresh that found the chain dead. */
   readonly trigger: RefreshTrigger;
+  /** When that attempt ended. */
   readonly at: Date;
   /** The failure's Japanese message, secrets already replaced. */
   readonly message: string;
@@ -53,8 +62,11 @@ export interface ReauthorizationRequiredEvent {
  * stored since the last failure (`peer`: `alarmbox save-token`, the job, another app instance).
  */
 export interface TokenRecoveredEvent {
+  /** The kind of event: switch on it. */
   readonly type: 'recovered';
+  /** What ended the failures (see above). */
   readonly via: 'refresh' | 'registration' | 'peer';
+  /** When the recovery was noticed. */
   readonly at: Date;
   /** Failed refresh attempts of this process since the last success. */
   readonly failures: number;
