@@ -9,7 +9,7 @@ import { AlarmboxTokenExpiredError, REAUTHORIZE_STEPS } from '../../src/alarmbox
 import type { TokenEvent } from '../../src/alarmbox/token-events.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
-import type { RunningEmulator } from '../../src/emulator/index.ts';
+import type { FaultSpec, RunningEmulator } from '../../src/emulator/index.ts';
 import { AlarmboxSecondaryFailure } from '../../src/secondary-failure.ts';
 import { alarmboxFor, storedPair, useEmulatorWorld } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
@@ -80,25 +80,31 @@ describe('token events (SQLite)', () => {
     expect(events, 'no refresh happened, no failure either').toEqual([]);
   });
 
-  it('a 503: refresh_failed temporary; the next refresh: refreshed, then recovered via refresh', async () => {
-    const events = listen();
-    emulator.setFaults({ token: { status: 503, times: 1 } });
-    await expectReason(alarmbox.tokens.refresh({ force: true }), 'temporary', AlarmboxTokenExpiredError);
-    await alarmbox.tokens.refresh({ force: true, trigger: 'batch' });
-    await until(() => events.length >= 3, 5_000);
-    expect(events.map((e) => e.type)).toEqual(['refresh_failed', 'refreshed', 'recovered']);
-    const [failed, refreshed, recovered] = events;
-    expect(failed).toMatchObject({ trigger: 'manual', reason: 'temporary' });
-    expect(failed?.type === 'refresh_failed' && failed.message).toContain('トークンの更新に失敗しました');
-    expect(refreshed).toMatchObject({ trigger: 'batch' });
-    expect(recovered).toMatchObject({
-      via: 'refresh',
-      failures: 1,
-      reauthorizationRequired: false,
-      failingSince: failed?.at,
-      expiredAt: refreshed?.type === 'refreshed' ? refreshed.expiredAt : 'missing',
-    });
-  });
+  it.each<[string, FaultSpec]>([
+    ['a 503', { status: 503, times: 1 }],
+    ['a connection dropped before any answer', { drop: 'before', times: 1 }],
+  ])(
+    '%s: refresh_failed temporary; the next refresh: refreshed, then recovered via refresh',
+    async (_name, fault) => {
+      const events = listen();
+      emulator.setFaults({ token: fault });
+      await expectReason(alarmbox.tokens.refresh({ force: true }), 'temporary', AlarmboxTokenExpiredError);
+      await alarmbox.tokens.refresh({ force: true, trigger: 'batch' });
+      await until(() => events.length >= 3, 5_000);
+      expect(events.map((e) => e.type)).toEqual(['refresh_failed', 'refreshed', 'recovered']);
+      const [failed, refreshed, recovered] = events;
+      expect(failed).toMatchObject({ trigger: 'manual', reason: 'temporary' });
+      expect(failed?.type === 'refresh_failed' && failed.message).toContain('トークンの更新に失敗しました');
+      expect(refreshed).toMatchObject({ trigger: 'batch' });
+      expect(recovered).toMatchObject({
+        via: 'refresh',
+        failures: 1,
+        reauthorizationRequired: false,
+        failingSince: failed?.at,
+        expiredAt: refreshed?.type === 'refreshed' ? refreshed.expiredAt : 'missing',
+      });
+    },
+  );
 
   it('invalid_grant: refresh_failed on every call, reauthorization_required once; a code exchange: recovered', async () => {
     const events = listen();
