@@ -101,7 +101,7 @@ export interface TokenEventOptions {
 interface Episode {
   failures: number;
   readonly since: Date;
-  /** When the newest failed attempt began: a pair saved at or after it is a new one. */
+  /** When the newest failed attempt began: a pair saved after it is a new one. */
   lastFailureStartedAt: Date;
   reauthorizationNotified: boolean;
 }
@@ -194,11 +194,15 @@ export class TokenEvents {
     }
   }
 
-  /** A pair was found stored: a recovery when it was saved since the newest failure began. */
+  /**
+   * A pair was found stored: a recovery when it was saved after the newest failure began. Strictly after: the
+   * pair that failed may have been saved in the same millisecond as the attempt began (a registration just
+   * before a forced refresh), and a peer's save in that millisecond is still found by the next refresh.
+   */
   #seen(issuedAt: Date | null, expiredAt: Date | null, at: Date): void {
     const episode = this.#episode;
     if (episode === undefined || issuedAt === null) return;
-    if (issuedAt.getTime() >= episode.lastFailureStartedAt.getTime()) this.#recover('peer', at, expiredAt);
+    if (issuedAt.getTime() > episode.lastFailureStartedAt.getTime()) this.#recover('peer', at, expiredAt);
   }
 
   #recover(via: TokenRecoveredEvent['via'], at: Date, expiredAt: Date | null): void {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmboxTokenExpiredError, REAUTHORIZE_STEPS } from '../../src/alarmbox/errors.ts';
-import type { TokenEvent } from '../../src/alarmbox/token-events.ts';
+import { type TokenEvent, TokenEvents } from '../../src/alarmbox/token-events.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { FaultSpec, RunningEmulator } from '../../src/emulator/index.ts';
@@ -291,5 +291,36 @@ describe('token events (SQLite)', () => {
       expect(secret.length).toBeGreaterThan(8);
       expect(serialized).not.toContain(secret);
     }
+  });
+});
+
+describe('token events: what counts as a pair saved since the failure', () => {
+  const failedAt = new Date('2026-12-04T09:00:00.000Z');
+  const episodeOf = () => {
+    const events = new TokenEvents();
+    const heard: TokenEvent[] = [];
+    events.subscribe((event) => void heard.push(event));
+    events.attempt({
+      trigger: 'batch',
+      startedAt: failedAt,
+      durationMs: 5,
+      outcome: 'reauthorization_required',
+    });
+    return { events, heard };
+  };
+
+  it('a pair saved in the very millisecond the failed attempt began is the failed one: no recovery', async () => {
+    const { events, heard } = episodeOf();
+    events.read({ issuedAt: new Date(failedAt.getTime()), expiredAt: null });
+    await events.idle(1_000);
+    expect(heard.map((e) => e.type)).toEqual(['refresh_failed', 'reauthorization_required']);
+  });
+
+  it('a pair saved one millisecond later is a new one: recovered via peer', async () => {
+    const { events, heard } = episodeOf();
+    const expiredAt = new Date(failedAt.getTime() + 7_200_000);
+    events.read({ issuedAt: new Date(failedAt.getTime() + 1), expiredAt });
+    await events.idle(1_000);
+    expect(heard.at(-1)).toMatchObject({ type: 'recovered', via: 'peer', failures: 1, expiredAt });
   });
 });
