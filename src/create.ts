@@ -8,6 +8,7 @@ import { saveTokenFromCode, validateCode } from './alarmbox/code-exchange.ts';
 import { RefreshHistory } from './alarmbox/refresh-history.ts';
 import { type RevocationResult, type RevokeOptions, revokeStoredTokens } from './alarmbox/revoke.ts';
 import { shuttingDown } from './alarmbox/shutting-down.ts';
+import { type TokenEventListener, type TokenEventOptions, TokenEvents } from './alarmbox/token-events.ts';
 import { TokenExchanges } from './alarmbox/token-exchanges.ts';
 import { TokenService } from './alarmbox/token-service.ts';
 import { type AlarmboxToken, AlarmboxTokenStore } from './alarmbox/token-store.ts';
@@ -64,10 +65,26 @@ export interface Alarmbox {
    */
   migrate(): Promise<readonly string[]>;
   /**
+   * Listens to this instance's token events: `refreshed`, `refresh_failed` (with its `reason`),
+   * `reauthorization_required` (once per episode) and `recovered` (docs/library.md「トークンのイベント」).
+   *
+   * @remarks
+   * Events carry no token, code or secret. Listeners run after the caller got its token and are not awaited by
+   * it: a slow listener delays nothing, and one that throws or rejects breaks nothing (its error becomes an
+   * `AlarmboxSecondaryFailure` process warning). {@link Alarmbox.close} waits for deliveries under way, at most
+   * the HTTP timeout.
+   *
+   * @param listener - Called with each {@link TokenEvent}.
+   * @param options - `signal`: an AbortSignal that removes the listener.
+   * @returns A function that removes the listener.
+   */
+  onTokenEvent(listener: TokenEventListener, options?: TokenEventOptions): () => void;
+  /**
    * Shuts the instance down: from the call on, every method (`tokens.*`, `api.*`, `exchangeCode`, `migrate`)
    * rejects at once with an {@link AlarmboxError} of `reason: 'temporary'` and touches nothing; the refresh or code
    * exchange under way is saved first (AlarmBox may have rotated the pair already), waiting at most the HTTP
-   * timeout plus 10 s, then pending history writes, then the database pool closes.
+   * timeout plus 10 s, then pending history writes and token event deliveries (at most the HTTP timeout), then
+   * the database pool closes.
    *
    * @remarks
    * Call it once on shutdown, after the app's HTTP server has stopped accepting and finished its requests
@@ -108,7 +125,7 @@ const toolkits = new WeakMap<Alarmbox, Toolkit>();
  */
 export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const toolkit = createToolkit(options);
-  const { tokens, exchangeCode, migrate, close } = toolkit;
+  const { tokens, exchangeCode, migrate, onTokenEvent, close } = toolkit;
   const app: Alarmbox = {
     tokens,
     get client() {
@@ -119,6 +136,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     },
     exchangeCode,
     migrate,
+    onTokenEvent,
     close,
   };
   toolkits.set(app, toolkit);
@@ -135,6 +153,7 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
   const store = new AlarmboxTokenStore(database, config.keyRing);
   const history = new RefreshHistory(database);
   const exchanges = new TokenExchanges();
+  const events = new TokenEvents();
   let client: AlarmboxClient | undefined;
   const getClient = (): AlarmboxClient => {
     client ??= new AlarmboxClient({
@@ -163,7 +182,13 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
     lock,
     lockWaitMs: config.lockWaitMs,
     fallbackExpiresIn: config.fallbackExpiresIn,
-    onAttempt: history.recorder,
+    // Every observer of the refresh attempts, side by side: none of them may hold the caller up or fail it.
+    onAttempt: (attempt) => {
+      events.attempt(attempt);
+      history.recorder(attempt);
+    },
+    onValidRead: events.read,
+    onRegistered: events.registered,
     exchanges,
   });
   let api: AlarmboxApi | undefined;
@@ -209,10 +234,13 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
       if (tokens.closed) throw shuttingDown();
       return (await migrateToLatest(database)).applied;
     },
+    onTokenEvent: (listener, subscription) => events.subscribe(listener, subscription),
     close: async () => {
       // AlarmBox may have rotated the pair already: closing the pool under the save would lose it.
       await tokens.close(config.httpTimeoutMs + 10_000);
       await history.flush();
+      // A notification of the last refresh (a webhook) should leave before the process does, within a bound.
+      await events.idle(config.httpTimeoutMs);
       await database.close();
     },
   };

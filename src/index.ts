@@ -18,6 +18,15 @@ export {
   AlarmboxTokenExpiredError,
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
+export type {
+  ReauthorizationRequiredEvent,
+  TokenEvent,
+  TokenEventListener,
+  TokenEventOptions,
+  TokenRecoveredEvent,
+  TokenRefreshedEvent,
+  TokenRefreshFailedEvent,
+} from './alarmbox/token-events.ts';
 export {
   type InitialTokens,
   type RefreshOptions,

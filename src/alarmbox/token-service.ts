@@ -38,6 +38,10 @@ export interface TokenServiceOptions {
   readonly fallbackExpiresIn: number;
   /** Told about every refresh attempt this process makes (history, metrics). Its failures are ignored. */
   readonly onAttempt?: ((attempt: RefreshAttempt) => void | Promise<void>) | undefined;
+  /** Told when a read of row 1 found a valid token (no refresh needed; token events). Its failures are ignored. */
+  readonly onValidRead?: ((times: StoredPairTimes) => void) | undefined;
+  /** Told when `saveInitialToken` stored a new pair (token events). Its failures are ignored. */
+  readonly onRegistered?: ((times: StoredPairTimes) => void) | undefined;
   /**
    * The instance's token exchanges (its refreshes and `exchangeCode()`): {@link TokenService.close} closes the
    * gate and waits for them. Default: a gate of this service alone.
@@ -77,6 +81,12 @@ export interface RefreshOptions {
   readonly unlessSavedSince?: Date | undefined;
 }
 
+/** When the stored pair was saved and when its access token expires: what a hook learns of a pair, never the pair. */
+export interface StoredPairTimes {
+  readonly issuedAt: Date | null;
+  readonly expiredAt: Date | null;
+}
+
 /** One refresh attempt, as `onAttempt` sees it. Never carries a token. */
 export interface RefreshAttempt {
   readonly trigger: RefreshTrigger;
@@ -86,6 +96,9 @@ export interface RefreshAttempt {
   readonly outcome: 'ok' | 'skipped' | FailureReason;
   /** The redacted Japanese message of a failure. */
   readonly message?: string | undefined;
+  /** After `ok` or `skipped`: when the pair now stored was saved and when its access token expires. */
+  readonly issuedAt?: Date | null | undefined;
+  readonly expiredAt?: Date | undefined;
 }
 
 /** The outcome of `TokenService.refresh`: the access token now valid and whether a request was made. */
@@ -227,6 +240,7 @@ export class TokenService {
     const token = await this.#options.store.getInstance();
     if (!token.isRegistered) throw this.#notFound();
     if (isExpiring(token.expiredAt, token.updatedAt)) return { expiring: token };
+    tell(this.#options.onValidRead, { issuedAt: token.updatedAt, expiredAt: token.expiredAt });
     return {
       valid: {
         accessToken: token.getDecryptedAccessToken(),
@@ -263,13 +277,18 @@ export class TokenService {
 
   async #attempt(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
     const startedAt = new Date();
-    const report = (outcome: RefreshAttempt['outcome'], message?: string) => {
-      const attempt = {
+    const report = (
+      outcome: RefreshAttempt['outcome'],
+      message?: string,
+      stored?: Pick<RefreshAttempt, 'issuedAt' | 'expiredAt'>,
+    ) => {
+      const attempt: RefreshAttempt = {
         trigger: options.trigger ?? 'manual',
         startedAt,
         durationMs: Date.now() - startedAt.getTime(),
         outcome,
         message,
+        ...stored,
       };
       return Promise.resolve()
         .then(() => this.#options.onAttempt?.(attempt))
@@ -283,7 +302,10 @@ export class TokenService {
         issuedAt: result.issuedAt ?? null,
         scope: result.scope ?? null,
       });
-      await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []));
+      await report(result.refreshed ? 'ok' : 'skipped', warningText(result.warnings ?? []), {
+        issuedAt: result.issuedAt,
+        expiredAt: result.expiredAt,
+      });
       return result;
     } catch (error) {
       await report(reasonOf(error), redact(messageOf(error)));
@@ -327,6 +349,7 @@ export class TokenService {
       const saved = await this.#saveInitial(tokens);
       // A new registration: whatever a cache of this instance holds is another pair's token.
       this.#changed(undefined);
+      tell(this.#options.onRegistered, { issuedAt: saved.updatedAt, expiredAt: saved.expiredAt });
       return saved;
     } finally {
       end();
@@ -564,6 +587,15 @@ export class TokenService {
       scope: pair.scope ?? null,
       warnings,
     };
+  }
+}
+
+/** Calls an observer hook; what it throws is a warning, never the caller's failure (the result stands). */
+function tell(hook: ((times: StoredPairTimes) => void) | undefined, times: StoredPairTimes): void {
+  try {
+    hook?.(times);
+  } catch (error) {
+    reportSecondaryFailure('トークンの通知', error);
   }
 }
 

@@ -97,6 +97,7 @@ describe('creditChecks', () => {
         'close',
         'exchangeCode',
         'migrate',
+        'onTokenEvent',
         'tokens',
       ]);
       const lookalike = { ...app };
