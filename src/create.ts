@@ -5,6 +5,7 @@
 
 import { AlarmboxClient } from './alarmbox/client.ts';
 import { saveTokenFromCode, validateCode } from './alarmbox/code-exchange.ts';
+import type { AlarmboxHealth, HealthOptions } from './alarmbox/health.ts';
 import { RefreshHistory } from './alarmbox/refresh-history.ts';
 import { shuttingDown } from './alarmbox/shutting-down.ts';
 import { TokenExchanges } from './alarmbox/token-exchanges.ts';
@@ -63,6 +64,21 @@ export interface Alarmbox {
    */
   migrate(): Promise<readonly string[]>;
   /**
+   * Says whether the app can get a valid access token, for a readiness probe or an uptime check
+   * (docs/operations.md「プローブ」): reads row 1 and the refresh history, within `timeoutMs`.
+   *
+   * @remarks
+   * Never calls AlarmBox, never refreshes, and never rejects for an unhealthy state (a database that does not
+   * answer gives `status: 'down'` once `timeoutMs` has passed). The result holds no token and no secret, so it
+   * can be returned as the body of a health route. `ready` is `status !== 'down'`: a token that is valid now
+   * or can be refreshed without a person (docs/design.md「ヘルスチェックの ready」).
+   *
+   * @param options - The time bound (`timeoutMs`, default 3000).
+   * @returns The overall status, the reason that decides it, the expiry and each check with a Japanese message.
+   * @throws {@link AlarmboxError} with `reason: 'usage'` only for a `timeoutMs` out of range.
+   */
+  health(options?: HealthOptions): Promise<AlarmboxHealth>;
+  /**
    * Shuts the instance down: from the call on, every method (`tokens.*`, `api.*`, `exchangeCode`, `migrate`)
    * rejects at once with an {@link AlarmboxError} of `reason: 'temporary'` and touches nothing; the refresh or code
    * exchange under way is saved first (AlarmBox may have rotated the pair already), waiting at most the HTTP
@@ -102,7 +118,7 @@ const toolkits = new WeakMap<Alarmbox, Toolkit>();
  */
 export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const toolkit = createToolkit(options);
-  const { tokens, exchangeCode, migrate, close } = toolkit;
+  const { tokens, exchangeCode, migrate, health, close } = toolkit;
   const app: Alarmbox = {
     tokens,
     get client() {
@@ -113,6 +129,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     },
     exchangeCode,
     migrate,
+    health,
     close,
   };
   toolkits.set(app, toolkit);
@@ -185,6 +202,12 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
       if (tokens.closed) throw shuttingDown();
       return (await migrateToLatest(database)).applied;
     },
+    // Loaded on the first call: probes come after start-up, the cold start of an app does not pay for it.
+    health: async (options) =>
+      (await import('./alarmbox/health.ts')).checkHealth(
+        { store, history, database, closed: () => tokens.closed },
+        options,
+      ),
     close: async () => {
       // AlarmBox may have rotated the pair already: closing the pool under the save would lose it.
       await tokens.close(config.httpTimeoutMs + 10_000);

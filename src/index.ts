@@ -18,6 +18,15 @@ export {
   AlarmboxTokenExpiredError,
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
+// Types only: the module itself loads on the first health() call (src/create.ts).
+export type {
+  AlarmboxHealth,
+  HealthCheck,
+  HealthCheckStatus,
+  HealthChecks,
+  HealthOptions,
+  HealthStatus,
+} from './alarmbox/health.ts';
 export {
   type InitialTokens,
   type RefreshOptions,
