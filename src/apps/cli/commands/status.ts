@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { type AlarmboxHealth, inspectHealth, unreadableHealth } from '../../../alarmbox/health.ts';
 import type { RefreshHistorySummary } from '../../../alarmbox/refresh-history.ts';
 import type { AlarmboxToken } from '../../../alarmbox/token-store.ts';
+import { parseDatabaseTimeouts } from '../../../config/database-timeouts.ts';
 import { createToolkit, type Toolkit } from '../../../create.ts';
 import { type ConnectedServer, describeConnectedServer } from '../../../db/connected-server.ts';
 import { describeTarget } from '../../../db/url.ts';
@@ -129,7 +130,11 @@ export function registerStatusCommand(program: Command): void {
     .description('トークンの登録状況・有効期限・最後の更新結果を表示します (トークンそのものは表示しません)')
     .option('--json', '監視用に JSON で出力します (失敗したときも stdout に JSON を出します)')
     .option('--history <n>', '表示する更新履歴の件数 (既定: 5、0 で表示しない)', '5')
-    .option('--timeout <duration>', 'データベースの読み取りを待つ上限 (既定: 3s)', '3s')
+    .option(
+      '--timeout <duration>',
+      'データベースの読み取りを待つ上限。この回の接続・クエリの上限もこれ以下にします (既定: 3s)',
+      '3s',
+    )
     .addHelpText(
       'after',
       [
@@ -156,7 +161,15 @@ async function status(opts: StatusCliOptions): Promise<void> {
   }
   let alarmbox: Toolkit;
   try {
-    alarmbox = createToolkit();
+    // The run's own connection and queries end within --timeout too (the stricter of it and the configured
+    // limits): a probe's process must exit soon after its answer, not when a hung connect attempt gives up.
+    const configured = parseDatabaseTimeouts(process.env);
+    alarmbox = createToolkit({
+      databaseTimeouts: {
+        connectTimeoutMs: Math.min(configured.connectTimeoutMs, timeoutMs),
+        queryTimeoutMs: Math.min(configured.queryTimeoutMs, timeoutMs),
+      },
+    });
   } catch (error) {
     // A configuration error: the JSON still says so (every key null), then the usual message and exit 2.
     if (opts.json === true && error instanceof AlarmboxError) {
