@@ -8,7 +8,6 @@ import { type ConnectedServer, describeConnectedServer } from '../../../db/conne
 import { describeTarget } from '../../../db/url.ts';
 import { AlarmboxError } from '../../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../../exit-codes.ts';
-import { parseDuration } from '../../jobs/duration.ts';
 import { UsageError } from '../command-error.ts';
 import { formatRemaining, formatTime, say } from '../output.ts';
 
@@ -153,8 +152,8 @@ async function status(opts: StatusCliOptions): Promise<void> {
       `--history には 0〜999 の整数を指定してください (例: --history 10)。指定値: ${opts.history.slice(0, 16)}`,
     );
   }
-  const timeoutMs = parseDuration(opts.timeout, '--timeout', '3s');
-  if (timeoutMs < 100 || timeoutMs > 60_000) {
+  const timeoutMs = parseTimeout(opts.timeout);
+  if (!(timeoutMs >= 100 && timeoutMs <= 60_000)) {
     throw new UsageError(
       `--timeout は 100ms から 60s までで指定してください (例: --timeout 3s)。指定値: ${opts.timeout.slice(0, 16)}`,
     );
@@ -189,6 +188,13 @@ async function status(opts: StatusCliOptions): Promise<void> {
   } finally {
     await alarmbox.close();
   }
+}
+
+/** `3s`, `1500ms`, or bare seconds (the jobs' duration parser stays out of this command's start-up). */
+function parseTimeout(value: string): number {
+  const match = /^(\d{1,6})(ms|s)?$/.exec(value.trim());
+  if (match === null) return Number.NaN;
+  return Number(match[1]) * (match[2] === 'ms' ? 1 : 1000);
 }
 
 async function show(alarmbox: Toolkit, opts: StatusCliOptions, timeoutMs: number): Promise<void> {
