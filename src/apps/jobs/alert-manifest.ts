@@ -18,18 +18,18 @@ export interface AlertManifestOptions {
 }
 
 /** Temporary failures (exit 5) within the window before the warning: one failed tick is retried anyway. */
-export const TEMPORARY_FAILURES_THRESHOLD = 3;
+const TEMPORARY_FAILURES_THRESHOLD = 3;
 /** The docs section an alert points to (tests/docs/links.test.ts checks the heading exists). */
 const RUNBOOK = 'docs/operations.md「再認可の手順」';
 const REASONS_DOC = 'docs/operations.md「失敗の理由と対処」';
 
 /** Two periods of the schedule, between 1 h and 24 h (the longest alignment period Cloud Monitoring alerts take). */
-export function failureWindowSeconds(periodMs: number): number {
+function failureWindowSeconds(periodMs: number): number {
   return Math.min(86_400, Math.max(3_600, Math.floor((2 * periodMs) / 1000)));
 }
 
 /** The end line of one execution of the Cloud Run job, as Cloud Logging stores it (`jsonPayload.*`). */
-export function jobEndLogFilter(name: string, exitCode: number): string {
+function jobEndLogFilter(name: string, exitCode: number): string {
   return [
     'resource.type="cloud_run_job"',
     `resource.labels.job_name="${name}"`,
