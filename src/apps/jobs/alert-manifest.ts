@@ -120,6 +120,7 @@ export function renderCloudRunAlerts(o: AlertManifestOptions): string {
 # gcloud のバージョンによる違い: アラートポリシーの \`gcloud monitoring policies\` は新しい gcloud では GA、古い gcloud では
 # alpha / beta にしかありません。その場合は MONITORING_TRACK=beta (または alpha) を指定して実行してください。
 # 通知先は NOTIFICATION_CHANNELS (projects/…/notificationChannels/… をカンマ区切り、gcloud beta monitoring channels list で確認)。
+# 実行するアカウントには roles/logging.configWriter (指標) と roles/monitoring.alertPolicyEditor (ポリシー) が要ります。
 # 何度実行しても安全です: 同じ displayName のポリシー・同じ名前の指標は update します。
 MONITORING_TRACK="\${MONITORING_TRACK:-}"
 NOTIFICATION_CHANNELS="\${NOTIFICATION_CHANNELS:-}"

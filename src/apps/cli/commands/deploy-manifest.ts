@@ -31,7 +31,7 @@ export function registerDeployManifestCommand(program: Command): void {
   program
     .command('deploy-manifest')
     .description(
-      '定期更新ジョブ (refresh-token) を配置するための定義を出力します: Cloud Run Jobs + Cloud Scheduler の gcloud スクリプト、または Kubernetes の CronJob',
+      '定期更新ジョブ (refresh-token) を配置するための定義とアラートを出力します: Cloud Run Jobs + Cloud Scheduler + Cloud Monitoring の gcloud スクリプト、または Kubernetes の CronJob + PrometheusRule',
     )
     .requiredOption(
       '--target <target>',
