@@ -278,7 +278,7 @@ function judge({ token, history }: Snapshot, now: Date): HealthParts {
         database,
         registration: { status: 'fail', state: 'not_registered', reason: 'not_registered', message },
         accessToken: { ...UNKNOWN, state: 'unknown' },
-        lastRefresh: { ...PASS, state: token.lastRefreshOutcome === null ? 'none' : 'ok' },
+        lastRefresh: lastRefreshCheck(token),
       },
     };
   }

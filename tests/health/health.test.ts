@@ -1,6 +1,9 @@
 // alarmbox.health() on every database against the emulator over HTTP: each state a probe can meet, no
 // request to AlarmBox and no refresh from the check itself, no secret in the answer, and the time bound
 // against a database that accepts connections and never answers.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AlarmboxHealth } from '../../src/alarmbox/health.ts';
 import { createAlarmbox, type Toolkit } from '../../src/create.ts';
@@ -144,6 +147,22 @@ describe('alarmbox.health() bounds and edges', () => {
     const result = await alarmbox.health();
     expect(result).toMatchObject({ status: 'down', ready: false, reason: 'temporary' });
     expect(result.checks.database.state).toBe('closed');
+  });
+
+  it('tables not migrated: down, configuration, telling to run migrate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alarmbox-health-'));
+    const file = join(dir, 'empty.db');
+    writeFileSync(file, '');
+    const alarmbox = createAlarmbox({ env: 'dev', databaseUrl: `sqlite:${file}`, encryptionKeys: KEYS });
+    try {
+      const result = await alarmbox.health();
+      expect(result).toMatchObject({ status: 'down', ready: false, reason: 'configuration' });
+      expect(result.checks.database).toMatchObject({ status: 'fail', state: 'failed' });
+      expect(result.checks.database.message).toContain('alarmbox migrate');
+    } finally {
+      await alarmbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a timeoutMs out of range is a usage error', async () => {
