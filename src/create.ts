@@ -5,7 +5,7 @@
 
 import { AlarmboxClient } from './alarmbox/client.ts';
 import { saveTokenFromCode, validateCode } from './alarmbox/code-exchange.ts';
-import type { AlarmboxHealth, HealthOptions } from './alarmbox/health.ts';
+import { type AlarmboxHealth, checkHealth, type HealthOptions } from './alarmbox/health.ts';
 import { RefreshHistory } from './alarmbox/refresh-history.ts';
 import { shuttingDown } from './alarmbox/shutting-down.ts';
 import { TokenExchanges } from './alarmbox/token-exchanges.ts';
@@ -202,12 +202,9 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
       if (tokens.closed) throw shuttingDown();
       return (await migrateToLatest(database)).applied;
     },
-    // Loaded on the first call: probes come after start-up, the cold start of an app does not pay for it.
-    health: async (options) =>
-      (await import('./alarmbox/health.ts')).checkHealth(
-        { store, history, database, closed: () => tokens.closed },
-        options,
-      ),
+    // In the entry chunk, not imported lazily: health.ts shares most of its modules with the entry, and a lazy
+    // chunk made the bundler split those into a third file that the first getValidAccessToken() then loaded.
+    health: (options) => checkHealth({ store, history, database, closed: () => tokens.closed }, options),
     close: async () => {
       // AlarmBox may have rotated the pair already: closing the pool under the save would lose it.
       await tokens.close(config.httpTimeoutMs + 10_000);

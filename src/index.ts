@@ -18,7 +18,6 @@ export {
   AlarmboxTokenExpiredError,
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
-// Types only: the module itself loads on the first health() call (src/create.ts).
 export type {
   AlarmboxHealth,
   HealthCheck,

@@ -1,6 +1,7 @@
 // Health for probes: what row 1 and the refresh history say about the token, read within a time bound.
 // Never calls AlarmBox, never refreshes, never throws for an unhealthy state, never holds a token in the result.
-// Loaded on the first health() call only (src/create.ts), so the library's cold start does not pay for it.
+// It imports nothing that the library's first read does not load anyway (no Kysely: assertMigrated opens it only
+// when called), so being in the entry chunk costs the cold start only its own few kilobytes.
 import type { DatabaseHandle } from '../db/connection.ts';
 import { assertDatabaseExists } from '../db/dialects/index.ts';
 import { assertMigrated } from '../db/migrate.ts';
