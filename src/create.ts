@@ -5,6 +5,7 @@
 
 import { AlarmboxClient } from './alarmbox/client.ts';
 import { saveTokenFromCode, validateCode } from './alarmbox/code-exchange.ts';
+import { type AlarmboxHealth, checkHealth, type HealthOptions } from './alarmbox/health.ts';
 import { RefreshHistory } from './alarmbox/refresh-history.ts';
 import { type RevocationResult, type RevokeOptions, revokeStoredTokens } from './alarmbox/revoke.ts';
 import { shuttingDown } from './alarmbox/shutting-down.ts';
@@ -80,6 +81,21 @@ export interface Alarmbox {
    */
   onTokenEvent(listener: TokenEventListener, options?: TokenEventOptions): () => void;
   /**
+   * Says whether the app can get a valid access token, for a readiness probe or an uptime check
+   * (docs/operations.md「プローブ」): reads row 1 and the refresh history, within `timeoutMs`.
+   *
+   * @remarks
+   * Never calls AlarmBox, never refreshes, and never rejects for an unhealthy state (a database that does not
+   * answer gives `status: 'down'` once `timeoutMs` has passed). The result holds no token and no secret, so it
+   * can be returned as the body of a health route. `ready` is `status !== 'down'`: a token that is valid now
+   * or can be refreshed without a person (docs/design.md「ヘルスチェックの ready」).
+   *
+   * @param options - The time bound (`timeoutMs`, default 3000).
+   * @returns The overall status, the reason that decides it, the expiry and each check with a Japanese message.
+   * @throws {@link AlarmboxError} with `reason: 'usage'` only for a `timeoutMs` out of range.
+   */
+  health(options?: HealthOptions): Promise<AlarmboxHealth>;
+  /**
    * Shuts the instance down: from the call on, every method (`tokens.*`, `api.*`, `exchangeCode`, `migrate`)
    * rejects at once with an {@link AlarmboxError} of `reason: 'temporary'` and touches nothing; the refresh or code
    * exchange under way is saved first (AlarmBox may have rotated the pair already), waiting at most the HTTP
@@ -125,7 +141,7 @@ const toolkits = new WeakMap<Alarmbox, Toolkit>();
  */
 export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
   const toolkit = createToolkit(options);
-  const { tokens, exchangeCode, migrate, onTokenEvent, close } = toolkit;
+  const { tokens, exchangeCode, migrate, onTokenEvent, health, close } = toolkit;
   const app: Alarmbox = {
     tokens,
     get client() {
@@ -137,6 +153,7 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
     exchangeCode,
     migrate,
     onTokenEvent,
+    health,
     close,
   };
   toolkits.set(app, toolkit);
@@ -235,6 +252,9 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
       return (await migrateToLatest(database)).applied;
     },
     onTokenEvent: (listener, subscription) => events.subscribe(listener, subscription),
+    // In the entry chunk, not imported lazily: health.ts shares most of its modules with the entry, and a lazy
+    // chunk made the bundler split those into a third file that the first getValidAccessToken() then loaded.
+    health: (options) => checkHealth({ store, history, database, closed: () => tokens.closed }, options),
     close: async () => {
       // AlarmBox may have rotated the pair already: closing the pool under the save would lose it.
       await tokens.close(config.httpTimeoutMs + 10_000);

@@ -19,6 +19,14 @@ export {
   AlarmboxTokenNotFoundError,
 } from './alarmbox/errors.ts';
 export type {
+  AlarmboxHealth,
+  HealthCheck,
+  HealthCheckStatus,
+  HealthChecks,
+  HealthOptions,
+  HealthStatus,
+} from './alarmbox/health.ts';
+export type {
   ReauthorizationRequiredEvent,
   TokenEvent,
   TokenEventListener,

@@ -1,5 +1,5 @@
 /** The guide's EXPIRY_MARGIN: refresh from 5 minutes before expiry… */
-const EXPIRY_MARGIN_MS = 5 * 60_000;
+export const EXPIRY_MARGIN_MS = 5 * 60_000;
 
 /**
  * …but never more than half the token's lifetime, or a token that lives 5 minutes (a test setting, or an

@@ -96,6 +96,7 @@ describe('creditChecks', () => {
         'client',
         'close',
         'exchangeCode',
+        'health',
         'migrate',
         'onTokenEvent',
         'tokens',

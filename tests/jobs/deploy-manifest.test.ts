@@ -7,7 +7,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { runCli } from '../support/cli.ts';
 import { logEvents } from '../support/cli-process.ts';
 
@@ -47,6 +47,9 @@ describe('alarmbox deploy-manifest', () => {
 const { appendFileSync } = require('node:fs');
 const argv = process.argv.slice(2);
 appendFileSync(process.env.GCLOUD_LOG, JSON.stringify(argv) + '\\n');
+const file = argv[argv.indexOf('--policy-from-file') + 1];
+if (argv.includes('--policy-from-file')) appendFileSync(process.env.GCLOUD_LOG + '.files', JSON.stringify(require('node:fs').readFileSync(file, 'utf8')) + '\\n');
+if (argv.includes('list') && process.env.GCLOUD_EXISTS === '1') console.log('projects/p/alertPolicies/' + argv.length);
 if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 0 : 1);
 `,
     );
@@ -61,6 +64,7 @@ if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 
     const log = `${file}.log`;
     await writeFile(file, script);
     await writeFile(log, '');
+    await writeFile(`${log}.files`, '');
     const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
       execFile(
         'bash',
@@ -74,7 +78,12 @@ if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 
       .split('\n')
       .filter(Boolean)
       .map((line) => parseCall(JSON.parse(line) as string[]));
-    return { ...result, calls };
+    // The policy files as gcloud read them, in the order of the calls.
+    const files = (await readFile(`${log}.files`, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string);
+    return { ...result, calls, files };
   };
 
   /** The job's own command line must be one the real CLI accepts: run it against an empty database. */
@@ -102,7 +111,8 @@ if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 
 
     const created = await runScript(r.stdout, { PROJECT_ID: 'my-proj' });
     expect(created.code, created.stderr).toBe(0);
-    expect(created.calls.map((c) => c.words.slice(0, 4).join(' '))).toEqual([
+    // The job and its scheduler first; the alerts follow (tests/jobs/alert-manifest.test.ts).
+    expect(created.calls.slice(0, 4).map((c) => c.words.slice(0, 4).join(' '))).toEqual([
       'run jobs describe alarmbox-refresh-token',
       'run jobs create alarmbox-refresh-token',
       'scheduler jobs describe alarmbox-refresh-token-schedule',
@@ -225,7 +235,8 @@ if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 
       {},
     );
     expect(r.code, r.stderr).toBe(0);
-    const doc = parse(r.stdout) as {
+    // The CronJob is the first document (the PrometheusRule follows: tests/jobs/alert-manifest.test.ts).
+    const doc = parseAllDocuments(r.stdout)[0]?.toJS() as {
       apiVersion: string;
       kind: string;
       metadata: { name: string; namespace: string };
@@ -311,5 +322,147 @@ if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(option);
     expect(r.stdout).toBe('');
+  });
+  describe('alerts', () => {
+    interface Policy {
+      displayName: string;
+      severity: string;
+      combiner: string;
+      documentation: { content: string; mimeType: string };
+      conditions: {
+        displayName: string;
+        conditionMatchedLog?: { filter: string; labelExtractors: Record<string, string> };
+        conditionThreshold?: {
+          filter: string;
+          aggregations: { alignmentPeriod: string; perSeriesAligner: string; crossSeriesReducer: string }[];
+          comparison: string;
+          thresholdValue: number;
+        };
+      }[];
+      alertStrategy: { notificationRateLimit?: { period: string }; autoClose: string };
+    }
+    const words = (calls: GcloudCall[]) => calls.map((c) => c.words.slice(0, 4).join(' '));
+
+    it('cloud-run: a log-based metric for exit 5 and two policies, created then updated, from files gcloud reads', async () => {
+      const r = await runCli(['deploy-manifest', '--target', 'cloud-run', '--project', 'my-proj'], {});
+      expect(r.code, r.stderr).toBe(0);
+      const created = await runScript(r.stdout, {
+        NOTIFICATION_CHANNELS: 'projects/my-proj/notificationChannels/7',
+      });
+      expect(created.code, created.stderr).toBe(0);
+      expect(words(created.calls.slice(4))).toEqual([
+        'logging metrics describe alarmbox_refresh_token_temporary_failures',
+        'logging metrics create alarmbox_refresh_token_temporary_failures',
+        'monitoring policies list',
+        'monitoring policies create',
+        'monitoring policies list',
+        'monitoring policies create',
+      ]);
+      const metric = created.calls[5]!;
+      expect(metric.flags['log-filter']).toBe(
+        'resource.type="cloud_run_job" AND resource.labels.job_name="alarmbox-refresh-token" AND jsonPayload.job="refresh-token" AND jsonPayload.event="end" AND jsonPayload.exitCode=5',
+      );
+      expect(created.calls[6]?.flags.filter).toBe(
+        'displayName="alarmbox-refresh-token: 再認可が必要 (終了コード 4)"',
+      );
+      expect(created.calls[7]?.flags['notification-channels']).toBe(
+        'projects/my-proj/notificationChannels/7',
+      );
+
+      expect(created.files).toHaveLength(2);
+      const [reauth, temporary] = created.files.map((text) => parseAllDocuments(text)[0]?.toJS() as Policy);
+      expect(reauth).toMatchObject({
+        displayName: 'alarmbox-refresh-token: 再認可が必要 (終了コード 4)',
+        severity: 'CRITICAL',
+        combiner: 'OR',
+        alertStrategy: { notificationRateLimit: { period: '3600s' } },
+      });
+      expect(reauth?.conditions[0]?.conditionMatchedLog?.filter).toContain('jsonPayload.exitCode=4');
+      expect(reauth?.documentation.content).toContain('docs/operations.md「再認可の手順」');
+      expect(temporary).toMatchObject({
+        severity: 'WARNING',
+        displayName: expect.stringContaining('終了コード 5'),
+      });
+      expect(temporary?.conditions[0]?.conditionThreshold).toMatchObject({
+        filter:
+          'resource.type="cloud_run_job" AND metric.type="logging.googleapis.com/user/alarmbox_refresh_token_temporary_failures"',
+        aggregations: [
+          { alignmentPeriod: '86400s', perSeriesAligner: 'ALIGN_SUM', crossSeriesReducer: 'REDUCE_SUM' },
+        ],
+        comparison: 'COMPARISON_GT',
+        thresholdValue: 2,
+      });
+
+      // Again when they exist: update in place (the policy found by its display name), on the beta track if told.
+      const updated = await runScript(r.stdout, { GCLOUD_EXISTS: '1', MONITORING_TRACK: 'beta' });
+      expect(updated.code, updated.stderr).toBe(0);
+      expect(words(updated.calls.slice(4))).toEqual([
+        'logging metrics describe alarmbox_refresh_token_temporary_failures',
+        'logging metrics update alarmbox_refresh_token_temporary_failures',
+        'beta monitoring policies list',
+        'beta monitoring policies update',
+        'beta monitoring policies list',
+        'beta monitoring policies update',
+      ]);
+      expect(updated.calls[7]?.words[4]).toMatch(/^projects\/p\/alertPolicies\//);
+      expect(updated.calls[7]?.flags['set-notification-channels']).toBeUndefined();
+    });
+
+    it('cloud-run --no-alerts: only the job and its scheduler', async () => {
+      const r = await runCli(
+        ['deploy-manifest', '--target', 'cloud-run', '--project', 'p', '--no-alerts'],
+        {},
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('monitoring');
+      const { code, calls } = await runScript(r.stdout, {});
+      expect(code).toBe(0);
+      expect(calls).toHaveLength(4);
+    });
+
+    it('kubernetes: a PrometheusRule after the CronJob, on the metrics as Prometheus names them', async () => {
+      const r = await runCli(['deploy-manifest', '--target', 'kubernetes', '--namespace', 'ops'], {});
+      expect(r.code, r.stderr).toBe(0);
+      const docs = parseAllDocuments(r.stdout);
+      expect(docs.map((d) => d.errors)).toEqual([[], []]);
+      const rule = docs[1]?.toJS() as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; namespace: string };
+        spec: {
+          groups: {
+            name: string;
+            rules: { alert: string; expr: string; for?: string; labels: { severity: string } }[];
+          }[];
+        };
+      };
+      expect(rule).toMatchObject({
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: 'alarmbox-refresh-token-alerts', namespace: 'ops' },
+      });
+      const rules = Object.fromEntries(rule.spec.groups[0]!.rules.map((x) => [x.alert, x]));
+      expect(Object.keys(rules)).toEqual([
+        'AlarmboxReauthorizationRequired',
+        'AlarmboxRefreshTemporaryFailures',
+        'AlarmboxTokenNearExpiry',
+      ]);
+      expect(rules.AlarmboxReauthorizationRequired).toMatchObject({ labels: { severity: 'critical' } });
+      expect(rules.AlarmboxReauthorizationRequired?.expr).toContain(
+        'increase(alarmbox_token_refreshes_total{alarmbox_refresh_outcome="reauthorization_required"}[30m])',
+      );
+      expect(rules.AlarmboxRefreshTemporaryFailures).toMatchObject({
+        labels: { severity: 'warning' },
+        expr: 'sum(increase(alarmbox_token_refreshes_total{alarmbox_refresh_outcome=~"temporary|lock_timeout"}[24h])) >= 3',
+      });
+      expect(rules.AlarmboxTokenNearExpiry).toMatchObject({
+        labels: { severity: 'warning' },
+        expr: 'min(alarmbox_token_time_to_expiry_seconds) < 300',
+        for: '10m',
+      });
+
+      const bare = await runCli(['deploy-manifest', '--target', 'kubernetes', '--no-alerts'], {});
+      expect(parseAllDocuments(bare.stdout)).toHaveLength(1);
+    });
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
@@ -146,7 +146,8 @@ describeWithServer('postgres', 'the image of the Dockerfile, replayed', () => {
   it('runs the job deploy-manifest deploys on PostgreSQL: migrate, save-token, then refresh-token', async () => {
     const printed = await run(['deploy-manifest', '--target', 'kubernetes']);
     expect(printed.code, printed.stderr).toBe(0);
-    const cronJob = parse(printed.stdout) as {
+    // The CronJob is the first document (the PrometheusRule of the alerts follows).
+    const cronJob = parseAllDocuments(printed.stdout)[0]?.toJS() as {
       spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } };
     };
     const [container] = cronJob.spec.jobTemplate.spec.template.spec.containers;

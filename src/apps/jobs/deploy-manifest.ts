@@ -4,6 +4,7 @@
 import { stringify } from 'yaml';
 import { DEFAULT_HTTP_TIMEOUT_MS } from '../../config/config.ts';
 import { ConfigError } from '../../config/errors.ts';
+import { renderCloudRunAlerts, renderPrometheusRule } from './alert-manifest.ts';
 import { formatDuration } from './duration.ts';
 import { REFRESH_TOKEN_JOB_NAME } from './refresh-token-job.ts';
 import type { Schedule } from './schedule.ts';
@@ -42,6 +43,8 @@ export interface DeployManifestOptions {
   /** Kubernetes: the Secret holding the keys above. */
   readonly secretName: string;
   readonly namespace?: string | undefined;
+  /** Emit the alerts too (docs/operations.md「アラート」): Cloud Monitoring policies, or a PrometheusRule. */
+  readonly alerts: boolean;
 }
 
 export const DEPLOY_DEFAULTS = {
@@ -167,7 +170,11 @@ else
 fi
 gcloud scheduler jobs "$SCHEDULER_ACTION" http ${sh(scheduler)} \\
 ${continued(schedulerFlags)}
-`;
+${o.alerts ? renderCloudRunAlerts(alertOptions(o)) : ''}`;
+}
+
+function alertOptions(o: DeployManifestOptions) {
+  return { name: o.name, periodMs: o.schedule.periodMs, namespace: o.namespace };
 }
 
 function renderKubernetes(o: DeployManifestOptions): string {
@@ -245,5 +252,13 @@ function renderKubernetes(o: DeployManifestOptions): string {
 #     --from-file=${o.secrets.encryptionKeys}=./encryption-keys \\
 #     --from-file=${o.secrets.databaseUrl}=./database-url
 # 終了コード: 0 成功 / 2 設定 / 3 未登録 / 4 再認可 (この 3 つは再実行しません) / 5 一時的 (backoffLimit まで再実行)。
-${stringify(cronJob, { lineWidth: 0 })}`;
+${stringify(cronJob, { lineWidth: 0 })}${o.alerts ? prometheusRuleDocument(o) : ''}`;
+}
+
+/** The alerts as a second YAML document (needs the Prometheus Operator's CRD; --no-alerts leaves it out). */
+function prometheusRuleDocument(o: DeployManifestOptions): string {
+  return `---
+# アラート (docs/operations.md「アラート」): Prometheus Operator の PrometheusRule。指標はアプリ・worker の OpenTelemetry
+# (Prometheus での名前)。CRD がないクラスタでは --no-alerts で外してください。
+${renderPrometheusRule(alertOptions(o))}`;
 }

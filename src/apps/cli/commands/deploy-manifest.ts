@@ -24,13 +24,14 @@ interface DeployManifestCliOptions {
   readonly databaseUrlSecret?: string;
   readonly secretName?: string;
   readonly namespace?: string;
+  readonly alerts: boolean;
 }
 
 export function registerDeployManifestCommand(program: Command): void {
   program
     .command('deploy-manifest')
     .description(
-      '定期更新ジョブ (refresh-token) を配置するための定義を出力します: Cloud Run Jobs + Cloud Scheduler の gcloud スクリプト、または Kubernetes の CronJob',
+      '定期更新ジョブ (refresh-token) を配置するための定義とアラートを出力します: Cloud Run Jobs + Cloud Scheduler + Cloud Monitoring の gcloud スクリプト、または Kubernetes の CronJob + PrometheusRule',
     )
     .requiredOption(
       '--target <target>',
@@ -69,6 +70,10 @@ export function registerDeployManifestCommand(program: Command): void {
     )
     .option('--secret-name <name>', 'kubernetes: 上の 3 つを持つ Secret の名前 (既定: alarmbox)')
     .option('--namespace <namespace>', 'kubernetes: 名前空間')
+    .option(
+      '--no-alerts',
+      'アラートの定義を出力しません (既定では cloud-run: Cloud Monitoring のログベースのアラート、kubernetes: PrometheusRule も出力)',
+    )
     .addHelpText(
       'after',
       [
@@ -125,6 +130,7 @@ async function deployManifest(opts: DeployManifestCliOptions): Promise<void> {
     },
     secretName: nonBlank(opts.secretName, '--secret-name') ?? DEPLOY_DEFAULTS.secretName,
     namespace: nonBlank(opts.namespace, '--namespace'),
+    alerts: opts.alerts,
   });
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
