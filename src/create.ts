@@ -17,6 +17,7 @@ import { type DatabaseHandle, openDatabase } from './db/connection.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { AlarmboxError } from './errors.ts';
 import { LockManager } from './lock/index.ts';
+import { countRefresh, prepareTelemetry } from './telemetry/telemetry.ts';
 
 /** Options of {@link Alarmbox.exchangeCode}. */
 export interface ExchangeCodeOptions {
@@ -129,6 +130,8 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
   const store = new AlarmboxTokenStore(database, config.keyRing);
   const history = new RefreshHistory(database);
   const exchanges = new TokenExchanges();
+  // Loads the OpenTelemetry API only if an SDK is registered (telemetry.ts); records nothing until it resolves.
+  void prepareTelemetry();
   let client: AlarmboxClient | undefined;
   const getClient = (): AlarmboxClient => {
     client ??= new AlarmboxClient({
@@ -155,7 +158,11 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
     }),
     lockWaitMs: config.lockWaitMs,
     fallbackExpiresIn: config.fallbackExpiresIn,
-    onAttempt: history.recorder,
+    // Each attempt to every listener: the history row, the metrics.
+    onAttempt: (attempt) => {
+      countRefresh(attempt);
+      return history.recorder(attempt);
+    },
     exchanges,
   });
   let api: AlarmboxApi | undefined;

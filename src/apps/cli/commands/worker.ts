@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../../exit-codes.ts';
 import { parseDuration } from '../../jobs/duration.ts';
-import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
+import type { JobLogger } from '../../jobs/logger.ts';
+import { startOtlpExport } from '../../jobs/otlp-export.ts';
+import { JOB_DEFAULTS, type JobRunSettings, resolveJobRunSettings } from '../../jobs/settings.ts';
+import type { ScheduledJob } from '../../jobs/worker.ts';
 import { withAlarmbox } from '../context.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
@@ -79,7 +82,21 @@ async function runWorker(opts: WorkerCliOptions): Promise<void> {
       ? DEFAULT_SHUTDOWN_GRACE_MS
       : parseDuration(opts.shutdownGrace, '--shutdown-grace', '25s');
   const logger = createJobLogger(settings.logFormat);
+  const exporting = await startOtlpExport();
+  try {
+    await runScheduled(logger, settings, scheduled, shutdownGraceMs, worker);
+  } finally {
+    await exporting?.shutdown();
+  }
+}
 
+async function runScheduled(
+  logger: JobLogger,
+  settings: JobRunSettings,
+  scheduled: ScheduledJob[],
+  shutdownGraceMs: number,
+  worker: typeof import('../../jobs/worker.ts'),
+): Promise<void> {
   await withAlarmbox(async (alarmbox) => {
     // Listening before the start line is logged: a signal sent the moment it appears still stops cleanly.
     const stopSignal = waitForStopSignal();
