@@ -111,6 +111,11 @@ describe('refresh-token exports to an OTLP endpoint (SQLite)', () => {
     // The rendered sample of docs/operations.md, from this real export.
     mkdirSync(join(ROOT, 'test-results', 'otel'), { recursive: true });
     writeFileSync(join(ROOT, 'test-results', 'otel', 'job-metrics.prom'), renderPrometheus(metrics));
+    const spanLines = receiver
+      .spans()
+      .map((s) => `${s.name}  ${JSON.stringify(attributesOf(s.attributes))}`)
+      .join('\n');
+    writeFileSync(join(ROOT, 'test-results', 'otel', 'job-spans.txt'), `${spanLines}\n`);
   });
 
   it('a failed refresh is exported too, and the exit code stays 5', async () => {
