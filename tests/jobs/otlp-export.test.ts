@@ -16,13 +16,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OTLP_PACKAGES } from '../../src/apps/jobs/otlp-export.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { runCli } from '../support/cli.ts';
-import { logEvents } from '../support/cli-process.ts';
+import { CliProcess, logEvents } from '../support/cli-process.ts';
 import {
   attributesOf,
   type OtlpReceiver,
@@ -116,6 +117,42 @@ describe('refresh-token exports to an OTLP endpoint (SQLite)', () => {
       .map((s) => `${s.name}  ${JSON.stringify(attributesOf(s.attributes))}`)
       .join('\n');
     writeFileSync(join(ROOT, 'test-results', 'otel', 'job-spans.txt'), `${spanLines}\n`);
+  });
+
+  it('worker: exports on its interval while running, flushes on SIGTERM, exit 0', async () => {
+    await setup.age(3_600_000);
+    const worker = new CliProcess(['worker', '--schedule', '*/2 * * * * *', '--timezone', 'UTC'], {
+      ...setup.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+    });
+    try {
+      await worker.waitFor((events) => events.some((e) => e.event === 'end' && e.outcome === 'ok'), 15_000);
+      // A periodic export arrives while the worker runs, before any shutdown flush.
+      const deadline = Date.now() + 5_000;
+      while (!receiver.bodies.some((b) => b.path === '/v1/metrics') && Date.now() < deadline)
+        await sleep(100);
+      expect(
+        receiver.bodies.some((b) => b.path === '/v1/metrics'),
+        'a periodic export',
+      ).toBe(true);
+      worker.signal('SIGTERM');
+      const result = await worker.exited();
+      outputs.push(result.stdout, result.stderr);
+      expect(result.code, result.stderr).toBe(0);
+    } finally {
+      worker.kill();
+    }
+    await setup.collect();
+    await receiver.close();
+    const refreshes = receiver.metrics().filter((m) => m.name === 'alarmbox.token.refreshes');
+    const points = refreshes.at(-1)?.sum?.dataPoints.map((p) => attributesOf(p.attributes)) ?? [];
+    expect(points).toContainEqual({ 'alarmbox.refresh.outcome': 'ok', 'alarmbox.refresh.trigger': 'batch' });
+    expect(receiver.spans().map((s) => s.name)).toContain('alarmbox.token.request');
+    expectNoSecrets(
+      receiver.bodies.map((b) => b.text),
+      setup.secrets,
+    );
   });
 
   it('a failed refresh is exported too, and the exit code stays 5', async () => {
