@@ -49,7 +49,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--log-format <format>', 'json (既定、Cloud Logging 用) か text')
     .addHelpText(
       'after',
-      '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。',
+      '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。' +
+        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP (JSON) で送ります (docs/operations.md「監視 (OpenTelemetry)」)。',
     )
     .action(runWorker);
 }
