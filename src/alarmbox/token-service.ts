@@ -267,10 +267,16 @@ export class TokenService {
 
   #attempt(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
     const trigger = options.trigger ?? 'manual';
+    // The attempt's span: the lease wait, the token request and the save are its children (telemetry.ts).
     return traced('alarmbox.token.refresh', { 'alarmbox.refresh.trigger': trigger }, async (span) => {
-      const result = await this.#attemptReported(options, seen);
-      span.set('alarmbox.refresh.outcome', result.refreshed ? 'ok' : 'skipped');
-      return result;
+      try {
+        const result = await this.#attemptReported(options, seen);
+        span.set('alarmbox.refresh.outcome', result.refreshed ? 'ok' : 'skipped');
+        return result;
+      } catch (error) {
+        span.set('alarmbox.refresh.outcome', reasonOf(error));
+        throw error;
+      }
     });
   }
 

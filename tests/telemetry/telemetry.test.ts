@@ -177,7 +177,10 @@ describe('OpenTelemetry metrics and spans (SQLite, emulator)', () => {
     expect(request?.attributes['http.response.status_code']).toBe(503);
     expect(request?.attributes['error.type']).toBe('temporary');
     expect(request?.status.code, 'status error').toBe(2);
-    expect(finished('alarmbox.token.refresh')[0]?.attributes['error.type']).toBe('temporary');
+    expect(finished('alarmbox.token.refresh')[0]?.attributes).toMatchObject({
+      'alarmbox.refresh.outcome': 'temporary',
+      'error.type': 'temporary',
+    });
     expect(finished('alarmbox.token.save'), 'nothing saved').toEqual([]);
   });
 
