@@ -8,7 +8,7 @@
 // import resolves. So an app without OpenTelemetry, or with the package installed but no SDK, pays nothing at
 // start-up (the import alone took ~17 ms here) and nothing per call.
 import { createRequire } from 'node:module';
-import type { Attributes, Counter, Histogram, MeterProvider } from '@opentelemetry/api';
+import type { Attributes, Context, Counter, Histogram, MeterProvider, Span } from '@opentelemetry/api';
 import { reasonOf } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
 import { loadOtelApi, type OtelApi } from './load-api.ts';
@@ -61,6 +61,30 @@ export function prepareTelemetry(): Promise<void> {
     );
   }
   return loading ?? Promise.resolve();
+}
+
+let failureReported = false;
+
+/**
+ * A failure of the SDK (a bug, a broken processor) never changes what the package does: a token received is
+ * still saved, a call still answered. It is said once, as a process warning (not a secondary failure: the
+ * operation's outcome is whole).
+ */
+function reportTelemetryFailure(error: unknown): void {
+  if (failureReported) return;
+  failureReported = true;
+  process.emitWarning(
+    `OpenTelemetry への記録に失敗しました (処理は続けます。以後の同じ失敗は表示しません): ${error instanceof Error ? error.message : String(error)}`,
+    { code: 'ALARMBOX_TELEMETRY' },
+  );
+}
+
+function safely(record: () => void): void {
+  try {
+    record();
+  } catch (error) {
+    reportTelemetryFailure(error);
+  }
 }
 
 /** The API once loaded; undefined (and one property check) before. */
@@ -123,17 +147,19 @@ export type Outcome = 'ok' | 'skipped' | FailureReason;
 export function countRefresh(attempt: { readonly trigger: string; readonly outcome: Outcome }): void {
   const otelApi = otel();
   if (otelApi === undefined) return;
-  meters(otelApi).refreshes.add(1, {
-    'alarmbox.refresh.outcome': attempt.outcome,
-    'alarmbox.refresh.trigger': attempt.trigger,
-  });
+  safely(() =>
+    meters(otelApi).refreshes.add(1, {
+      'alarmbox.refresh.outcome': attempt.outcome,
+      'alarmbox.refresh.trigger': attempt.trigger,
+    }),
+  );
 }
 
 /** Records a wait for the refresh lease: `acquired`, `peer` (a peer's refresh answered it) or its failure. */
 export function recordLockWait(seconds: number, outcome: 'acquired' | 'peer' | FailureReason): void {
   const otelApi = otel();
   if (otelApi === undefined) return;
-  meters(otelApi).lockWait.record(seconds, { 'alarmbox.lock.outcome': outcome });
+  safely(() => meters(otelApi).lockWait.record(seconds, { 'alarmbox.lock.outcome': outcome }));
 }
 
 /**
@@ -144,7 +170,7 @@ export function noteExpiry(expiredAt: Date | null): void {
   lastExpiryMs = expiredAt?.getTime();
   const otelApi = otel();
   // The gauge exists once the instruments do: created here too, for an app that only ever reads.
-  if (otelApi !== undefined) meters(otelApi);
+  if (otelApi !== undefined) safely(() => meters(otelApi));
 }
 
 /** What a traced operation may add to its span (no-op without an SDK). Never a token, code or secret. */
@@ -168,22 +194,49 @@ export function traced<T>(
 ): Promise<T> {
   const otelApi = otel();
   if (otelApi === undefined) return run(NO_SPAN);
-  const tracer = otelApi.trace.getTracer(TELEMETRY_NAME, packageVersion());
-  const spanKind = kind === 'client' ? otelApi.SpanKind.CLIENT : otelApi.SpanKind.INTERNAL;
-  return tracer.startActiveSpan(name, { kind: spanKind, attributes }, async (span) => {
-    const fail = (errorType: string) => {
-      span.setAttribute('error.type', errorType);
-      span.setStatus({ code: otelApi.SpanStatusCode.ERROR });
-    };
-    try {
-      return await run({ set: (key, value) => span.setAttribute(key, value), fail });
-    } catch (error) {
-      fail(reasonOf(error));
+  let span: Span;
+  let active: Context;
+  try {
+    const tracer = otelApi.trace.getTracer(TELEMETRY_NAME, packageVersion());
+    const spanKind = kind === 'client' ? otelApi.SpanKind.CLIENT : otelApi.SpanKind.INTERNAL;
+    span = tracer.startSpan(name, { kind: spanKind, attributes });
+    active = otelApi.trace.setSpan(otelApi.context.active(), span);
+  } catch (error) {
+    reportTelemetryFailure(error);
+    return run(NO_SPAN);
+  }
+  const note: SpanNote = {
+    set: (key, value) => safely(() => span.setAttribute(key, value)),
+    fail: (errorType) =>
+      safely(() => {
+        span.setAttribute('error.type', errorType);
+        span.setStatus({ code: otelApi.SpanStatusCode.ERROR });
+      }),
+  };
+  // `run` starts once, whatever the context manager does: a token request must never be sent twice.
+  let started = false;
+  let running: Promise<T>;
+  try {
+    running = otelApi.context.with(active, () => {
+      started = true;
+      return run(note);
+    });
+  } catch (error) {
+    if (started) throw error;
+    reportTelemetryFailure(error);
+    running = run(note);
+  }
+  return running.then(
+    (value) => {
+      safely(() => span.end());
+      return value;
+    },
+    (error: unknown) => {
+      note.fail(reasonOf(error));
+      safely(() => span.end());
       throw error;
-    } finally {
-      span.end();
-    }
-  });
+    },
+  );
 }
 
 /**
@@ -217,10 +270,13 @@ export function tracedTokenRequest<T>(
       } finally {
         const otelApi = otel();
         if (otelApi !== undefined) {
-          meters(otelApi).tokenRequest.record((performance.now() - started) / 1000, {
-            'alarmbox.grant_type': grantType,
-            'alarmbox.refresh.outcome': outcome,
-          });
+          const seconds = (performance.now() - started) / 1000;
+          safely(() =>
+            meters(otelApi).tokenRequest.record(seconds, {
+              'alarmbox.grant_type': grantType,
+              'alarmbox.refresh.outcome': outcome,
+            }),
+          );
         }
       }
     },
