@@ -2,7 +2,7 @@
 // against the emulator on SQLite: the counter by outcome and trigger, the histograms, the gauge, the spans and
 // their attributes, and no token, code or secret in any of it. The SDK is registered globally for this file only
 // (workers are not isolated): afterAll unregisters it.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, metrics, trace } from '@opentelemetry/api';
@@ -213,6 +213,15 @@ describe('OpenTelemetry metrics and spans (SQLite, emulator)', () => {
     expect(await refreshCount('ok', 'online'), 'ok/online counted once').toBe(before + 1);
     expect(finished('alarmbox.token.read')).toHaveLength(1);
     expect(finished('alarmbox.token.refresh')[0]?.attributes['alarmbox.refresh.trigger']).toBe('online');
+  });
+
+  it('the instrumentation scope: alarmbox-auth at the package version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const { resourceMetrics } = await reader.collect();
+    const scope = resourceMetrics.scopeMetrics.find((s) => s.scope.name === TELEMETRY_NAME)?.scope;
+    expect(scope).toMatchObject({ name: 'alarmbox-auth', version });
   });
 
   it('the gauge: seconds until the expiry of the token this process last read', async () => {
