@@ -1,7 +1,7 @@
 // The layers of src/, checked by `npm test` (`npm run lint:deps`).
 //   library: everything in src/ outside apps/ and emulator/ (config, crypto, db, lock, alarmbox, api, top-level modules),
 //     itself layered: create.ts (the assembly) above api/ (the API client) above alarmbox/ (the token manager),
-//     and http/ (the package's fetch and the bounded body read) below both
+//     and http/ (the package's fetch and the bounded body read) and telemetry/ (metrics and spans) below both
 //   emulator: a stand-in AlarmBox server, independent of the token manager in both directions
 //   apps (src/apps/): doctor, jobs, console, sandbox and, on top, cli (the only folder that may import every other one)
 const LIBRARY = '^src/(?!apps/|emulator/)'; // everything else under src/, the top-level modules included
@@ -46,6 +46,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/http/' },
       to: { path: '^src/(alarmbox|api)/' },
+    },
+    {
+      name: 'telemetry-below-clients',
+      comment:
+        'Metrics and spans (src/telemetry/) serve the token manager, the API client and the assembly, and know none of them.',
+      severity: 'error',
+      from: { path: '^src/telemetry/' },
+      to: { path: '^src/(alarmbox|api|create\\.ts|lock|db)/?' },
+    },
+    {
+      name: 'otel-api-loaded-lazily',
+      comment:
+        'The optional peer @opentelemetry/api is imported only by src/telemetry/load-api.ts, by a variable specifier (docs/design.md「OpenTelemetry」); other modules take its types only.',
+      severity: 'error',
+      from: { path: '^src/(?!apps/)', pathNot: '^src/telemetry/load-api\\.ts$' },
+      to: { path: 'node_modules/@opentelemetry/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'library-not-emulator',

@@ -20,6 +20,7 @@ import { type DatabaseHandle, openDatabase } from './db/connection.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { AlarmboxError } from './errors.ts';
 import { LockManager } from './lock/index.ts';
+import { countRefresh, prepareTelemetry } from './telemetry/telemetry.ts';
 
 /** Options of {@link Alarmbox.exchangeCode}. */
 export interface ExchangeCodeOptions {
@@ -171,6 +172,8 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
   const history = new RefreshHistory(database);
   const exchanges = new TokenExchanges();
   const events = new TokenEvents();
+  // Loads the OpenTelemetry API only if an SDK is registered (telemetry.ts); records nothing until it resolves.
+  void prepareTelemetry();
   let client: AlarmboxClient | undefined;
   const getClient = (): AlarmboxClient => {
     client ??= new AlarmboxClient({
@@ -199,9 +202,11 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
     lock,
     lockWaitMs: config.lockWaitMs,
     fallbackExpiresIn: config.fallbackExpiresIn,
-    // Every observer of the refresh attempts, side by side: none of them may hold the caller up or fail it.
+    // Every observer of the refresh attempts, side by side (history row, app events, metrics): none of them
+    // may hold the caller up or fail it.
     onAttempt: (attempt) => {
       events.attempt(attempt);
+      countRefresh(attempt);
       history.recorder(attempt);
     },
     onValidRead: events.read,

@@ -4,6 +4,7 @@
 import { INSECURE_BASE_URL_MESSAGE, isSecureBaseUrl } from '../config/config.ts';
 import { readBodyLimited } from '../http/body.ts';
 import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
+import { tracedTokenRequest } from '../telemetry/telemetry.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { AlarmboxAPIError } from './errors.ts';
 import {
@@ -95,18 +96,22 @@ export class AlarmboxClient {
     grantValue: string,
     params: Record<string, string>,
   ): Promise<ReceivedTokens> {
-    return withSecrets([this.#options.clientSecret, grantValue], async () => {
-      const requestedAt = new Date();
-      const answer = await this.#post('/oauth/token', { grant_type: grant, ...params }, 'application/json');
-      rememberIssued(answer.json);
-      if (answer.status >= 200 && answer.status < 300) {
-        // Read by hand, leniently: a usable refresh token is kept whatever else is odd (token-response.ts).
-        const issued = readIssuedTokens(answer.json, grant);
-        if (issued !== undefined)
-          return { response: issued.response, requestedAt, warnings: issued.warnings };
-      }
-      throw tokenAnswerError(grant, answer);
-    });
+    return withSecrets([this.#options.clientSecret, grantValue], () =>
+      // The span and the histogram see the grant type, the server and the status only (telemetry.ts).
+      tracedTokenRequest(new URL('/oauth/token', this.#base), grant, async (span) => {
+        const requestedAt = new Date();
+        const answer = await this.#post('/oauth/token', { grant_type: grant, ...params }, 'application/json');
+        span.set('http.response.status_code', answer.status);
+        rememberIssued(answer.json);
+        if (answer.status >= 200 && answer.status < 300) {
+          // Read by hand, leniently: a usable refresh token is kept whatever else is odd (token-response.ts).
+          const issued = readIssuedTokens(answer.json, grant);
+          if (issued !== undefined)
+            return { response: issued.response, requestedAt, warnings: issued.warnings };
+        }
+        throw tokenAnswerError(grant, answer);
+      }),
+    );
   }
 
   /**

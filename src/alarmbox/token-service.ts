@@ -5,6 +5,7 @@ import { messageOf, reasonOf } from '../errors.ts';
 import type { FailureReason } from '../failure-reason.ts';
 import type { Lease, LockManager } from '../lock/index.ts';
 import { reportSecondaryFailure } from '../secondary-failure.ts';
+import { noteExpiry, recordLockWait, traced } from '../telemetry/telemetry.ts';
 import { withSecrets } from '../text/operation-secrets.ts';
 import { redact } from '../text/redact.ts';
 import type { AlarmboxClient } from './client.ts';
@@ -193,6 +194,7 @@ export class TokenService {
 
   #changed(token: ValidAccessToken | undefined): void {
     this.#lastChange = { seq: this.#lastChange.seq + 1, token };
+    if (token !== undefined) noteExpiry(token.expiredAt);
   }
 
   /**
@@ -237,8 +239,10 @@ export class TokenService {
 
   /** Row 1 decrypted when it is not expiring; the row itself when it is (a refresh is due). */
   async #readValid(): Promise<{ valid: ValidAccessToken } | { expiring: AlarmboxToken }> {
-    const token = await this.#options.store.getInstance();
+    // A span per read of row 1 (a query); the API client's answers from memory have none (docs/design.md「OpenTelemetry」).
+    const token = await traced('alarmbox.token.read', {}, () => this.#options.store.getInstance());
     if (!token.isRegistered) throw this.#notFound();
+    noteExpiry(token.expiredAt);
     if (isExpiring(token.expiredAt, token.updatedAt)) return { expiring: token };
     tell(this.#options.onValidRead, { issuedAt: token.updatedAt, expiredAt: token.expiredAt });
     return {
@@ -275,7 +279,22 @@ export class TokenService {
     return this.#inflight;
   }
 
-  async #attempt(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
+  #attempt(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
+    const trigger = options.trigger ?? 'manual';
+    // The attempt's span: the lease wait, the token request and the save are its children (telemetry.ts).
+    return traced('alarmbox.token.refresh', { 'alarmbox.refresh.trigger': trigger }, async (span) => {
+      try {
+        const result = await this.#attemptReported(options, seen);
+        span.set('alarmbox.refresh.outcome', result.refreshed ? 'ok' : 'skipped');
+        return result;
+      } catch (error) {
+        span.set('alarmbox.refresh.outcome', reasonOf(error));
+        throw error;
+      }
+    });
+  }
+
+  async #attemptReported(options: RefreshOptions, seen: AlarmboxToken | undefined): Promise<RefreshResult> {
     const startedAt = new Date();
     const report = (
       outcome: RefreshAttempt['outcome'],
@@ -350,6 +369,7 @@ export class TokenService {
       // A new registration: whatever a cache of this instance holds is another pair's token.
       this.#changed(undefined);
       tell(this.#options.onRegistered, { issuedAt: saved.updatedAt, expiredAt: saved.expiredAt });
+      noteExpiry(saved.expiredAt);
       return saved;
     } finally {
       end();
@@ -359,6 +379,12 @@ export class TokenService {
   #saveInitial(tokens: InitialTokens): Promise<AlarmboxToken> {
     const warning = warningText(tokens.warnings ?? []);
     if (warning !== undefined) reportWarning(warning);
+    return traced('alarmbox.token.save', { 'alarmbox.save.kind': 'initial' }, () =>
+      this.#saveInitialRow(tokens, warning),
+    );
+  }
+
+  #saveInitialRow(tokens: InitialTokens, warning: string | undefined): Promise<AlarmboxToken> {
     return this.#options.store.saveInitial({
       // No usable access token arrived: store the refresh token with an access token already expired, so that
       // the first read refreshes.
@@ -449,6 +475,8 @@ export class TokenService {
     answered: (current: AlarmboxToken) => boolean,
   ): Promise<{ lease: Lease } | { peer: AlarmboxToken }> {
     const { lock, store, lockWaitMs } = this.#options;
+    const started = performance.now();
+    const waitedFor = () => (performance.now() - started) / 1000;
     try {
       const waited = await lock.acquireUnless(
         async () => {
@@ -457,9 +485,12 @@ export class TokenService {
         },
         { waitMs: lockWaitMs, signal: this.#stop.signal },
       );
+      recordLockWait(waitedFor(), 'lease' in waited ? 'acquired' : 'peer');
       return 'lease' in waited ? waited : { peer: waited.settled };
     } catch (error) {
-      throw AlarmboxTokenExpiredError.fromRefreshFailure(error);
+      const failure = AlarmboxTokenExpiredError.fromRefreshFailure(error);
+      recordLockWait(waitedFor(), failure.reason);
+      throw failure;
     }
   }
 
@@ -545,7 +576,9 @@ export class TokenService {
     let saved: boolean;
     const savedAt = new Date();
     try {
-      saved = await store.saveRefreshed(pair, current.version, savedAt);
+      saved = await traced('alarmbox.token.save', { 'alarmbox.save.kind': 'refreshed' }, () =>
+        store.saveRefreshed(pair, current.version, savedAt),
+      );
     } catch (error) {
       const failure =
         error instanceof EnvelopeTooLongError

@@ -14,6 +14,7 @@ import { shuttingDown } from '../alarmbox/shutting-down.ts';
 import type { TokenService } from '../alarmbox/token-service.ts';
 import { AlarmboxError } from '../errors.ts';
 import { type FetchLike, outgoingFetch } from '../http/fetch.ts';
+import { traced } from '../telemetry/telemetry.ts';
 import { rememberSecrets, withSecrets } from '../text/operation-secrets.ts';
 import { isInvalidTokenChallenge, parseBearerChallenge } from './bearer-challenge.ts';
 import {
@@ -31,6 +32,7 @@ import {
   pathOnly,
   resolveEndpoints,
   scopeForPath,
+  templateForPath,
 } from './endpoints.ts';
 import {
   AlarmboxApiBadRequestError,
@@ -251,8 +253,33 @@ export class AlarmboxApi {
     }
   }
 
+  /**
+   * Sends one call in a client span `alarmbox.api <METHOD> <path template>`: method, server, template, the final
+   * status and the number of requests; never the query, an id or the token.
+   */
+  #send(target: CallTarget, body: unknown, options: CallOptions): Promise<Exchange & { attempts: number }> {
+    const template = templateForPath(this.endpoints, target.method, target.path);
+    const attributes = {
+      'http.request.method': target.method,
+      'server.address': this.#base.hostname,
+      'url.template': template,
+    };
+    return traced(
+      `alarmbox.api ${target.method} ${template}`,
+      attributes,
+      async (span) => {
+        const res = await this.#sendAttempts(target, body, options);
+        span.set('http.response.status_code', res.status);
+        span.set('alarmbox.api.attempts', res.attempts);
+        if (res.status >= 400) span.fail(String(res.status));
+        return res;
+      },
+      'client',
+    );
+  }
+
   /** Sends one call: the token, the 401 rule and (GET only) the retries. Answers any status it ends with. */
-  async #send(
+  async #sendAttempts(
     target: CallTarget,
     body: unknown,
     options: CallOptions,

@@ -107,6 +107,11 @@ export function expandPath(template: string, params: Readonly<Record<string, str
  * made with `request(method, path)`); undefined when no row matches.
  */
 export function scopeForPath(table: EndpointTable, method: HttpMethod, path: string): string | undefined {
+  return rowForPath(table, method, path)?.scope;
+}
+
+/** The row of the table whose method and path template match `path` (its query ignored). */
+function rowForPath(table: EndpointTable, method: HttpMethod, path: string): EndpointSpec | undefined {
   const bare = pathOnly(path);
   for (const spec of Object.values(table)) {
     if (spec.method !== method) continue;
@@ -114,7 +119,21 @@ export function scopeForPath(table: EndpointTable, method: HttpMethod, path: str
       .split(/\{[A-Za-z0-9_]+\}/)
       .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       .join('[^/]+');
-    if (new RegExp(`^${pattern}/?$`).test(bare)) return spec.scope;
+    if (new RegExp(`^${pattern}/?$`).test(bare)) return spec;
   }
   return undefined;
+}
+
+/**
+ * The path template of a call, for span names (few distinct values, no ids): the matching row's template, else
+ * the path without its query, with every segment that holds a digit as `{id}`.
+ */
+export function templateForPath(table: EndpointTable, method: HttpMethod, path: string): string {
+  return (
+    rowForPath(table, method, path)?.path ??
+    pathOnly(path)
+      .split('/')
+      .map((segment) => (/\d/.test(segment) ? '{id}' : segment))
+      .join('/')
+  );
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { OTLP_PACKAGES } from '../../src/apps/jobs/otlp-export.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
 import { apiStatus, obtainCode } from '../support/authorize.ts';
@@ -17,6 +18,7 @@ import { logEvents } from '../support/cli-process.ts';
 import { createTestDatabase, describeWithServer, type TestDatabase } from '../support/databases.ts';
 import { isIgnored, parseDockerfile } from '../support/dockerfile.ts';
 import { type ImageRun, type ReplayedImage, removeReplay, replayImage } from '../support/image.ts';
+import { startOtlpReceiver } from '../support/otlp-receiver.ts';
 import { expectNoSecrets, openRegistered, type Registered } from '../support/registered.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -118,13 +120,20 @@ describeWithServer('postgres', 'the image of the Dockerfile, replayed', () => {
     const app = join(image.root, 'app');
     expect(readdirSync(app).sort()).toEqual(['bin', 'dist', 'node_modules', 'package.json']);
     // No src/: bin/run.js runs the compiled dist/ as an installed package does.
-    const installed = readdirSync(join(app, 'node_modules'));
-    const devOnly = Object.keys(manifest.devDependencies).filter(
-      (name) => !(name in manifest.peerDependencies),
+    // Scoped packages by their full names (`@opentelemetry/api`).
+    const modules = join(app, 'node_modules');
+    const installed = readdirSync(modules).flatMap((name) =>
+      name.startsWith('@') ? readdirSync(join(modules, name)).map((inner) => `${name}/${inner}`) : [name],
     );
-    expect(installed.filter((name) => devOnly.includes(name))).toEqual([]);
+    const devOnly = Object.keys(manifest.devDependencies).filter(
+      (name) => !(name in manifest.peerDependencies) && !name.startsWith('@opentelemetry/'),
+    );
+    // @types/node is there as a dependency of mysql2 (`"@types/node": ">= 8"`), not as a devDependency.
+    expect(installed.filter((name) => devOnly.includes(name) && name !== '@types/node')).toEqual([]);
     // The database drivers are there: the job reaches whichever database DATABASE_URL names.
     expect(installed).toEqual(expect.arrayContaining(Object.keys(manifest.peerDependencies)));
+    // And the job's OTLP export (OTEL_EXPORTER_OTLP_ENDPOINT): scripts/image-manifest.js.
+    expect(installed).toEqual(expect.arrayContaining([...OTLP_PACKAGES]));
 
     const version = await run(['--version']);
     expect(version.stdout.trim(), version.stderr).toBe(manifest.version);
@@ -179,8 +188,13 @@ describeWithServer('postgres', 'the image of the Dockerfile, replayed', () => {
     // Saved a moment ago, the pair is within the job's --skip-if-fresh window: make it due.
     await setup.age(24 * 3600_000);
 
-    const job = await run(container.args, env);
+    // The job exports to an OTLP endpoint when the OTEL_* variables name one (the image ships the SDK).
+    const receiver = await startOtlpReceiver();
+    const job = await run(container.args, { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    await receiver.close();
     expect(job.code, job.stderr).toBe(0);
+    expect(receiver.metrics().map((m) => m.name)).toContain('alarmbox.token.refreshes');
+    expect(receiver.spans().map((s) => s.name)).toContain('alarmbox.token.request');
     expect(logEvents(job.stdout).at(-1)).toMatchObject({
       job: 'refresh-token',
       event: 'end',

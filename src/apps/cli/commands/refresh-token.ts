@@ -3,6 +3,7 @@ import { messageOf, reasonOf } from '../../../errors.ts';
 import { exitCodeFor } from '../../../exit-codes.ts';
 import { parseDuration } from '../../jobs/duration.ts';
 import { createJobLogger, type JobLogger } from '../../jobs/logger.ts';
+import { type OtlpExport, startOtlpExport } from '../../jobs/otlp-export.ts';
 import { REFRESH_TOKEN_JOB_NAME, refreshTokenJob } from '../../jobs/refresh-token-job.ts';
 import { actionFor, runJob } from '../../jobs/runner.ts';
 import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
@@ -46,7 +47,8 @@ export function registerRefreshTokenCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\n終了コード: 0 成功 (更新不要も含む) / 2 設定の誤り / 3 トークン未登録 / 4 再認可が必要 / 5 一時的な失敗 (ほかの実行が終わらない場合も含む。後で再実行)',
+      '\n終了コード: 0 成功 (更新不要も含む) / 2 設定の誤り / 3 トークン未登録 / 4 再認可が必要 / 5 一時的な失敗 (ほかの実行が終わらない場合も含む。後で再実行)' +
+        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP (JSON) で送ります (docs/operations.md「監視 (OpenTelemetry)」)。',
     )
     .action(refreshToken);
 }
@@ -67,7 +69,10 @@ async function refreshToken(opts: RefreshTokenCliOptions): Promise<void> {
   const stop = new AbortController();
   // The first signal ends the retries; a refresh under way is saved first (stop-signal.ts).
   const release = holdStopSignals(() => stop.abort());
+  let exporting: OtlpExport | undefined;
   try {
+    // Before the toolkit: its metrics and spans go to the endpoint the OTEL_* variables name, if any.
+    exporting = await startOtlpExport();
     await withAlarmbox(async (alarmbox) => {
       if (!json) say('トークンを更新中...');
       const report = await runJob(refreshTokenJob({ ifExpiring: opts.ifExpiring === true }), {
@@ -105,6 +110,8 @@ async function refreshToken(opts: RefreshTokenCliOptions): Promise<void> {
     });
     process.exitCode = exitCodeFor(reason);
   } finally {
+    // Flushed after the toolkit closed (its last refresh recorded), before the exit code is returned.
+    await exporting?.shutdown();
     release();
   }
 }

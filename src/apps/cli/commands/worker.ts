@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../../exit-codes.ts';
 import { parseDuration } from '../../jobs/duration.ts';
-import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
+import type { JobLogger } from '../../jobs/logger.ts';
+import { startOtlpExport } from '../../jobs/otlp-export.ts';
+import { JOB_DEFAULTS, type JobRunSettings, resolveJobRunSettings } from '../../jobs/settings.ts';
+import type { ScheduledJob } from '../../jobs/worker.ts';
 import { withAlarmbox } from '../context.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
@@ -46,7 +49,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--log-format <format>', 'json (既定、Cloud Logging 用) か text')
     .addHelpText(
       'after',
-      '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。',
+      '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。' +
+        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP (JSON) で送ります (docs/operations.md「監視 (OpenTelemetry)」)。',
     )
     .action(runWorker);
 }
@@ -79,7 +83,21 @@ async function runWorker(opts: WorkerCliOptions): Promise<void> {
       ? DEFAULT_SHUTDOWN_GRACE_MS
       : parseDuration(opts.shutdownGrace, '--shutdown-grace', '25s');
   const logger = createJobLogger(settings.logFormat);
+  const exporting = await startOtlpExport();
+  try {
+    await runScheduled(logger, settings, scheduled, shutdownGraceMs, worker);
+  } finally {
+    await exporting?.shutdown();
+  }
+}
 
+async function runScheduled(
+  logger: JobLogger,
+  settings: JobRunSettings,
+  scheduled: ScheduledJob[],
+  shutdownGraceMs: number,
+  worker: typeof import('../../jobs/worker.ts'),
+): Promise<void> {
   await withAlarmbox(async (alarmbox) => {
     // Listening before the start line is logged: a signal sent the moment it appears still stops cleanly.
     const stopSignal = waitForStopSignal();
