@@ -3,12 +3,12 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCode } from '../../src/apps/cli/commands/save-token.ts';
 import { CSRF_ORIGIN_MESSAGE, CSRF_TOKEN_MESSAGE } from '../../src/apps/console/csrf.ts';
-import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
+import type { RunningConsole } from '../../src/apps/console/index.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { type StoredPair, storedPair } from '../support/alarmbox.ts';
 import { runCli } from '../support/cli.ts';
-import { ConsoleBrowser, rawGet, textOf } from '../support/console-browser.ts';
+import { ConsoleBrowser, rawGet, startEmbeddedConsole, textOf } from '../support/console-browser.ts';
 import { expectNoSecrets } from '../support/registered.ts';
 
 let running: RunningConsole;
@@ -51,11 +51,7 @@ async function oobCode(authorizeUrl: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  running = await startConsole({ port: 0, emulator: { autoApprove: true } });
-  if (running.emulator === undefined) throw new Error('no embedded emulator');
-  emulator = running.emulator;
-  secrets.add(emulator.options.clientSecret);
-  browser = new ConsoleBrowser(running);
+  ({ running, emulator, browser } = await startEmbeddedConsole(secrets));
 });
 
 afterAll(async () => {

@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlarmboxAPIError } from '../../src/alarmbox/errors.ts';
 import { CSRF_TOKEN_MESSAGE } from '../../src/apps/console/csrf.ts';
-import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
+import type { RunningConsole } from '../../src/apps/console/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
 import { registerToken, type StoredPair, storedPair } from '../support/alarmbox.ts';
 import { apiStatus } from '../support/authorize.ts';
-import { ConsoleBrowser, textOf } from '../support/console-browser.ts';
+import { type ConsoleBrowser, startEmbeddedConsole, textOf } from '../support/console-browser.ts';
 import { expectNoSecrets } from '../support/registered.ts';
 import { expectReason } from '../support/rejections.ts';
 
@@ -18,11 +18,7 @@ let browser: ConsoleBrowser;
 const secrets = new Set<string>();
 
 beforeAll(async () => {
-  running = await startConsole({ port: 0, emulator: { autoApprove: true } });
-  if (running.emulator === undefined) throw new Error('no embedded emulator');
-  emulator = running.emulator;
-  secrets.add(emulator.options.clientSecret);
-  browser = new ConsoleBrowser(running);
+  ({ running, emulator, browser } = await startEmbeddedConsole(secrets));
 });
 
 afterAll(async () => {

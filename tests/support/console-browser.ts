@@ -1,7 +1,8 @@
 // Talks to a running console over HTTP the way a browser would: one cookie jar, the CSRF token read from the
 // page, an Origin header on every POST. Every response is kept, so a test can prove no secret was served.
 import { request } from 'node:http';
-import type { RunningConsole } from '../../src/apps/console/index.ts';
+import { type RunningConsole, startConsole } from '../../src/apps/console/index.ts';
+import type { RunningEmulator } from '../../src/emulator/index.ts';
 
 export interface PageResponse {
   readonly status: number;
@@ -99,4 +100,19 @@ export function rawGet(port: number, host: string, path = '/'): Promise<{ status
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A console on a free port with its embedded, auto-approving emulator, and a browser for it. */
+export interface EmbeddedConsole {
+  readonly running: RunningConsole;
+  readonly emulator: RunningEmulator;
+  readonly browser: ConsoleBrowser;
+}
+
+/** Starts an {@link EmbeddedConsole}; the emulator's client secret joins `secrets` (what no page may serve). */
+export async function startEmbeddedConsole(secrets: Set<string>): Promise<EmbeddedConsole> {
+  const running = await startConsole({ port: 0, emulator: { autoApprove: true } });
+  if (running.emulator === undefined) throw new Error('no embedded emulator');
+  secrets.add(running.emulator.options.clientSecret);
+  return { running, emulator: running.emulator, browser: new ConsoleBrowser(running) };
 }
