@@ -6,8 +6,13 @@
 import { AlarmboxClient } from './alarmbox/client.ts';
 import { saveTokenFromCode, validateCode } from './alarmbox/code-exchange.ts';
 import { type AlarmboxHealth, checkHealth, type HealthOptions } from './alarmbox/health.ts';
-import { RefreshHistory } from './alarmbox/refresh-history.ts';
-import { type RevocationResult, type RevokeOptions, revokeStoredTokens } from './alarmbox/revoke.ts';
+import { type HistoryRecord, RefreshHistory } from './alarmbox/refresh-history.ts';
+import {
+  type RevocationDeps,
+  type RevocationResult,
+  type RevokeOptions,
+  revokeStoredTokens,
+} from './alarmbox/revoke.ts';
 import { shuttingDown } from './alarmbox/shutting-down.ts';
 import { type TokenEventListener, type TokenEventOptions, TokenEvents } from './alarmbox/token-events.ts';
 import { TokenExchanges } from './alarmbox/token-exchanges.ts';
@@ -164,38 +169,15 @@ export function createAlarmbox(options: AlarmboxOptions = {}): Alarmbox {
 /** {@link createAlarmbox} with the internals the CLI, the console and the jobs use. */
 export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
   const config = loadConfig(options);
-  const database =
-    config.appDatabase === undefined
-      ? openDatabase(config.database, config.databaseTimeouts)
-      : openAppDatabase(config.appDatabase, config.databaseTimeouts.queryTimeoutMs);
+  const database = databaseOf(config);
   const store = new AlarmboxTokenStore(database, config.keyRing);
   const history = new RefreshHistory(database);
   const exchanges = new TokenExchanges();
   const events = new TokenEvents();
   // Loads the OpenTelemetry API only if an SDK is registered (telemetry.ts); records nothing until it resolves.
   void prepareTelemetry();
-  let client: AlarmboxClient | undefined;
-  const getClient = (): AlarmboxClient => {
-    client ??= new AlarmboxClient({
-      baseUrl: config.baseUrl,
-      ...config.credentials(),
-      redirectUri: config.redirectUri,
-      timeoutMs: config.httpTimeoutMs,
-      fetch: config.fetch,
-    });
-    return client;
-  };
-  // docs/design.md: the lease outlives three HTTP timeouts, so a live holder never loses it mid-refresh. Waiters
-  // mostly learn of a peer's refresh by watching the row; the lease poll only matters when the holder failed.
-  // The revocation takes the same lease (two requests, each within one HTTP timeout).
-  const lock = new LockManager(database, {
-    name: TokenService.LOCK_NAME,
-    leaseMs: 3 * config.httpTimeoutMs,
-    purpose: 'トークンを更新中',
-    // A waiter ends at its first look after the peer's save: half the default pause keeps what every app
-    // instance adds to AlarmBox's answer small, for a few more reads of row 1 during a refresh.
-    pollMs: 25,
-  });
+  const getClient = lazyClient(config);
+  const lock = refreshLease(database, config);
   const tokens = new TokenService({
     store,
     client: getClient,
@@ -213,6 +195,14 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
     onRegistered: events.registered,
     exchanges,
   });
+  const record = (entry: HistoryRecord) => history.record(entry);
+  const revocation: RevocationDeps = {
+    store,
+    client: getClient,
+    lock,
+    lockWaitMs: config.lockWaitMs,
+    record,
+  };
   let api: AlarmboxApi | undefined;
   const toolkit: Toolkit = {
     config,
@@ -237,21 +227,7 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
       );
     },
     // One exchange of the instance, like a refresh: close() waits for the row to be deleted.
-    revoke: (options) =>
-      exchanges.run(
-        () =>
-          revokeStoredTokens(
-            {
-              store,
-              client: getClient,
-              lock,
-              lockWaitMs: config.lockWaitMs,
-              record: (entry) => history.record(entry),
-            },
-            options,
-          ),
-        shuttingDown,
-      ),
+    revoke: (options) => exchanges.run(() => revokeStoredTokens(revocation, options), shuttingDown),
     migrate: async () => {
       if (tokens.closed) throw shuttingDown();
       return (await migrateToLatest(database)).applied;
@@ -271,6 +247,44 @@ export function createToolkit(options: AlarmboxOptions = {}): Toolkit {
   };
   toolkits.set(toolkit, toolkit);
   return toolkit;
+}
+
+/** The app's own pool or Kysely when it gave one (never closed by us), else a pool of our own. */
+function databaseOf(config: AlarmboxConfig): DatabaseHandle {
+  return config.appDatabase === undefined
+    ? openDatabase(config.database, config.databaseTimeouts)
+    : openAppDatabase(config.appDatabase, config.databaseTimeouts.queryTimeoutMs);
+}
+
+/** The token endpoint client, created on first use: reading a valid token needs no client secret. */
+function lazyClient(config: AlarmboxConfig): () => AlarmboxClient {
+  let client: AlarmboxClient | undefined;
+  return () => {
+    client ??= new AlarmboxClient({
+      baseUrl: config.baseUrl,
+      ...config.credentials(),
+      redirectUri: config.redirectUri,
+      timeoutMs: config.httpTimeoutMs,
+      fetch: config.fetch,
+    });
+    return client;
+  };
+}
+
+/**
+ * The lease of row 1 (TokenService.LOCK_NAME), for refreshes and the revocation. docs/design.md: it outlives three
+ * HTTP timeouts, so a live holder never loses it mid-refresh (a revocation is two requests, each within one).
+ * Waiters mostly learn of a peer's refresh by watching the row; the lease poll only matters when the holder failed.
+ */
+function refreshLease(database: DatabaseHandle, config: AlarmboxConfig): LockManager {
+  return new LockManager(database, {
+    name: TokenService.LOCK_NAME,
+    leaseMs: 3 * config.httpTimeoutMs,
+    purpose: 'トークンを更新中',
+    // A waiter ends at its first look after the peer's save: half the default pause keeps what every app
+    // instance adds to AlarmBox's answer small, for a few more reads of row 1 during a refresh.
+    pollMs: 25,
+  });
 }
 
 /** What the API client takes from an instance: its TokenService, base URL, HTTP timeout and fetch. */

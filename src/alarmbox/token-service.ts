@@ -557,22 +557,9 @@ export class TokenService {
       throw failure;
     }
 
-    const r = received.response;
     const warnings = received.warnings ?? [];
-    const warning = warningText(warnings);
-    if (warning !== undefined) reportWarning(warning);
-    const pair: TokenPair = {
-      accessToken: r.access_token,
-      // Keep the old refresh token only if the response omits one (RFC 6749 §6: "MAY issue a new").
-      refreshToken: r.refresh_token ?? current.getDecryptedRefreshToken(),
-      // Without a usable access token the pair is stored already expired: the next read refreshes again.
-      expiredAt:
-        r.access_token === ''
-          ? received.requestedAt
-          : expiryFrom(received.requestedAt, r.expires_in ?? this.#options.fallbackExpiresIn),
-      scope: r.scope ?? current.scope ?? undefined,
-      warning,
-    };
+    const pair = refreshedPair(received, current, this.#options.fallbackExpiresIn);
+    if (pair.warning !== undefined) reportWarning(pair.warning);
     let saved: boolean;
     const savedAt = new Date();
     try {
@@ -621,6 +608,27 @@ export class TokenService {
       warnings,
     };
   }
+}
+
+/** The pair to store from a refresh response, with what the response left out taken from the stored one. */
+function refreshedPair(
+  received: ReceivedTokens,
+  current: AlarmboxToken,
+  fallbackExpiresIn: number,
+): TokenPair {
+  const r = received.response;
+  return {
+    accessToken: r.access_token,
+    // Keep the old refresh token only if the response omits one (RFC 6749 §6: "MAY issue a new").
+    refreshToken: r.refresh_token ?? current.getDecryptedRefreshToken(),
+    // Without a usable access token the pair is stored already expired: the next read refreshes again.
+    expiredAt:
+      r.access_token === ''
+        ? received.requestedAt
+        : expiryFrom(received.requestedAt, r.expires_in ?? fallbackExpiresIn),
+    scope: r.scope ?? current.scope ?? undefined,
+    warning: warningText(received.warnings ?? []),
+  };
 }
 
 /** Calls an observer hook; what it throws is a warning, never the caller's failure (the result stands). */

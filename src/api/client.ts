@@ -284,16 +284,7 @@ export class AlarmboxApi {
     body: unknown,
     options: CallOptions,
   ): Promise<Exchange & { attempts: number }> {
-    if (!isRelativePath(target.path)) {
-      throw new AlarmboxApiInputError(
-        `パスは / で始めてください (例: /ps/v1/credit_checks)。別のホストには送信しません。指定値: ${target.path.slice(0, 64)}`,
-      );
-    }
-    const url = new URL(this.#base.href.replace(/\/+$/, '') + target.path);
-    // The token goes to the configured AlarmBox only (RFC 6750 §5.3), whatever the path contains.
-    if (url.origin !== this.#base.origin) {
-      throw new AlarmboxApiInputError('パスが ALARMBOX_BASE_URL 以外の場所を指しています。送信しません。');
-    }
+    const url = this.#urlOf(target.path);
     // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
     if (this.#source.closed) throw shuttingDown();
     const call = describeCall(target.method, target.path);
@@ -318,41 +309,9 @@ export class AlarmboxApi {
       });
 
       if (res.status === 401) {
-        const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
-        if (!isInvalidTokenChallenge(challenge)) {
-          throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(call, challenge?.error), {
-            method: target.method,
-            path: bare,
-            statusCode: 401,
-            responseBody: res.body.text,
-            reason: 'unexpected',
-          });
-        }
-        if (renewedAfter401) {
-          throw new AlarmboxApiUnauthorizedError(
-            MESSAGES.unauthorizedAgain(call, challenge?.errorDescription),
-            {
-              method: target.method,
-              path: bare,
-              statusCode: 401,
-              oauthError: 'invalid_token',
-              reason: 'reauthorization_required',
-            },
-          );
-        }
-        // A 401 comes from Doorkeeper's before_action, before the controller runs: the request did nothing at
-        // AlarmBox, so sending it once more — even a POST, even a purchase — cannot do anything twice.
+        const call401 = { method: target.method, call, path: bare, attempt };
+        accessToken = await this.#tokenAfter401(call401, res, accessToken, renewedAfter401);
         renewedAfter401 = true;
-        const renewed = await this.#renewAfterInvalidToken(accessToken);
-        this.#onRetry?.({
-          cause: 'invalid_token',
-          method: target.method,
-          path: bare,
-          attempt,
-          delayMs: 0,
-          refreshed: renewed.refreshed,
-        });
-        accessToken = renewed.accessToken;
         continue;
       }
 
@@ -381,6 +340,69 @@ export class AlarmboxApi {
       }
       return { ...res, attempts: attempt };
     }
+  }
+
+  /** The URL of a path under the configured base; anything else is refused before a token is read. */
+  #urlOf(path: string): URL {
+    if (!isRelativePath(path)) {
+      throw new AlarmboxApiInputError(
+        `パスは / で始めてください (例: /ps/v1/credit_checks)。別のホストには送信しません。指定値: ${path.slice(0, 64)}`,
+      );
+    }
+    const url = new URL(this.#base.href.replace(/\/+$/, '') + path);
+    // The token goes to the configured AlarmBox only (RFC 6750 §5.3), whatever the path contains.
+    if (url.origin !== this.#base.origin) {
+      throw new AlarmboxApiInputError('パスが ALARMBOX_BASE_URL 以外の場所を指しています。送信しません。');
+    }
+    return url;
+  }
+
+  /**
+   * A 401 answer: the token to send the call again with, or the error that ends it. Only `invalid_token`
+   * (RFC 6750 §3.1) is renewed, and only once per call.
+   */
+  async #tokenAfter401(
+    at: {
+      readonly method: HttpMethod;
+      readonly call: string;
+      readonly path: string;
+      readonly attempt: number;
+    },
+    res: Exchange,
+    accessToken: string,
+    renewedAlready: boolean,
+  ): Promise<string> {
+    const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
+    const base = { method: at.method, path: at.path, statusCode: 401 } as const;
+    if (!isInvalidTokenChallenge(challenge)) {
+      throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(at.call, challenge?.error), {
+        ...base,
+        responseBody: res.body.text,
+        reason: 'unexpected',
+      });
+    }
+    if (renewedAlready) {
+      throw new AlarmboxApiUnauthorizedError(
+        MESSAGES.unauthorizedAgain(at.call, challenge?.errorDescription),
+        {
+          ...base,
+          oauthError: 'invalid_token',
+          reason: 'reauthorization_required',
+        },
+      );
+    }
+    // A 401 comes from Doorkeeper's before_action, before the controller runs: the request did nothing at
+    // AlarmBox, so sending it once more — even a POST, even a purchase — cannot do anything twice.
+    const renewed = await this.#renewAfterInvalidToken(accessToken);
+    this.#onRetry?.({
+      cause: 'invalid_token',
+      method: at.method,
+      path: at.path,
+      attempt: at.attempt,
+      delayMs: 0,
+      refreshed: renewed.refreshed,
+    });
+    return renewed.accessToken;
   }
 
   /**
