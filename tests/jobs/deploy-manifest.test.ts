@@ -457,7 +457,7 @@ if (argv.includes('describe')) process.exit(process.env.GCLOUD_EXISTS === '1' ? 
       });
       expect(rules.AlarmboxTokenNearExpiry).toMatchObject({
         labels: { severity: 'warning' },
-        expr: 'min(alarmbox_token_time_to_expiry_seconds) < 300',
+        expr: 'min({__name__=~"alarmbox_token_time_to_expiry(_seconds)?"}) < 300',
         for: '10m',
       });
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import {
   AggregationTemporality,
   DataPointType,
@@ -22,6 +23,8 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { renderPrometheusRule } from '../../src/apps/jobs/alert-manifest.ts';
 import type { Toolkit } from '../../src/create.ts';
 import { generateKeySpec } from '../../src/crypto/index.ts';
 import type { RunningEmulator } from '../../src/emulator/index.ts';
@@ -282,6 +285,40 @@ describe('OpenTelemetry metrics and spans (SQLite, emulator)', () => {
     for (const secret of secrets) {
       if (secret.length < 8) continue;
       expect(exported.includes(secret), 'a secret in the telemetry').toBe(false);
+    }
+  });
+
+  it("Prometheus (the SDK's own serializer) names the series as the alerts of deploy-manifest query them", async () => {
+    // The earlier tests recorded ok, temporary and reauthorization_required refreshes and the gauge. The
+    // PrometheusRule is written against Prometheus's names, which the pipeline derives: the SDK's serializer (an
+    // app's /metrics) gives `_total` to counters but no unit suffix; the OpenTelemetry Collector adds `_seconds`.
+    // A rename on either side would leave an alert that never fires.
+    const exposition = new PrometheusSerializer().serialize((await reader.collect()).resourceMetrics);
+    const seriesNames = new Set(exposition.match(/^alarmbox_[a-z_]+(?=[{ ])/gm) ?? []);
+    const rule = parse(
+      renderPrometheusRule({ name: 'alarmbox-refresh-token', periodMs: 12 * 3_600_000 }),
+    ) as {
+      spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+    };
+    const exprs = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.expr));
+    // Each metric selector of the rules: a bare name before `{`, or a `__name__=~"…"` pattern.
+    const selectors = exprs.flatMap((expr) => [
+      ...[...expr.matchAll(/(?<![="\w])(alarmbox_[a-z_]+)\{/g)].map((m) => new RegExp(`^${m[1]}$`)),
+      ...[...expr.matchAll(/__name__=~"([^"]+)"/g)].map((m) => new RegExp(`^(?:${m[1]})$`)),
+    ]);
+    expect(selectors.length, 'metric selectors in the rules').toBeGreaterThanOrEqual(4);
+    for (const selector of selectors) {
+      const matched = [...seriesNames].filter((name) => selector.test(name));
+      expect(matched, `a series of the SDK's exposition for ${selector}`).not.toEqual([]);
+    }
+    const gauge = selectors.find((selector) => selector.source.includes('time_to_expiry'));
+    expect(gauge?.test('alarmbox_token_time_to_expiry_seconds'), "the Collector's name of the gauge").toBe(
+      true,
+    );
+    for (const outcome of ['reauthorization_required', 'temporary']) {
+      expect(exposition, `the label value the alerts select: ${outcome}`).toContain(
+        `alarmbox_refresh_outcome="${outcome}"`,
+      );
     }
   });
 });

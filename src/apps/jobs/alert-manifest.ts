@@ -173,7 +173,10 @@ function shSingle(value: string): string {
 
 /** The metric names as Prometheus sees them after the OpenTelemetry translation (docs/operations.md「アラート」). */
 const REFRESHES = 'alarmbox_token_refreshes_total';
-const TIME_TO_EXPIRY = 'alarmbox_token_time_to_expiry_seconds';
+// Prometheus's name for the gauge depends on the pipeline: the OpenTelemetry Collector and Prometheus's own OTLP
+// receiver add the unit (`_seconds`), the SDK's PrometheusExporter (an app's /metrics) does not. The rule takes
+// both (tests/telemetry/telemetry.test.ts serializes real data with the SDK's serializer).
+const TIME_TO_EXPIRY = '{__name__=~"alarmbox_token_time_to_expiry(_seconds)?"}';
 
 /** A PrometheusRule (Prometheus Operator) document for the three alerts on the package's metrics. */
 export function renderPrometheusRule(o: AlertManifestOptions): string {
