@@ -11,10 +11,14 @@ const path = new URL('../package.json', import.meta.url);
 const manifest = JSON.parse(readFileSync(path, 'utf8'));
 // The job's OpenTelemetry export (src/apps/jobs/otlp-export.ts) needs the SDK and the OTLP/HTTP exporters when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set; an app has its own SDK, so they are no peers of the package, but the image is
-// the job's app: every @opentelemetry/ devDependency is shipped too, at the lockfile's versions.
+// the job's app: every @opentelemetry/ devDependency is shipped too, at the lockfile's versions, except those only
+// the tests use.
+const TEST_ONLY = new Set(['@opentelemetry/exporter-prometheus']);
 const shipped = [
   ...Object.entries(manifest.peerDependencies ?? {}),
-  ...Object.entries(manifest.devDependencies ?? {}).filter(([name]) => name.startsWith('@opentelemetry/')),
+  ...Object.entries(manifest.devDependencies ?? {}).filter(
+    ([name]) => name.startsWith('@opentelemetry/') && !TEST_ONLY.has(name),
+  ),
 ];
 for (const [name, range] of shipped) {
   manifest.dependencies = { ...manifest.dependencies, [name]: manifest.devDependencies?.[name] ?? range };

@@ -193,6 +193,8 @@ describeWithServer('postgres', 'the image of the Dockerfile, replayed', () => {
     const job = await run(container.args, { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     await receiver.close();
     expect(job.code, job.stderr).toBe(0);
+    // In protobuf, the default: the image's -otlp-proto exporters did the sending.
+    expect(new Set(receiver.bodies.map((b) => b.contentType))).toEqual(new Set(['application/x-protobuf']));
     expect(receiver.metrics().map((m) => m.name)).toContain('alarmbox.token.refreshes');
     expect(receiver.spans().map((s) => s.name)).toContain('alarmbox.token.request');
     expect(logEvents(job.stdout).at(-1)).toMatchObject({

@@ -1,7 +1,9 @@
-// A stand-in OpenTelemetry Collector on 127.0.0.1: accepts OTLP/HTTP JSON on /v1/traces and /v1/metrics and keeps
+// A stand-in OpenTelemetry Collector on 127.0.0.1: accepts OTLP/HTTP on /v1/traces and /v1/metrics, protobuf
+// (`application/x-protobuf`, decoded by tests/support/otlp-protobuf.ts) and JSON (`application/json`), and keeps
 // what arrived, for the tests of the job's export (and the rendered sample in docs/operations.md).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeOtlpProtobuf } from './otlp-protobuf.ts';
 
 /** An OTLP attribute as JSON carries it. */
 interface OtlpAttribute {
@@ -41,10 +43,29 @@ export interface OtlpSpan {
   readonly events?: unknown[];
 }
 
+/** One request as it arrived: `text` is its raw bytes read as UTF-8 (strings show in protobuf too). */
+interface OtlpBody {
+  readonly path: string;
+  readonly contentType: string;
+  readonly text: string;
+  /** The export request, decoded from either encoding into OTLP/JSON's shape. */
+  readonly request: Record<string, unknown>;
+}
+
+const PROTOBUF = 'application/x-protobuf';
+
+/** @throws Error for a content type OTLP/HTTP does not define (the test then fails on the export) */
+function decode(path: string, contentType: string, raw: Buffer): Record<string, unknown> {
+  if (contentType.startsWith(PROTOBUF)) return decodeOtlpProtobuf(path, raw);
+  if (contentType.startsWith('application/json'))
+    return JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  throw new Error(`not an OTLP/HTTP content type: ${contentType}`);
+}
+
 export interface OtlpReceiver {
   readonly url: string;
-  /** The raw bodies, by path (`/v1/traces`, `/v1/metrics`). */
-  readonly bodies: { readonly path: string; readonly contentType: string; readonly text: string }[];
+  /** The bodies, by path (`/v1/traces`, `/v1/metrics`). */
+  readonly bodies: readonly OtlpBody[];
   metrics(): OtlpMetric[];
   spans(): OtlpSpan[];
   resourceAttributes(): Record<string, unknown>;
@@ -61,23 +82,31 @@ export function attributesOf(attributes: readonly OtlpAttribute[] | undefined): 
 }
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const bodies: { path: string; contentType: string; text: string }[] = [];
+  const bodies: OtlpBody[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      bodies.push({
-        path: req.url ?? '',
-        contentType: req.headers['content-type'] ?? '',
-        text: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const path = req.url ?? '';
+      const contentType = req.headers['content-type'] ?? '';
+      const raw = Buffer.concat(chunks);
+      let request: Record<string, unknown>;
+      try {
+        request = decode(path, contentType, raw);
+      } catch (error) {
+        // Refused as a collector would: the exporter reports it, and the test misses the body.
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
+        return;
+      }
+      bodies.push({ path, contentType, text: raw.toString('utf8'), request });
+      // The response in the request's encoding: an empty ExportServiceResponse (full success) either way.
+      if (contentType.startsWith(PROTOBUF)) res.writeHead(200, { 'content-type': PROTOBUF }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const parsed = (path: string) =>
-    bodies.filter((b) => b.path === path).map((b) => JSON.parse(b.text) as Record<string, unknown>);
+  const parsed = (path: string) => bodies.filter((b) => b.path === path).map((b) => b.request);
   return {
     url: `http://127.0.0.1:${port}`,
     bodies,

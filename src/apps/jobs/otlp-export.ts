@@ -1,8 +1,8 @@
 // The job's OpenTelemetry export (docs/operations.md「監視 (OpenTelemetry)」): when the standard OTEL_* variables
 // name an OTLP endpoint, `refresh-token` and `worker` set up an SDK that sends the library's metrics and spans there
-// over OTLP/HTTP (JSON), and flush it before the process ends. The SDK packages are not dependencies of the
-// package (an app has its own SDK, of its own versions): the image installs them (scripts/image-manifest.js),
-// elsewhere the job refuses, naming them, rather than drop the setting.
+// over OTLP/HTTP, protobuf (the specification's default) or JSON, and flush it before the process ends. The SDK
+// packages are not dependencies of the package (an app has its own SDK, of its own versions): the image installs
+// them (scripts/image-manifest.js), elsewhere the job refuses, naming them, rather than drop the setting.
 import { ConfigError } from '../../config/errors.ts';
 
 type Api = typeof import('@opentelemetry/api');
@@ -10,27 +10,55 @@ type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
 type SdkTrace = typeof import('@opentelemetry/sdk-trace');
 type ContextAsyncHooks = typeof import('@opentelemetry/context-async-hooks');
 type Resources = typeof import('@opentelemetry/resources');
-type MetricsExporter = typeof import('@opentelemetry/exporter-metrics-otlp-http');
-type TraceExporter = typeof import('@opentelemetry/exporter-trace-otlp-http');
+type MetricsExporter =
+  | typeof import('@opentelemetry/exporter-metrics-otlp-proto')
+  | typeof import('@opentelemetry/exporter-metrics-otlp-http');
+type TraceExporter =
+  | typeof import('@opentelemetry/exporter-trace-otlp-proto')
+  | typeof import('@opentelemetry/exporter-trace-otlp-http');
 
-/** What the export needs, in the order the refusal names them. */
-export const OTLP_PACKAGES = [
+type Signal = 'TRACES' | 'METRICS';
+
+/** The OTLP protocols the job speaks (`OTEL_EXPORTER_OTLP_PROTOCOL`); `grpc` is not one of them. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+/** The specification's default when no protocol variable is set. */
+const DEFAULT_PROTOCOL: OtlpProtocol = 'http/protobuf';
+
+/** What every export needs, in the order the refusal names them. */
+const SDK_PACKAGES = [
   '@opentelemetry/api',
   '@opentelemetry/sdk-metrics',
   '@opentelemetry/sdk-trace',
   '@opentelemetry/context-async-hooks',
   '@opentelemetry/resources',
-  '@opentelemetry/exporter-metrics-otlp-http',
-  '@opentelemetry/exporter-trace-otlp-http',
+] as const;
+
+/** The exporter of each signal, by protocol. */
+const EXPORTER_PACKAGES = {
+  METRICS: {
+    'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
+    'http/json': '@opentelemetry/exporter-metrics-otlp-http',
+  },
+  TRACES: {
+    'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+    'http/json': '@opentelemetry/exporter-trace-otlp-http',
+  },
+} as const satisfies Record<Signal, Record<OtlpProtocol, string>>;
+
+/** Every package the export may load, whatever the protocol (what the image ships). */
+export const OTLP_PACKAGES = [
+  ...SDK_PACKAGES,
+  ...Object.values(EXPORTER_PACKAGES).flatMap((byProtocol) => Object.values(byProtocol)),
 ] as const;
 
 /** How long the final flush may take before the job ends anyway (the exporters' own timeout is 10 s). */
 const FLUSH_BOUND_MS = 15_000;
 
-/** Which signals the environment asks to export. */
+/** Which signals the environment asks to export, each with its protocol (undefined: not exported). */
 export interface OtlpSettings {
-  readonly traces: boolean;
-  readonly metrics: boolean;
+  readonly traces: OtlpProtocol | undefined;
+  readonly metrics: OtlpProtocol | undefined;
   readonly metricIntervalMs: number;
 }
 
@@ -43,30 +71,42 @@ function nonBlank(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** Whether one signal is asked for: an endpoint (general or its own) and its exporter not `none`. */
-function signalWanted(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boolean {
+/**
+ * The protocol of one signal: its own variable wins over the general one, `http/protobuf` when neither is set.
+ * Both are checked, so a value the job cannot speak is refused even where the other one would win.
+ */
+function signalProtocol(env: NodeJS.ProcessEnv, signal: Signal): OtlpProtocol {
+  let protocol: OtlpProtocol = DEFAULT_PROTOCOL;
+  for (const variable of ['OTEL_EXPORTER_OTLP_PROTOCOL', `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]) {
+    const value = nonBlank(env[variable]);
+    if (value === undefined) continue;
+    if (value !== 'http/protobuf' && value !== 'http/json') {
+      throw new ConfigError(
+        variable,
+        `${variable}=${value.slice(0, 32)} には対応していません。alarmbox のジョブが送れるのは OTLP/HTTP の http/protobuf (既定) と http/json だけです。どちらかを指定するか、未設定にしてください` +
+          ' (grpc の 4317 番ではなく、OpenTelemetry Collector が OTLP/HTTP を受け付ける 4318 番ポートをエンドポイントにしてください)。',
+      );
+    }
+    protocol = value;
+  }
+  return protocol;
+}
+
+/** Whether one signal is asked for (an endpoint, general or its own, and its exporter not `none`), and how. */
+function signalSetting(env: NodeJS.ProcessEnv, signal: Signal): OtlpProtocol | undefined {
   const endpoint =
     nonBlank(env.OTEL_EXPORTER_OTLP_ENDPOINT) ?? nonBlank(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
-  if (endpoint === undefined) return false;
+  if (endpoint === undefined) return undefined;
   const exporterVariable = `OTEL_${signal}_EXPORTER`;
   const exporter = nonBlank(env[exporterVariable])?.toLowerCase();
-  if (exporter === 'none') return false;
+  if (exporter === 'none') return undefined;
   if (exporter !== undefined && exporter !== 'otlp') {
     throw new ConfigError(
       exporterVariable,
       `${exporterVariable}=${exporter.slice(0, 32)} には対応していません。alarmbox のジョブが送れるのは otlp だけです。otlp・none のどちらかを指定するか、未設定にしてください。`,
     );
   }
-  for (const variable of ['OTEL_EXPORTER_OTLP_PROTOCOL', `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`]) {
-    const protocol = nonBlank(env[variable]);
-    if (protocol !== undefined && protocol !== 'http/json') {
-      throw new ConfigError(
-        variable,
-        `${variable}=${protocol.slice(0, 32)} には対応していません。alarmbox のジョブは OTLP/HTTP の JSON (http/json) で送ります。http/json を指定するか、未設定にしてください (OpenTelemetry Collector は 4318 番ポートで両方を受け付けます)。`,
-      );
-    }
-  }
-  return true;
+  return signalProtocol(env, signal);
 }
 
 /**
@@ -76,9 +116,9 @@ function signalWanted(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boo
  */
 function otlpSettings(env: NodeJS.ProcessEnv = process.env): OtlpSettings | undefined {
   if (nonBlank(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') return undefined;
-  const traces = signalWanted(env, 'TRACES');
-  const metrics = signalWanted(env, 'METRICS');
-  if (!traces && !metrics) return undefined;
+  const traces = signalSetting(env, 'TRACES');
+  const metrics = signalSetting(env, 'METRICS');
+  if (traces === undefined && metrics === undefined) return undefined;
   const interval = nonBlank(env.OTEL_METRIC_EXPORT_INTERVAL);
   const metricIntervalMs = interval === undefined ? 60_000 : Number(interval);
   if (!Number.isSafeInteger(metricIntervalMs) || metricIntervalMs <= 0) {
@@ -90,14 +130,24 @@ function otlpSettings(env: NodeJS.ProcessEnv = process.env): OtlpSettings | unde
   return { traces, metrics, metricIntervalMs };
 }
 
+/** The packages an export of these settings loads: the SDK, and the exporter of each signal for its protocol. */
+export function otlpPackages(settings: Pick<OtlpSettings, 'traces' | 'metrics'>): string[] {
+  return [
+    ...SDK_PACKAGES,
+    ...(settings.metrics === undefined ? [] : [EXPORTER_PACKAGES.METRICS[settings.metrics]]),
+    ...(settings.traces === undefined ? [] : [EXPORTER_PACKAGES.TRACES[settings.traces]]),
+  ];
+}
+
 interface Sdk {
   readonly api: Api;
   readonly metrics: SdkMetrics;
   readonly trace: SdkTrace;
   readonly contextAsyncHooks: ContextAsyncHooks;
   readonly resources: Resources;
-  readonly metricsExporter: MetricsExporter;
-  readonly traceExporter: TraceExporter;
+  /** Loaded only when metrics are exported (and traces for the next). */
+  readonly metricsExporter: MetricsExporter | undefined;
+  readonly traceExporter: TraceExporter | undefined;
 }
 
 /** Imports a package of the export by a variable specifier (bundlers leave it to Node); undefined if missing. */
@@ -116,10 +166,11 @@ async function load(pkg: string): Promise<unknown> {
   }
 }
 
-/** @throws ConfigError naming every package that is not installed, with the npm command */
-async function loadSdk(): Promise<Sdk> {
-  const loaded = await Promise.all(OTLP_PACKAGES.map(load));
-  const missing = OTLP_PACKAGES.filter((_, i) => loaded[i] === undefined);
+/** @throws ConfigError naming every package these settings need that is not installed, with the npm command */
+async function loadSdk(settings: OtlpSettings): Promise<Sdk> {
+  const packages = otlpPackages(settings);
+  const loaded = new Map(await Promise.all(packages.map(async (pkg) => [pkg, await load(pkg)] as const)));
+  const missing = packages.filter((pkg) => loaded.get(pkg) === undefined);
   if (missing.length > 0) {
     throw new ConfigError(
       'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -127,15 +178,16 @@ async function loadSdk(): Promise<Sdk> {
         `npm install ${missing.join(' ')} を実行してください (コンテナイメージには含まれています)。送信しない場合は OTEL_EXPORTER_OTLP_ENDPOINT を外してください。`,
     );
   }
-  const [api, metrics, trace, contextAsyncHooks, resources, metricsExporter, traceExporter] = loaded;
+  const exporter = (signal: Signal, protocol: OtlpProtocol | undefined) =>
+    protocol === undefined ? undefined : loaded.get(EXPORTER_PACKAGES[signal][protocol]);
   return {
-    api: api as Api,
-    metrics: metrics as SdkMetrics,
-    trace: trace as SdkTrace,
-    contextAsyncHooks: contextAsyncHooks as ContextAsyncHooks,
-    resources: resources as Resources,
-    metricsExporter: metricsExporter as MetricsExporter,
-    traceExporter: traceExporter as TraceExporter,
+    api: loaded.get('@opentelemetry/api') as Api,
+    metrics: loaded.get('@opentelemetry/sdk-metrics') as SdkMetrics,
+    trace: loaded.get('@opentelemetry/sdk-trace') as SdkTrace,
+    contextAsyncHooks: loaded.get('@opentelemetry/context-async-hooks') as ContextAsyncHooks,
+    resources: loaded.get('@opentelemetry/resources') as Resources,
+    metricsExporter: exporter('METRICS', settings.metrics) as MetricsExporter | undefined,
+    traceExporter: exporter('TRACES', settings.traces) as TraceExporter | undefined,
   };
 }
 
@@ -162,7 +214,7 @@ function reportSdkProblems(api: Api): void {
 export async function startOtlpExport(env: NodeJS.ProcessEnv = process.env): Promise<OtlpExport | undefined> {
   const settings = otlpSettings(env);
   if (settings === undefined) return undefined;
-  const sdk = await loadSdk();
+  const sdk = await loadSdk(settings);
   reportSdkProblems(sdk.api);
   const { resources } = sdk;
   const resource = resources
@@ -170,7 +222,7 @@ export async function startOtlpExport(env: NodeJS.ProcessEnv = process.env): Pro
     .merge(resources.resourceFromAttributes({ 'service.name': 'alarmbox-auth' }))
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
   const stops: (() => Promise<void>)[] = [];
-  if (settings.traces) {
+  if (sdk.traceExporter !== undefined) {
     const provider = new sdk.trace.TracerProvider({
       resource,
       spanProcessors: [
@@ -183,7 +235,7 @@ export async function startOtlpExport(env: NodeJS.ProcessEnv = process.env): Pro
     sdk.api.trace.setGlobalTracerProvider(provider);
     stops.push(() => provider.shutdown());
   }
-  if (settings.metrics) {
+  if (sdk.metricsExporter !== undefined) {
     const provider = new sdk.metrics.MeterProvider({
       resource,
       readers: [

@@ -48,7 +48,7 @@ export function registerRefreshTokenCommand(program: Command): void {
     .addHelpText(
       'after',
       '\n終了コード: 0 成功 (更新不要も含む) / 2 設定の誤り / 3 トークン未登録 / 4 再認可が必要 / 5 一時的な失敗 (ほかの実行が終わらない場合も含む。後で再実行)' +
-        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP (JSON) で送ります (docs/operations.md「監視 (OpenTelemetry)」)。',
+        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP で送ります。形式の既定は protobuf で、OTEL_EXPORTER_OTLP_PROTOCOL=http/json なら JSON です (docs/operations.md「監視 (OpenTelemetry)」)。',
     )
     .action(refreshToken);
 }

@@ -50,7 +50,7 @@ export function registerWorkerCommand(program: Command): void {
     .addHelpText(
       'after',
       '\n終了コード: 0 停止 (SIGTERM / SIGINT) / 2 設定の誤り / 5 実行中のジョブを中断して停止。失敗した回はログに出して動き続けます。' +
-        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP (JSON) で送ります (docs/operations.md「監視 (OpenTelemetry)」)。',
+        '\nOTEL_EXPORTER_OTLP_ENDPOINT を設定すると、メトリクスとスパンを OTLP/HTTP で送ります。形式の既定は protobuf で、OTEL_EXPORTER_OTLP_PROTOCOL=http/json なら JSON です (docs/operations.md「監視 (OpenTelemetry)」)。',
     )
     .action(runWorker);
 }
