@@ -210,43 +210,30 @@ function refuseUnknownKeys(where: string, value: Record<string, unknown>, known:
 
 /** The active plan, with the remaining `times` of each spec. */
 export class FaultController {
-  #plan = new Map<FaultEndpoint, FaultSpec>();
-  #remaining = new Map<FaultEndpoint, number>();
+  /** Per endpoint, in FAULT_ENDPOINTS order: the spec and, with `times`, how many requests it still applies to. */
+  #plan = new Map<FaultEndpoint, { readonly spec: FaultSpec; left: number | undefined }>();
 
   /** Replaces the whole plan (`{}` clears it). Validates it as if it came from JSON. */
   set(plan: FaultPlan): void {
     const parsed = parseFaultPlan(JSON.parse(JSON.stringify(plan)) as unknown);
     this.#plan = new Map();
-    this.#remaining = new Map();
     for (const endpoint of FAULT_ENDPOINTS) {
       const spec = parsed[endpoint];
-      if (spec === undefined) continue;
-      this.#plan.set(endpoint, spec);
-      if (spec.times !== undefined) this.#remaining.set(endpoint, spec.times);
+      if (spec !== undefined) this.#plan.set(endpoint, { spec, left: spec.times });
     }
   }
 
   /** The spec that applies to this request of `endpoint`, consuming one of its `times`. */
   take(endpoint: FaultEndpoint): FaultSpec | undefined {
-    const spec = this.#plan.get(endpoint);
-    if (spec === undefined) return undefined;
-    const left = this.#remaining.get(endpoint);
-    if (left !== undefined) {
-      if (left <= 1) {
-        this.#plan.delete(endpoint);
-        this.#remaining.delete(endpoint);
-      } else {
-        this.#remaining.set(endpoint, left - 1);
-      }
-    }
-    return spec;
+    const entry = this.#plan.get(endpoint);
+    if (entry?.left !== undefined && --entry.left === 0) this.#plan.delete(endpoint);
+    return entry?.spec;
   }
 
   /** The plan as it stands, `times` showing what is left. */
   current(): FaultPlan {
     const plan: { [K in FaultEndpoint]?: FaultSpec } = {};
-    for (const [endpoint, spec] of this.#plan) {
-      const left = this.#remaining.get(endpoint);
+    for (const [endpoint, { spec, left }] of this.#plan) {
       plan[endpoint] = left === undefined ? spec : { ...spec, times: left };
     }
     return plan;
@@ -254,7 +241,6 @@ export class FaultController {
 
   clear(): void {
     this.#plan.clear();
-    this.#remaining.clear();
   }
 }
 
