@@ -154,26 +154,21 @@ export function creditCheckDetail(
   return detail;
 }
 
+/** The one dummy information tag of a verdict that has any. */
+const INFO_TAGS: Readonly<Record<string, { name: string; description: string } | undefined>> = {
+  ng: { name: '支払遅延', description: '支払遅延に関する情報があります。' },
+  hold: { name: '要確認', description: '判断材料が不足しています。' },
+};
+
 function infosFor(record: CreditCheckRecord): unknown[] {
-  const source = 'AlarmBox エミュレータ (ダミーデータ)';
-  switch (record.result) {
-    case 'ng':
-      return [
-        {
-          received_date: record.purchaseDate,
-          tags: [{ name: '支払遅延', description: '支払遅延に関する情報があります。', source }],
-        },
-      ];
-    case 'hold':
-      return [
-        {
-          received_date: record.purchaseDate,
-          tags: [{ name: '要確認', description: '判断材料が不足しています。', source }],
-        },
-      ];
-    default:
-      return [];
-  }
+  const tag = INFO_TAGS[record.result ?? ''];
+  if (tag === undefined) return [];
+  return [
+    {
+      received_date: record.purchaseDate,
+      tags: [{ ...tag, source: 'AlarmBox エミュレータ (ダミーデータ)' }],
+    },
+  ];
 }
 
 function creditCheckPdf(record: CreditCheckRecord): Buffer {
