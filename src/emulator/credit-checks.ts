@@ -1,5 +1,6 @@
 // The one AlarmBox API the emulator offers: パワーサーチ 信用チェック (docs/design.md「AlarmBox について分かっていること」).
 // AlarmBox test accounts answer fixed results for corporation numbers 0000000000001/2/3; so does this.
+import { isJsonObject } from './params.ts';
 
 type CreditCheckResult = 'ok' | 'hold' | 'ng' | null;
 type Deal = 1 | 2 | 9;
@@ -42,15 +43,14 @@ export function parseCreditCheckInput(
 ):
   | { readonly ok: true; readonly input: CreditCheckInput }
   | { readonly ok: false; readonly errors: FieldError[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     return {
       ok: false,
       errors: [{ field: 'base', message: 'リクエストボディは JSON オブジェクトで指定してください。' }],
     };
   }
-  const b = body as Record<string, unknown>;
   const errors: FieldError[] = [];
-  const number = b.corporation_number;
+  const number = body.corporation_number;
   if (number === undefined || number === null || number === '') {
     errors.push({ field: 'corporation_number', message: 'corporation_number は必須です。' });
   } else if (typeof number !== 'string' || !/^\d{13}$/.test(number)) {
@@ -59,10 +59,10 @@ export function parseCreditCheckInput(
       message: 'corporation_number は 13 桁の数字の文字列で指定してください。',
     });
   }
-  if (b.deal !== undefined && b.deal !== null && !DEALS.includes(b.deal as number)) {
+  if (body.deal !== undefined && body.deal !== null && !DEALS.includes(body.deal as number)) {
     errors.push({ field: 'deal', message: 'deal は 1, 2, 9 のいずれかで指定してください。' });
   }
-  const reasons = b.purchase_reasons;
+  const reasons = body.purchase_reasons;
   if (
     reasons !== undefined &&
     reasons !== null &&
@@ -73,7 +73,7 @@ export function parseCreditCheckInput(
       message: 'purchase_reasons は 1, 2, 3, 4, 9 からなる配列で指定してください。',
     });
   }
-  const comment = b.purchase_reason_comment;
+  const comment = body.purchase_reason_comment;
   if (
     comment !== undefined &&
     comment !== null &&
@@ -89,7 +89,7 @@ export function parseCreditCheckInput(
     ok: true,
     input: {
       corporationNumber: number as string,
-      deal: (b.deal ?? null) as Deal | null,
+      deal: (body.deal ?? null) as Deal | null,
       purchaseReasons: (reasons ?? []) as PurchaseReason[],
       purchaseReasonComment: (comment ?? null) as string | null,
     },

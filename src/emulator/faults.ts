@@ -1,5 +1,6 @@
 // Fault injection: what the next requests of an endpoint should suffer. Set through
 // `RunningEmulator.setFaults` or `PUT /__emulator/faults`; applied by fault-injection.ts.
+import { isJsonObject } from './params.ts';
 
 /** The emulator endpoints that faults can be injected into. */
 export type FaultEndpoint = 'token' | 'authorize' | 'revoke' | 'tokenInfo' | 'api';
@@ -80,7 +81,7 @@ export class FaultPlanError extends Error {
 
 /** Checks a plan that came from outside (JSON): unknown keys are refused, a typo must not pass silently. */
 export function parseFaultPlan(value: unknown): FaultPlan {
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new FaultPlanError(
       'FaultPlan は JSON オブジェクトで指定してください (例: {"token":{"status":503}})。',
     );
@@ -113,7 +114,7 @@ const SPEC_KEYS = [
 
 function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
   const where = `faults.${endpoint}`;
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new FaultPlanError(`${where} はオブジェクトで指定してください (例: {"status":503})。`);
   }
   refuseUnknownKeys(where, value, SPEC_KEYS);
@@ -160,7 +161,7 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
 }
 
 function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSpec['response']> {
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new FaultPlanError(`${where}.response は {"omit":[…],"set":{…}} の形で指定してください。`);
   }
   refuseUnknownKeys(`${where}.response`, value, ['omit', 'set', 'status']);
@@ -171,7 +172,7 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
   if (omit !== undefined && !(Array.isArray(omit) && omit.every((k) => typeof k === 'string'))) {
     throw new FaultPlanError(`${where}.response.omit はキー名の配列です (例: ["expires_in"])。`);
   }
-  if (set !== undefined && !isRecord(set)) {
+  if (set !== undefined && !isJsonObject(set)) {
     throw new FaultPlanError(`${where}.response.set はオブジェクトです (例: {"token_type":"mac"})。`);
   }
   return {
@@ -182,7 +183,7 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
 }
 
 function parseOAuthError(where: string, value: unknown): NonNullable<FaultSpec['oauthError']> {
-  if (!isRecord(value) || !('error' in value)) {
+  if (!isJsonObject(value) || !('error' in value)) {
     throw new FaultPlanError(
       `${where}.oauthError は {"error": …, "error_description": …, "status": 400|401} の形で指定してください。`,
     );
@@ -246,8 +247,4 @@ export class FaultController {
 
 function isFaultEndpoint(value: string): value is FaultEndpoint {
   return (FAULT_ENDPOINTS as readonly string[]).includes(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
