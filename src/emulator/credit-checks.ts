@@ -50,46 +50,40 @@ export function parseCreditCheckInput(
     };
   }
   const errors: FieldError[] = [];
-  const number = body.corporation_number;
-  if (number === undefined || number === null || number === '') {
-    errors.push({ field: 'corporation_number', message: 'corporation_number は必須です。' });
+  const refuse = (field: string, message: string) => errors.push({ field, message });
+  // `== null`: a member that is absent or JSON null is not given.
+  const {
+    corporation_number: number,
+    deal,
+    purchase_reasons: reasons,
+    purchase_reason_comment: comment,
+  } = body;
+  if (number == null || number === '') {
+    refuse('corporation_number', 'corporation_number は必須です。');
   } else if (typeof number !== 'string' || !/^\d{13}$/.test(number)) {
-    errors.push({
-      field: 'corporation_number',
-      message: 'corporation_number は 13 桁の数字の文字列で指定してください。',
-    });
+    refuse('corporation_number', 'corporation_number は 13 桁の数字の文字列で指定してください。');
   }
-  if (body.deal !== undefined && body.deal !== null && !DEALS.includes(body.deal as number)) {
-    errors.push({ field: 'deal', message: 'deal は 1, 2, 9 のいずれかで指定してください。' });
+  if (deal != null && !DEALS.includes(deal as number)) {
+    refuse('deal', 'deal は 1, 2, 9 のいずれかで指定してください。');
   }
-  const reasons = body.purchase_reasons;
   if (
-    reasons !== undefined &&
-    reasons !== null &&
+    reasons != null &&
     !(Array.isArray(reasons) && reasons.every((r) => PURCHASE_REASONS.includes(r as number)))
   ) {
-    errors.push({
-      field: 'purchase_reasons',
-      message: 'purchase_reasons は 1, 2, 3, 4, 9 からなる配列で指定してください。',
-    });
+    refuse('purchase_reasons', 'purchase_reasons は 1, 2, 3, 4, 9 からなる配列で指定してください。');
   }
-  const comment = body.purchase_reason_comment;
-  if (
-    comment !== undefined &&
-    comment !== null &&
-    (typeof comment !== 'string' || comment.length > MAX_COMMENT_LENGTH)
-  ) {
-    errors.push({
-      field: 'purchase_reason_comment',
-      message: `purchase_reason_comment は ${MAX_COMMENT_LENGTH} 文字以内の文字列で指定してください。`,
-    });
+  if (comment != null && (typeof comment !== 'string' || comment.length > MAX_COMMENT_LENGTH)) {
+    refuse(
+      'purchase_reason_comment',
+      `purchase_reason_comment は ${MAX_COMMENT_LENGTH} 文字以内の文字列で指定してください。`,
+    );
   }
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     input: {
       corporationNumber: number as string,
-      deal: (body.deal ?? null) as Deal | null,
+      deal: (deal ?? null) as Deal | null,
       purchaseReasons: (reasons ?? []) as PurchaseReason[],
       purchaseReasonComment: (comment ?? null) as string | null,
     },
