@@ -82,7 +82,7 @@ async function dropMidBody(c: Context<EmulatorEnv>, response: Response): Promise
 function injectedStatus(spec: FaultSpec): Response {
   const status = spec.status ?? 500;
   if (status === 401) {
-    // api-auth.ts's answer to a rejected token: no body, the RFC 6750 §3.1 challenge.
+    // Like the API's answer to a rejected token (bearer.ts): no body, the RFC 6750 §3.1 challenge.
     return new Response(null, {
       status,
       headers: {

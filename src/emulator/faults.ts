@@ -29,9 +29,9 @@ export interface FaultSpec {
   readonly tokenLength?: number;
   /**
    * Close the socket without answering: `before` processing, or `after-commit` = process the request
-   * (rotation committed, stats counted) and then destroy the connection, so the answer is lost.
+   * (rotation committed, stats counted) and then destroy the connection, so the answer is lost; `mid-body`:
+   * the grant is committed, the headers and half the body are sent, then the connection is reset.
    */
-  /** `mid-body`: the grant is committed, the headers and half the body are sent, then the connection is reset. */
   readonly drop?: 'before' | 'after-commit' | 'mid-body';
   /**
    * Tamper with a successful JSON body: drop keys, then set keys (e.g. `{ "token_type": "mac" }`); `status`
