@@ -16,17 +16,9 @@ export class ApplicationRegistry {
 
   constructor(options: ResolvedEmulatorOptions) {
     const scopes = parseScopes(options.scopes);
-    const clients = [
-      { clientId: options.clientId, clientSecret: options.clientSecret },
-      ...options.additionalClients,
-    ];
-    for (const c of clients) {
-      this.#byUid.set(c.clientId, {
-        uid: c.clientId,
-        secret: c.clientSecret,
-        scopes,
-        redirectUris: options.redirectUris,
-      });
+    // The main client is the options' own clientId / clientSecret.
+    for (const { clientId: uid, clientSecret: secret } of [options, ...options.additionalClients]) {
+      this.#byUid.set(uid, { uid, secret, scopes, redirectUris: options.redirectUris });
     }
   }
 
@@ -97,15 +89,13 @@ function fromBasic(authorization: string | undefined): ClientCredentials | undef
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) return undefined;
-  return credentials(decoded.slice(0, colon), decoded.slice(colon + 1));
+  const uid = decoded.slice(0, colon);
+  const secret = decoded.slice(colon + 1);
+  return uid.trim() === '' || secret.trim() === '' ? undefined : { uid, secret };
 }
 
 function fromParams(params: Params): ClientCredentials | undefined {
   const uid = presentParam(params, 'client_id');
   const secret = presentParam(params, 'client_secret');
   return uid === undefined || secret === undefined ? undefined : { uid, secret };
-}
-
-function credentials(uid: string, secret: string): ClientCredentials | undefined {
-  return uid.trim() === '' || secret.trim() === '' ? undefined : { uid, secret };
 }

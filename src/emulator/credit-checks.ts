@@ -1,5 +1,6 @@
 // The one AlarmBox API the emulator offers: パワーサーチ 信用チェック (docs/design.md「AlarmBox について分かっていること」).
 // AlarmBox test accounts answer fixed results for corporation numbers 0000000000001/2/3; so does this.
+import { isJsonObject } from './params.ts';
 
 type CreditCheckResult = 'ok' | 'hold' | 'ng' | null;
 type Deal = 1 | 2 | 9;
@@ -42,54 +43,47 @@ export function parseCreditCheckInput(
 ):
   | { readonly ok: true; readonly input: CreditCheckInput }
   | { readonly ok: false; readonly errors: FieldError[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!isJsonObject(body)) {
     return {
       ok: false,
       errors: [{ field: 'base', message: 'リクエストボディは JSON オブジェクトで指定してください。' }],
     };
   }
-  const b = body as Record<string, unknown>;
   const errors: FieldError[] = [];
-  const number = b.corporation_number;
-  if (number === undefined || number === null || number === '') {
-    errors.push({ field: 'corporation_number', message: 'corporation_number は必須です。' });
+  const refuse = (field: string, message: string) => errors.push({ field, message });
+  // `== null`: a member that is absent or JSON null is not given.
+  const {
+    corporation_number: number,
+    deal,
+    purchase_reasons: reasons,
+    purchase_reason_comment: comment,
+  } = body;
+  if (number == null || number === '') {
+    refuse('corporation_number', 'corporation_number は必須です。');
   } else if (typeof number !== 'string' || !/^\d{13}$/.test(number)) {
-    errors.push({
-      field: 'corporation_number',
-      message: 'corporation_number は 13 桁の数字の文字列で指定してください。',
-    });
+    refuse('corporation_number', 'corporation_number は 13 桁の数字の文字列で指定してください。');
   }
-  if (b.deal !== undefined && b.deal !== null && !DEALS.includes(b.deal as number)) {
-    errors.push({ field: 'deal', message: 'deal は 1, 2, 9 のいずれかで指定してください。' });
+  if (deal != null && !DEALS.includes(deal as number)) {
+    refuse('deal', 'deal は 1, 2, 9 のいずれかで指定してください。');
   }
-  const reasons = b.purchase_reasons;
   if (
-    reasons !== undefined &&
-    reasons !== null &&
+    reasons != null &&
     !(Array.isArray(reasons) && reasons.every((r) => PURCHASE_REASONS.includes(r as number)))
   ) {
-    errors.push({
-      field: 'purchase_reasons',
-      message: 'purchase_reasons は 1, 2, 3, 4, 9 からなる配列で指定してください。',
-    });
+    refuse('purchase_reasons', 'purchase_reasons は 1, 2, 3, 4, 9 からなる配列で指定してください。');
   }
-  const comment = b.purchase_reason_comment;
-  if (
-    comment !== undefined &&
-    comment !== null &&
-    (typeof comment !== 'string' || comment.length > MAX_COMMENT_LENGTH)
-  ) {
-    errors.push({
-      field: 'purchase_reason_comment',
-      message: `purchase_reason_comment は ${MAX_COMMENT_LENGTH} 文字以内の文字列で指定してください。`,
-    });
+  if (comment != null && (typeof comment !== 'string' || comment.length > MAX_COMMENT_LENGTH)) {
+    refuse(
+      'purchase_reason_comment',
+      `purchase_reason_comment は ${MAX_COMMENT_LENGTH} 文字以内の文字列で指定してください。`,
+    );
   }
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     input: {
       corporationNumber: number as string,
-      deal: (b.deal ?? null) as Deal | null,
+      deal: (deal ?? null) as Deal | null,
       purchaseReasons: (reasons ?? []) as PurchaseReason[],
       purchaseReasonComment: (comment ?? null) as string | null,
     },
@@ -154,26 +148,21 @@ export function creditCheckDetail(
   return detail;
 }
 
+/** The one dummy information tag of a verdict that has any. */
+const INFO_TAGS: Readonly<Record<string, { name: string; description: string } | undefined>> = {
+  ng: { name: '支払遅延', description: '支払遅延に関する情報があります。' },
+  hold: { name: '要確認', description: '判断材料が不足しています。' },
+};
+
 function infosFor(record: CreditCheckRecord): unknown[] {
-  const source = 'AlarmBox エミュレータ (ダミーデータ)';
-  switch (record.result) {
-    case 'ng':
-      return [
-        {
-          received_date: record.purchaseDate,
-          tags: [{ name: '支払遅延', description: '支払遅延に関する情報があります。', source }],
-        },
-      ];
-    case 'hold':
-      return [
-        {
-          received_date: record.purchaseDate,
-          tags: [{ name: '要確認', description: '判断材料が不足しています。', source }],
-        },
-      ];
-    default:
-      return [];
-  }
+  const tag = INFO_TAGS[record.result ?? ''];
+  if (tag === undefined) return [];
+  return [
+    {
+      received_date: record.purchaseDate,
+      tags: [{ ...tag, source: 'AlarmBox エミュレータ (ダミーデータ)' }],
+    },
+  ];
 }
 
 function creditCheckPdf(record: CreditCheckRecord): Buffer {

@@ -2,7 +2,7 @@
 // answers do ("Couldn't find grant ShortCode…", a dump of `params`). The values appear without their names, so
 // a client can keep them out of its messages only by knowing what it sent, not by recognising a pattern.
 import { JSON_CONTENT_TYPE } from './doorkeeper-errors.ts';
-import { parseFormEncoded, parseQuery, readBodyText } from './params.ts';
+import { parseFormEncoded, parseJsonObject, parseQuery, readBodyText } from './params.ts';
 
 /** What the request carried: every parameter value and credential, and the raw body. */
 export interface EchoedRequest {
@@ -54,16 +54,8 @@ export async function readEcho(request: Request): Promise<EchoedRequest> {
  */
 export async function withEcho(response: Response, echo: EchoedRequest, inError = false): Promise<Response> {
   if (response.status < 400) return response;
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-      body = parsed as Record<string, unknown>;
-    }
-  } catch {
-    // Not JSON (an HTML page, an empty body): replaced by a JSON error.
-  }
+  // Not a JSON object (an HTML page, an empty body): replaced by a JSON error.
+  const body = parseJsonObject(await response.text()) ?? {};
   const quoted = `received: ${echo.values.join(' ')}`;
   const previous = typeof body.error_description === 'string' ? `${body.error_description} ` : '';
   const code =

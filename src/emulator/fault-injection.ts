@@ -13,6 +13,7 @@ import {
 import { readEcho, withEcho } from './echo.ts';
 import { type FaultEndpoint, type FaultSpec, HUGE_BODY_BYTES } from './faults.ts';
 import { HTML_CONTENT_TYPE } from './html.ts';
+import { parseJsonObject } from './params.ts';
 import type { EmulatorEnv, EmulatorState } from './state.ts';
 
 export function faults(state: EmulatorState, endpoint: FaultEndpoint): MiddlewareHandler<EmulatorEnv> {
@@ -81,7 +82,7 @@ async function dropMidBody(c: Context<EmulatorEnv>, response: Response): Promise
 function injectedStatus(spec: FaultSpec): Response {
   const status = spec.status ?? 500;
   if (status === 401) {
-    // api-auth.ts's answer to a rejected token: no body, the RFC 6750 §3.1 challenge.
+    // Like the API's answer to a rejected token (bearer.ts): no body, the RFC 6750 §3.1 challenge.
     return new Response(null, {
       status,
       headers: {
@@ -186,19 +187,11 @@ async function tamperJson(response: Response, tamper: NonNullable<FaultSpec['res
   const text = await response.text();
   const headers = new Headers(response.headers);
   headers.delete('content-length');
-  let body: unknown;
-  try {
-    body = JSON.parse(text) as unknown;
-  } catch {
-    return new Response(text, { status: response.status, headers });
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return new Response(text, { status: response.status, headers });
-  }
-  const record = body as Record<string, unknown>;
-  for (const key of tamper.omit ?? []) delete record[key];
-  Object.assign(record, tamper.set ?? {});
-  return new Response(JSON.stringify(record), { status: tamper.status ?? response.status, headers });
+  const body = parseJsonObject(text);
+  if (body === undefined) return new Response(text, { status: response.status, headers });
+  for (const key of tamper.omit ?? []) delete body[key];
+  Object.assign(body, tamper.set ?? {});
+  return new Response(JSON.stringify(body), { status: tamper.status ?? response.status, headers });
 }
 
 function htmlErrorPage(status: number): string {

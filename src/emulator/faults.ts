@@ -1,5 +1,6 @@
 // Fault injection: what the next requests of an endpoint should suffer. Set through
 // `RunningEmulator.setFaults` or `PUT /__emulator/faults`; applied by fault-injection.ts.
+import { isJsonObject } from './params.ts';
 
 /** The emulator endpoints that faults can be injected into. */
 export type FaultEndpoint = 'token' | 'authorize' | 'revoke' | 'tokenInfo' | 'api';
@@ -28,9 +29,9 @@ export interface FaultSpec {
   readonly tokenLength?: number;
   /**
    * Close the socket without answering: `before` processing, or `after-commit` = process the request
-   * (rotation committed, stats counted) and then destroy the connection, so the answer is lost.
+   * (rotation committed, stats counted) and then destroy the connection, so the answer is lost; `mid-body`:
+   * the grant is committed, the headers and half the body are sent, then the connection is reset.
    */
-  /** `mid-body`: the grant is committed, the headers and half the body are sent, then the connection is reset. */
   readonly drop?: 'before' | 'after-commit' | 'mid-body';
   /**
    * Tamper with a successful JSON body: drop keys, then set keys (e.g. `{ "token_type": "mac" }`); `status`
@@ -80,7 +81,7 @@ export class FaultPlanError extends Error {
 
 /** Checks a plan that came from outside (JSON): unknown keys are refused, a typo must not pass silently. */
 export function parseFaultPlan(value: unknown): FaultPlan {
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new FaultPlanError(
       'FaultPlan は JSON オブジェクトで指定してください (例: {"token":{"status":503}})。',
     );
@@ -113,7 +114,7 @@ const SPEC_KEYS = [
 
 function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
   const where = `faults.${endpoint}`;
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new FaultPlanError(`${where} はオブジェクトで指定してください (例: {"status":503})。`);
   }
   refuseUnknownKeys(where, value, SPEC_KEYS);
@@ -160,7 +161,7 @@ function parseFaultSpec(endpoint: string, value: unknown): FaultSpec {
 }
 
 function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSpec['response']> {
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new FaultPlanError(`${where}.response は {"omit":[…],"set":{…}} の形で指定してください。`);
   }
   refuseUnknownKeys(`${where}.response`, value, ['omit', 'set', 'status']);
@@ -171,7 +172,7 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
   if (omit !== undefined && !(Array.isArray(omit) && omit.every((k) => typeof k === 'string'))) {
     throw new FaultPlanError(`${where}.response.omit はキー名の配列です (例: ["expires_in"])。`);
   }
-  if (set !== undefined && !isRecord(set)) {
+  if (set !== undefined && !isJsonObject(set)) {
     throw new FaultPlanError(`${where}.response.set はオブジェクトです (例: {"token_type":"mac"})。`);
   }
   return {
@@ -182,7 +183,7 @@ function parseResponseTamper(where: string, value: unknown): NonNullable<FaultSp
 }
 
 function parseOAuthError(where: string, value: unknown): NonNullable<FaultSpec['oauthError']> {
-  if (!isRecord(value) || !('error' in value)) {
+  if (!isJsonObject(value) || !('error' in value)) {
     throw new FaultPlanError(
       `${where}.oauthError は {"error": …, "error_description": …, "status": 400|401} の形で指定してください。`,
     );
@@ -210,43 +211,30 @@ function refuseUnknownKeys(where: string, value: Record<string, unknown>, known:
 
 /** The active plan, with the remaining `times` of each spec. */
 export class FaultController {
-  #plan = new Map<FaultEndpoint, FaultSpec>();
-  #remaining = new Map<FaultEndpoint, number>();
+  /** Per endpoint, in FAULT_ENDPOINTS order: the spec and, with `times`, how many requests it still applies to. */
+  #plan = new Map<FaultEndpoint, { readonly spec: FaultSpec; left: number | undefined }>();
 
   /** Replaces the whole plan (`{}` clears it). Validates it as if it came from JSON. */
   set(plan: FaultPlan): void {
     const parsed = parseFaultPlan(JSON.parse(JSON.stringify(plan)) as unknown);
     this.#plan = new Map();
-    this.#remaining = new Map();
     for (const endpoint of FAULT_ENDPOINTS) {
       const spec = parsed[endpoint];
-      if (spec === undefined) continue;
-      this.#plan.set(endpoint, spec);
-      if (spec.times !== undefined) this.#remaining.set(endpoint, spec.times);
+      if (spec !== undefined) this.#plan.set(endpoint, { spec, left: spec.times });
     }
   }
 
   /** The spec that applies to this request of `endpoint`, consuming one of its `times`. */
   take(endpoint: FaultEndpoint): FaultSpec | undefined {
-    const spec = this.#plan.get(endpoint);
-    if (spec === undefined) return undefined;
-    const left = this.#remaining.get(endpoint);
-    if (left !== undefined) {
-      if (left <= 1) {
-        this.#plan.delete(endpoint);
-        this.#remaining.delete(endpoint);
-      } else {
-        this.#remaining.set(endpoint, left - 1);
-      }
-    }
-    return spec;
+    const entry = this.#plan.get(endpoint);
+    if (entry?.left !== undefined && --entry.left === 0) this.#plan.delete(endpoint);
+    return entry?.spec;
   }
 
   /** The plan as it stands, `times` showing what is left. */
   current(): FaultPlan {
     const plan: { [K in FaultEndpoint]?: FaultSpec } = {};
-    for (const [endpoint, spec] of this.#plan) {
-      const left = this.#remaining.get(endpoint);
+    for (const [endpoint, { spec, left }] of this.#plan) {
       plan[endpoint] = left === undefined ? spec : { ...spec, times: left };
     }
     return plan;
@@ -254,14 +242,9 @@ export class FaultController {
 
   clear(): void {
     this.#plan.clear();
-    this.#remaining.clear();
   }
 }
 
 function isFaultEndpoint(value: string): value is FaultEndpoint {
   return (FAULT_ENDPOINTS as readonly string[]).includes(value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

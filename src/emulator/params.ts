@@ -132,12 +132,27 @@ function jsonToParams(text: string): Map<string, string> {
     throw inputError(400, 'invalid JSON body');
   }
   const params = new Map<string, string>();
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return params;
+  if (!isJsonObject(parsed)) return params;
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value === 'string') params.set(key, value);
     else if (typeof value === 'number' || typeof value === 'boolean') params.set(key, String(value));
   }
   return params;
+}
+
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `text` parsed as a JSON object; undefined for anything else, invalid JSON included. */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return isJsonObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parameter, or undefined when it is blank in Ruby's sense (absent, empty or whitespace only). */

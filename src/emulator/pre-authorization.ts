@@ -4,7 +4,7 @@ import { type Application, isValidScopeString, parseScopes } from './application
 import { missingParameter, type OAuthError, oauthError } from './doorkeeper-errors.ts';
 import { type IssueCodeOptions, OOB_REDIRECT_URI } from './options.ts';
 import { type Params, presentParam } from './params.ts';
-import { isOobUri, isRegisteredRedirectUri } from './redirect-uri.ts';
+import { isRegisteredRedirectUri, redirectableUri } from './redirect-uri.ts';
 import type { EmulatorState } from './state.ts';
 import { type AccessGrant, RESOURCE_OWNER_ID } from './store.ts';
 
@@ -21,10 +21,7 @@ export type PreAuthorizationResult =
   | {
       readonly ok: false;
       readonly error: OAuthError;
-      /**
-       * Where the error may be sent back (RFC 6749 §4.1.2.1): only once the redirect URI has been checked
-       * against the client's, and never the OOB URI (`ErrorResponse#redirectable?`).
-       */
+      /** Where the error may be sent back (RFC 6749 §4.1.2.1): only once the redirect URI has been checked. */
       readonly redirectUri: string | undefined;
       readonly state: string | undefined;
     };
@@ -34,7 +31,7 @@ export function preAuthorize(state: EmulatorState, params: Params): PreAuthoriza
   const fail = (error: OAuthError, redirectUri?: string): PreAuthorizationResult => ({
     ok: false,
     error,
-    redirectUri: redirectUri === undefined || isOobUri(redirectUri) ? undefined : redirectUri,
+    redirectUri: redirectableUri(redirectUri),
     state: oauthState,
   });
   const clientId = presentParam(params, 'client_id');

@@ -5,6 +5,11 @@ export function isOobUri(uri: string): boolean {
   return uri === OOB_REDIRECT_URI;
 }
 
+/** Where an error may be sent back: anywhere but the OOB URI (`ErrorResponse#redirectable?`). */
+export function redirectableUri(uri: string | undefined): string | undefined {
+  return uri === undefined || isOobUri(uri) ? undefined : uri;
+}
+
 /**
  * `URIChecker.matches?`: the request URI equals a registered one, ignoring the request's query; for
  * loopback IP hosts the port is ignored too (RFC 8252 §7.3: native apps listen on an ephemeral port).

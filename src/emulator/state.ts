@@ -63,11 +63,6 @@ class EmulatorClock {
     return Date.now() + this.#offsetMs;
   }
 
-  /** Epoch seconds, truncated like Ruby's `Time#to_i` (Doorkeeper's `created_at`). */
-  nowSeconds(): number {
-    return Math.floor(this.nowMs() / 1000);
-  }
-
   get offsetSeconds(): number {
     return this.#offsetMs / 1000;
   }

@@ -22,60 +22,39 @@ export interface EmulatorStats {
 }
 
 export class StatsRecorder {
-  #token = emptyTokenCounters();
-  #api: Record<string, number> = {};
-  #revoke: Record<string, number> = {};
-  #tokenInfo: Record<string, number> = {};
-  #faults = emptyFaultCounters();
-  #lastRefreshAt: string | null = null;
+  #stats = emptyStats();
 
   tokenRequest(grant: TokenGrantKey, outcome: string): void {
-    bump(this.#token[grant], outcome);
+    bump(this.#stats.tokenRequests[grant], outcome);
   }
 
   refreshed(nowMs: number): void {
-    this.#lastRefreshAt = new Date(nowMs).toISOString();
+    this.#stats.lastRefreshAt = new Date(nowMs).toISOString();
   }
 
   apiRequest(outcome: string): void {
-    bump(this.#api, outcome);
+    bump(this.#stats.apiRequests, outcome);
   }
 
   revokeRequest(outcome: string): void {
-    bump(this.#revoke, outcome);
+    bump(this.#stats.revokeRequests, outcome);
   }
 
   tokenInfoRequest(outcome: string): void {
-    bump(this.#tokenInfo, outcome);
+    bump(this.#stats.tokenInfoRequests, outcome);
   }
 
   faultInjected(endpoint: FaultEndpoint): void {
-    this.#faults[endpoint]++;
+    this.#stats.faultsInjected[endpoint]++;
   }
 
-  /** A copy: later requests do not change a snapshot already handed out. */
+  /** A deep copy: later requests do not change a snapshot already handed out. */
   snapshot(): EmulatorStats {
-    return {
-      tokenRequests: {
-        authorization_code: { ...this.#token.authorization_code },
-        refresh_token: { ...this.#token.refresh_token },
-        other: { ...this.#token.other },
-      },
-      apiRequests: { ...this.#api },
-      revokeRequests: { ...this.#revoke },
-      tokenInfoRequests: { ...this.#tokenInfo },
-      faultsInjected: { ...this.#faults },
-      lastRefreshAt: this.#lastRefreshAt,
-    };
+    return structuredClone(this.#stats);
   }
 
   clear(): void {
-    this.#token = emptyTokenCounters();
-    this.#api = {};
-    this.#revoke = {};
-    this.#tokenInfo = {};
-    this.#faults = emptyFaultCounters();
-    this.#lastRefreshAt = null;
+    this.#stats = emptyStats();
   }
 }
 
@@ -83,10 +62,15 @@ function bump(counters: Record<string, number>, key: string): void {
   counters[key] = (counters[key] ?? 0) + 1;
 }
 
-function emptyTokenCounters(): Record<TokenGrantKey, Record<string, number>> {
-  return { authorization_code: {}, refresh_token: {}, other: {} };
-}
-
-function emptyFaultCounters(): Record<FaultEndpoint, number> {
-  return Object.fromEntries(FAULT_ENDPOINTS.map((e) => [e, 0])) as Record<FaultEndpoint, number>;
+/** The counters at zero; the same shape as EmulatorStats, mutable. */
+function emptyStats() {
+  const counters = (): Record<string, number> => ({});
+  return {
+    tokenRequests: { authorization_code: counters(), refresh_token: counters(), other: counters() },
+    apiRequests: counters(),
+    revokeRequests: counters(),
+    tokenInfoRequests: counters(),
+    faultsInjected: Object.fromEntries(FAULT_ENDPOINTS.map((e) => [e, 0])) as Record<FaultEndpoint, number>,
+    lastRefreshAt: null as string | null,
+  };
 }

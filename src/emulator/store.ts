@@ -83,22 +83,19 @@ function randomToken(length = 43): string {
     .slice(0, length);
 }
 
-export interface NewGrant {
-  readonly applicationUid: string;
-  readonly resourceOwnerId: number;
-  readonly redirectUri: string;
-  readonly scopes: readonly string[];
+/** A grant to record: what the authorization request decided, and when. */
+type NewGrant = Pick<AccessGrant, 'applicationUid' | 'resourceOwnerId' | 'redirectUri' | 'scopes'> & {
   readonly nowMs: number;
-}
+};
 
-export interface NewAccessToken {
-  readonly applicationUid: string;
-  readonly resourceOwnerId: number;
-  readonly scopes: readonly string[];
-  readonly expiresIn: number | null;
+/** A token pair to issue: what the grant decided, when, and (on_use rotation) the refresh token it replaces. */
+type NewAccessToken = Pick<
+  AccessTokenRecord,
+  'applicationUid' | 'resourceOwnerId' | 'scopes' | 'expiresIn'
+> & {
   readonly nowMs: number;
   readonly previousRefreshToken?: string;
-}
+};
 
 export class EmulatorStore {
   readonly #grants = new Map<string, AccessGrant>();
@@ -107,14 +104,11 @@ export class EmulatorStore {
   /** Length of the access and refresh tokens issued next (fault `tokenLength`); Doorkeeper's 43 by default. */
   tokenLength = 43;
 
-  createGrant(grant: NewGrant): AccessGrant {
+  createGrant({ nowMs, ...grant }: NewGrant): AccessGrant {
     const record: AccessGrant = {
+      ...grant,
       code: randomToken(),
-      applicationUid: grant.applicationUid,
-      resourceOwnerId: grant.resourceOwnerId,
-      redirectUri: grant.redirectUri,
-      scopes: grant.scopes,
-      createdAtMs: grant.nowMs,
+      createdAtMs: nowMs,
       expiresIn: AUTHORIZATION_CODE_TTL_SECONDS,
       revokedAtMs: null,
     };
@@ -128,17 +122,14 @@ export class EmulatorStore {
   }
 
   /** `AccessToken.create_for` with `use_refresh_token` on. */
-  createAccessToken(input: NewAccessToken): AccessTokenRecord {
+  createAccessToken({ nowMs, previousRefreshToken = '', ...token }: NewAccessToken): AccessTokenRecord {
     const record: AccessTokenRecord = {
+      ...token,
       token: randomToken(this.tokenLength),
       refreshToken: randomToken(this.tokenLength),
-      applicationUid: input.applicationUid,
-      resourceOwnerId: input.resourceOwnerId,
-      scopes: input.scopes,
-      expiresIn: input.expiresIn,
-      createdAtMs: input.nowMs,
+      createdAtMs: nowMs,
       revokedAtMs: null,
-      previousRefreshToken: input.previousRefreshToken ?? '',
+      previousRefreshToken,
     };
     this.#byToken.set(record.token, record);
     this.#byRefreshToken.set(record.refreshToken, record);

@@ -4,14 +4,9 @@ import { type Context, Hono } from 'hono';
 import { jsonResponse, type OAuthError, oauthError, oauthErrorStatus } from '../doorkeeper-errors.ts';
 import { faults } from '../fault-injection.ts';
 import { consentPage, errorPage, htmlResponse, nativeCodePage, redirectPage } from '../html.ts';
-import { type Params, parseQuery, readRequestParams } from '../params.ts';
-import {
-  issueGrant,
-  type PreAuthorization,
-  type PreAuthorizationResult,
-  preAuthorize,
-} from '../pre-authorization.ts';
-import { isOobUri } from '../redirect-uri.ts';
+import { parseQuery, readRequestParams } from '../params.ts';
+import { issueGrant, type PreAuthorization, preAuthorize } from '../pre-authorization.ts';
+import { isOobUri, redirectableUri } from '../redirect-uri.ts';
 import type { EmulatorEnv, EmulatorState } from '../state.ts';
 
 /** Mounted under `/oauth`. */
@@ -34,13 +29,13 @@ function showConsent(state: EmulatorState, c: Context<EmulatorEnv>): Promise<Res
 
 /** `create` (approve) and `destroy` (deny); a form POST with `_method=delete` is a deny (Rack::MethodOverride). */
 async function decide(state: EmulatorState, c: Context<EmulatorEnv>, forced?: 'deny'): Promise<Response> {
-  const params: Params = await readRequestParams(c.req.raw);
+  const params = await readRequestParams(c.req.raw);
   const deny = forced === 'deny' || params.get('_method')?.toLowerCase() === 'delete';
-  const result: PreAuthorizationResult = preAuthorize(state, params);
+  const result = preAuthorize(state, params);
   if (!result.ok) return errorAnswer(result.error, result.redirectUri, result.state);
   if (deny) {
     const denied = oauthError('access_denied');
-    return errorAnswer(denied, redirectTarget(result.preAuth), result.preAuth.state);
+    return errorAnswer(denied, redirectableUri(result.preAuth.redirectUri), result.preAuth.state);
   }
   return approve(state, result.preAuth, new URL(c.req.url).origin);
 }
@@ -70,10 +65,6 @@ function errorAnswer(
     { error: error.error, error_description: error.description },
     oauthErrorStatus(error.error),
   );
-}
-
-function redirectTarget(preAuth: PreAuthorization): string | undefined {
-  return isOobUri(preAuth.redirectUri) ? undefined : preAuth.redirectUri;
 }
 
 /** `URIBuilder.uri_with_query`: merged into the URI's own query, blank values dropped. */

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { jsonResponse } from '../doorkeeper-errors.ts';
 import { FaultPlanError, parseFaultPlan } from '../faults.ts';
-import { readJsonBody } from '../params.ts';
+import { isJsonObject, readJsonBody } from '../params.ts';
 import {
   type EmulatorEnv,
   type EmulatorState,
@@ -31,10 +31,7 @@ export function controlRoutes(state: EmulatorState): Hono<EmulatorEnv> {
     .get('/clock', () => clockResponse(state))
     .put('/clock', async (c) => {
       const body = await readJsonBody(c.req.raw);
-      const offset =
-        typeof body === 'object' && body !== null
-          ? (body as Record<string, unknown>).offsetSeconds
-          : undefined;
+      const offset = isJsonObject(body) ? body.offsetSeconds : undefined;
       if (
         typeof offset !== 'number' ||
         !Number.isFinite(offset) ||

@@ -23,25 +23,20 @@ export function tokenRoutes(state: EmulatorState): Hono<EmulatorEnv> {
     .post('/revoke', faults(state, 'revoke'), (c) => revoke(state, c));
 }
 
+/** The grant types enabled; any other (password, client_credentials, …) is unsupported_grant_type (RFC 6749 §5.2). */
+const GRANTS = { authorization_code: authorizationCodeGrant, refresh_token: refreshTokenGrant } as const;
+
 async function issueToken(state: EmulatorState, c: Context<EmulatorEnv>): Promise<Response> {
   // Form, JSON or query parameters: Doorkeeper reads Rails' merged `params`.
   const params = await readRequestParams(c.req.raw);
   const credentials = clientCredentials(c.req.header('authorization'), params);
   const grantType = presentParam(params, 'grant_type');
-  let grant: TokenGrantKey = 'other';
+  const grant: TokenGrantKey =
+    grantType === 'authorization_code' || grantType === 'refresh_token' ? grantType : 'other';
   let outcome: GrantOutcome;
-  if (grantType === undefined) {
-    outcome = refuse(missingParameter('grant_type'));
-  } else if (grantType === 'authorization_code') {
-    grant = 'authorization_code';
-    outcome = authorizationCodeGrant(state, params, credentials);
-  } else if (grantType === 'refresh_token') {
-    grant = 'refresh_token';
-    outcome = refreshTokenGrant(state, params, credentials);
-  } else {
-    // password, client_credentials, … are not enabled (RFC 6749 §5.2 unsupported_grant_type).
-    outcome = refuse(oauthError('unsupported_grant_type'));
-  }
+  if (grantType === undefined) outcome = refuse(missingParameter('grant_type'));
+  else if (grant === 'other') outcome = refuse(oauthError('unsupported_grant_type'));
+  else outcome = GRANTS[grant](state, params, credentials);
   state.stats.tokenRequest(grant, outcome.ok ? 'ok' : outcome.error.error);
   if (!outcome.ok) return oauthErrorResponse(outcome.error);
   if (grant === 'refresh_token') state.stats.refreshed(outcome.token.createdAtMs);
