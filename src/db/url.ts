@@ -1,8 +1,6 @@
 import { DatabaseUrlError } from './errors.ts';
 import { type DatabaseTls, parseTlsParams } from './tls-params.ts';
 
-export type { DatabaseTls } from './tls-params.ts';
-
 /** The kinds of database the toolkit runs on (MariaDB counts as `mysql`). */
 export type DatabaseDialect = 'sqlite' | 'mysql' | 'postgres';
 
