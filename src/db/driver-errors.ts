@@ -14,7 +14,7 @@ import {
   tlsFailureOf,
   tlsRequiredMessage,
 } from './tls-errors.ts';
-import { type DatabaseTarget, describeTarget } from './url.ts';
+import { type DatabaseTarget, describeTarget, hostPort } from './url.ts';
 
 interface Classified {
   readonly kind: DriverErrorKind | 'closed';
@@ -52,9 +52,8 @@ export function namedDatabaseError(error: unknown, target: DatabaseTarget): Alar
   // here, by their codes and words, they are the configuration problem they are.
   const tls = target.dialect === 'sqlite' ? undefined : tlsFailureOf(error);
   if (tls !== undefined && target.dialect !== 'sqlite') {
-    return new DatabaseTlsError(tls.code, tlsFailureMessage(tls, serverOf(target), target.dialect), {
-      cause: error,
-    });
+    const message = tlsFailureMessage(tls, hostPort(target.host, target.port), target.dialect);
+    return new DatabaseTlsError(tls.code, message, { cause: error });
   }
   const full = diskFullError(error, target);
   if (full !== undefined) return full;
@@ -122,15 +121,11 @@ function build({ kind, code }: Classified, target: DatabaseTarget, cause: unknow
     const message =
       target.dialect === 'sqlite'
         ? `データベースが TLS を要求しています (${label})。`
-        : tlsRequiredMessage(serverOf(target), target.dialect, code);
+        : tlsRequiredMessage(hostPort(target.host, target.port), target.dialect, code);
     return new DatabaseTlsError(code, message, { cause });
   }
   const reason = TEMPORARY.has(kind) ? 'temporary' : 'configuration';
   return new DatabaseUnavailableError(reason, code, MESSAGES[kind](label, target), { cause });
-}
-
-function serverOf(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }): string {
-  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
 }
 
 function classify(error: unknown, target: DatabaseTarget): Classified | undefined {
