@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { DatabaseTlsMode } from './tls-params.ts';
-import type { ServerTarget } from './url.ts';
+import { hostPort, type ServerTarget } from './url.ts';
 
 /**
  * The server a pool actually talked to, seen from its socket: what `status` and `doctor` show instead of
@@ -70,18 +70,13 @@ const VERIFIED_LABEL = {
 
 /** `postgres 127.0.0.1:5432 (アドレス 127.0.0.1:5432) / データベース app / TLS TLSv1.3 (証明書とホスト名を検証済み)`. */
 export function describeConnectedServer(server: ConnectedServer): string {
-  const hostPort = `${bracketed(server.host)}:${server.port}`;
   const remote =
     server.remoteAddress === undefined
       ? ''
-      : ` (アドレス ${bracketed(server.remoteAddress)}:${server.remotePort ?? '?'})`;
+      : ` (アドレス ${hostPort(server.remoteAddress, server.remotePort ?? '?')})`;
   const tls =
     server.tls === null
       ? 'TLS なし (平文)'
       : `TLS ${server.tls.protocol ?? ''} (${VERIFIED_LABEL[server.tls.verified]})`.replace('TLS  ', 'TLS ');
-  return `${server.dialect} ${hostPort}${remote} / データベース ${server.database} / ${tls}`;
-}
-
-function bracketed(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
+  return `${server.dialect} ${hostPort(server.host, server.port)}${remote} / データベース ${server.database} / ${tls}`;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ConnectedServer } from './connected-server.ts';
-import type { DatabaseAdapter } from './dialects/adapter.ts';
+import type { DatabaseAdapter, RowReader } from './dialects/adapter.ts';
 import { adapterFor } from './dialects/index.ts';
 import { toConnectionError } from './driver-errors.ts';
 import { type KyselyRuntime, kysely, loadKysely } from './kysely-runtime.ts';
@@ -8,9 +8,6 @@ import type { AlarmboxSchema } from './schema.ts';
 import type { DatabaseDialect, DatabaseTarget } from './url.ts';
 
 export { toDatabaseError } from './driver-errors.ts';
-
-/** A row as a driver returns it, before the store reads its columns. */
-export type DriverRow = Readonly<Record<string, unknown>>;
 
 /** An open database: the typed Kysely instance plus what callers need to report on it. */
 export interface DatabaseHandle {
@@ -25,9 +22,7 @@ export interface DatabaseHandle {
    * SQLite files only: one row of a fixed statement straight from the driver, on a connection of its own, so
    * that reading row 1 (every `getValidAccessToken()`) needs no query builder. Undefined elsewhere.
    */
-  readonly readOne?:
-    | ((sql: string, parameters: readonly (string | number)[]) => DriverRow | undefined)
-    | undefined;
+  readonly readOne?: RowReader['readOne'] | undefined;
   readonly dialect: DatabaseDialect;
   /** Everything that differs on this database (time binding, the server clock, insert-if-absent…). */
   readonly adapter: DatabaseAdapter;
@@ -46,14 +41,10 @@ export interface DatabaseHandle {
 }
 
 /** What {@link lazyHandle} needs to make a {@link DatabaseHandle}. */
-export interface HandleParts {
-  readonly adapter: DatabaseAdapter;
-  readonly target: DatabaseTarget;
-  readonly poolSize: number;
+export interface HandleParts
+  extends Pick<DatabaseHandle, 'adapter' | 'target' | 'poolSize' | 'connectedServer' | 'readOne'> {
   /** Makes the Kysely instance, once Kysely is loaded. */
   readonly create: (runtime: KyselyRuntime) => Kysely<AlarmboxSchema>;
-  readonly connectedServer: () => ConnectedServer | undefined;
-  readonly readOne?: DatabaseHandle['readOne'];
   /** Closes what the handle opened; `db` is undefined when Kysely was never needed. */
   readonly close: (db: Kysely<AlarmboxSchema> | undefined) => Promise<void>;
 }

@@ -14,7 +14,7 @@ import {
   tlsFailureOf,
   tlsRequiredMessage,
 } from './tls-errors.ts';
-import { type DatabaseTarget, describeTarget } from './url.ts';
+import { type DatabaseTarget, describeTarget, hostPort } from './url.ts';
 
 interface Classified {
   readonly kind: DriverErrorKind | 'closed';
@@ -52,9 +52,8 @@ export function namedDatabaseError(error: unknown, target: DatabaseTarget): Alar
   // here, by their codes and words, they are the configuration problem they are.
   const tls = target.dialect === 'sqlite' ? undefined : tlsFailureOf(error);
   if (tls !== undefined && target.dialect !== 'sqlite') {
-    return new DatabaseTlsError(tls.code, tlsFailureMessage(tls, serverOf(target), target.dialect), {
-      cause: error,
-    });
+    const message = tlsFailureMessage(tls, hostPort(target.host, target.port), target.dialect);
+    return new DatabaseTlsError(tls.code, message, { cause: error });
   }
   const full = diskFullError(error, target);
   if (full !== undefined) return full;
@@ -85,85 +84,48 @@ export function toConnectionError(error: unknown, target: DatabaseTarget): Alarm
   );
 }
 
-function build(classified: Classified, target: DatabaseTarget, cause: unknown): AlarmboxError {
-  const label = `${describeTarget(target)}: ${classified.code}`;
-  const options = { cause };
-  switch (classified.kind) {
-    case 'closed':
-      return new DatabaseUnavailableError(
-        'temporary',
-        classified.code,
-        `alarmbox は終了処理中です (close() の後に呼ばれました、${describeTarget(target)})。新しいインスタンスで再実行してください。`,
-        options,
-      );
-    case 'timeout':
-      return new DatabaseUnavailableError(
-        'temporary',
-        classified.code,
-        `データベースが時間内に応答しませんでした (${label})。データベースの状態とネットワークを確認し、しばらくしてから再実行してください。`,
-        options,
-      );
-    case 'unreachable':
-      return new DatabaseUnavailableError(
-        'temporary',
-        classified.code,
-        `データベースに接続できません (${label})。DATABASE_URL とデータベースの起動状態を確認してください。`,
-        options,
-      );
-    case 'busy':
-      return new DatabaseUnavailableError(
-        'temporary',
-        classified.code,
-        `データベースが他の処理でロックされています (${label})。しばらくしてから再実行してください。`,
-        options,
-      );
-    case 'auth':
-      return new DatabaseUnavailableError(
-        'configuration',
-        classified.code,
-        `データベースの認証に失敗しました (${label})。DATABASE_URL のユーザー名とパスワードを確認してください。${target.dialect === 'mysql' && target.tls.mode === 'disable' ? plaintextAuthHint() : ''}`,
-        options,
-      );
-    case 'unknown_database':
-      return new DatabaseUnavailableError(
-        'configuration',
-        classified.code,
-        `データベースが存在しません (${label})。データベースを作成するか、DATABASE_URL のデータベース名を確認してください。`,
-        options,
-      );
-    case 'permission':
-      return new DatabaseUnavailableError(
-        'configuration',
-        classified.code,
-        `データベースの権限が足りません (${label})。DATABASE_URL のユーザーの権限 (SQLite ではファイルとディレクトリの書き込み権限) を確認してください。`,
-        options,
-      );
-    case 'sqlite_path':
-      return new DatabaseUnavailableError(
-        'configuration',
-        classified.code,
-        `データベースファイルを開けません (${label})。DATABASE_URL のパスとディレクトリの権限を確認してください。`,
-        options,
-      );
-    case 'missing_schema':
-      return new MigrationsPendingError(
-        describeDatabase(target),
-        missingWhat(cause, classified.code),
-        options,
-      );
-    case 'tls_required':
-      return new DatabaseTlsError(
-        classified.code,
-        target.dialect === 'sqlite'
-          ? `データベースが TLS を要求しています (${label})。`
-          : tlsRequiredMessage(serverOf(target), target.dialect, classified.code),
-        options,
-      );
-  }
-}
+/** Kinds a retry can cure ('temporary'); the others need a person to fix the setup ('configuration'). */
+const TEMPORARY: ReadonlySet<Classified['kind']> = new Set(['closed', 'timeout', 'unreachable', 'busy']);
 
-function serverOf(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }): string {
-  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+/** The message of each kind reported as a DatabaseUnavailableError; `label` is the database and the code. */
+const MESSAGES: Readonly<
+  Record<
+    Exclude<Classified['kind'], 'missing_schema' | 'tls_required'>,
+    (label: string, target: DatabaseTarget) => string
+  >
+> = {
+  closed: (_, target) =>
+    `alarmbox は終了処理中です (close() の後に呼ばれました、${describeTarget(target)})。新しいインスタンスで再実行してください。`,
+  timeout: (label) =>
+    `データベースが時間内に応答しませんでした (${label})。データベースの状態とネットワークを確認し、しばらくしてから再実行してください。`,
+  unreachable: (label) =>
+    `データベースに接続できません (${label})。DATABASE_URL とデータベースの起動状態を確認してください。`,
+  busy: (label) =>
+    `データベースが他の処理でロックされています (${label})。しばらくしてから再実行してください。`,
+  auth: (label, target) =>
+    `データベースの認証に失敗しました (${label})。DATABASE_URL のユーザー名とパスワードを確認してください。${target.dialect === 'mysql' && target.tls.mode === 'disable' ? plaintextAuthHint() : ''}`,
+  unknown_database: (label) =>
+    `データベースが存在しません (${label})。データベースを作成するか、DATABASE_URL のデータベース名を確認してください。`,
+  permission: (label) =>
+    `データベースの権限が足りません (${label})。DATABASE_URL のユーザーの権限 (SQLite ではファイルとディレクトリの書き込み権限) を確認してください。`,
+  sqlite_path: (label) =>
+    `データベースファイルを開けません (${label})。DATABASE_URL のパスとディレクトリの権限を確認してください。`,
+};
+
+function build({ kind, code }: Classified, target: DatabaseTarget, cause: unknown): AlarmboxError {
+  const label = `${describeTarget(target)}: ${code}`;
+  if (kind === 'missing_schema') {
+    return new MigrationsPendingError(describeDatabase(target), missingWhat(cause, code), { cause });
+  }
+  if (kind === 'tls_required') {
+    const message =
+      target.dialect === 'sqlite'
+        ? `データベースが TLS を要求しています (${label})。`
+        : tlsRequiredMessage(hostPort(target.host, target.port), target.dialect, code);
+    return new DatabaseTlsError(code, message, { cause });
+  }
+  const reason = TEMPORARY.has(kind) ? 'temporary' : 'configuration';
+  return new DatabaseUnavailableError(reason, code, MESSAGES[kind](label, target), { cause });
 }
 
 function classify(error: unknown, target: DatabaseTarget): Classified | undefined {

@@ -12,11 +12,6 @@ export class DatabaseUrlError extends AlarmboxError {
   }
 }
 
-/** What a database error keeps besides its message. */
-export interface DatabaseErrorOptions {
-  readonly cause?: unknown;
-}
-
 /**
  * The database could not be reached or refused us. `reason` says whether retrying can help
  * ('temporary': refused, timeout, unknown host, busy) or a person must fix the setup ('configuration':
@@ -26,8 +21,8 @@ export class DatabaseUnavailableError extends AlarmboxError {
   override readonly name: string = 'DatabaseUnavailableError';
   /** The driver's error code (`ECONNREFUSED`, `28P01`, `ER_ACCESS_DENIED_ERROR`, `SQLITE_BUSY`…). */
   readonly code: string;
-  constructor(reason: FailureReason, code: string, message: string, options: DatabaseErrorOptions = {}) {
-    super(message, { reason, cause: options.cause });
+  constructor(reason: FailureReason, code: string, message: string, options?: ErrorOptions) {
+    super(message, { reason, cause: options?.cause });
     this.code = code;
   }
 }
@@ -35,10 +30,10 @@ export class DatabaseUnavailableError extends AlarmboxError {
 /** The tables this version needs are missing or older than the code: `alarmbox migrate` has not run. */
 export class MigrationsPendingError extends AlarmboxError {
   override readonly name: string = 'MigrationsPendingError';
-  constructor(targetLabel: string, detail: string, options: DatabaseErrorOptions = {}) {
+  constructor(targetLabel: string, detail: string, options?: ErrorOptions) {
     super(
       `データベースのテーブルがまだ作成されていません (${targetLabel}: ${detail})。先に alarmbox migrate を実行してください (アプリからは alarmbox.migrate())。別のデータベースを使うつもりなら設定元を確認してください (.env を読むのは CLI だけです: README「環境変数」)。`,
-      { reason: 'configuration', cause: options.cause },
+      { reason: 'configuration', cause: options?.cause },
     );
   }
 }
@@ -46,8 +41,8 @@ export class MigrationsPendingError extends AlarmboxError {
 /** A migration itself failed for a reason we cannot name more precisely (the driver's code is kept). */
 export class MigrationFailedError extends AlarmboxError {
   override readonly name: string = 'MigrationFailedError';
-  constructor(reason: FailureReason, message: string, options: DatabaseErrorOptions = {}) {
-    super(message, { reason, cause: options.cause });
+  constructor(reason: FailureReason, message: string, options?: ErrorOptions) {
+    super(message, { reason, cause: options?.cause });
   }
 }
 
@@ -64,10 +59,10 @@ export class DatabaseDriverMissingError extends AlarmboxError {
   override readonly name: string = 'DatabaseDriverMissingError';
   /** The npm package to install. */
   readonly driverPackage: string;
-  constructor(driverPackage: string, options: DatabaseErrorOptions = {}) {
+  constructor(driverPackage: string, options?: ErrorOptions) {
     super(
       `データベースのドライバ ${driverPackage} がインストールされていません。アプリのディレクトリで npm install ${driverPackage} を実行してください (DATABASE_URL の種類に合うドライバが必要です)。`,
-      { reason: 'configuration', cause: options.cause },
+      { reason: 'configuration', cause: options?.cause },
     );
     this.driverPackage = driverPackage;
   }

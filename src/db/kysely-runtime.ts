@@ -9,15 +9,11 @@ type KyselyModule = typeof import('kysely');
 type MigrationModule = typeof import('kysely/migration');
 
 /** Kysely's values this package uses: the query builder and its migrator. */
-export interface KyselyRuntime {
-  readonly Kysely: KyselyModule['Kysely'];
-  readonly sql: KyselyModule['sql'];
-  readonly CompiledQuery: KyselyModule['CompiledQuery'];
-  readonly SqliteDialect: KyselyModule['SqliteDialect'];
-  readonly PostgresDialect: KyselyModule['PostgresDialect'];
-  readonly MysqlDialect: KyselyModule['MysqlDialect'];
-  readonly Migrator: MigrationModule['Migrator'];
-}
+export type KyselyRuntime = Pick<
+  KyselyModule,
+  'Kysely' | 'sql' | 'CompiledQuery' | 'SqliteDialect' | 'PostgresDialect' | 'MysqlDialect'
+> &
+  Pick<MigrationModule, 'Migrator'>;
 
 let runtime: KyselyRuntime | undefined;
 let loading: Promise<KyselyRuntime> | undefined;
@@ -25,15 +21,7 @@ let loading: Promise<KyselyRuntime> | undefined;
 /** Imports Kysely once; later calls return the same modules. */
 export function loadKysely(): Promise<KyselyRuntime> {
   loading ??= Promise.all([import('kysely'), import('kysely/migration')]).then(([kysely, migration]) => {
-    runtime = {
-      Kysely: kysely.Kysely,
-      sql: kysely.sql,
-      CompiledQuery: kysely.CompiledQuery,
-      SqliteDialect: kysely.SqliteDialect,
-      PostgresDialect: kysely.PostgresDialect,
-      MysqlDialect: kysely.MysqlDialect,
-      Migrator: migration.Migrator,
-    };
+    runtime = { ...kysely, Migrator: migration.Migrator };
     return runtime;
   });
   return loading;

@@ -62,6 +62,12 @@ export function createDatabaseIfMissing(handle: DatabaseHandle): void {
 export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
   const label = describeDatabase(handle.target);
   const known = migrationNames(handle.dialect);
+  // The driver's "no such table" is said as what is missing; any other failure as toDatabaseError names it.
+  const pendingOr = (error: unknown, detail: string): AlarmboxError => {
+    const mapped = toDatabaseError(error, handle.target);
+    if (!(mapped instanceof MigrationsPendingError)) return mapped;
+    return new MigrationsPendingError(label, detail, { cause: error });
+  };
   let executed: Set<string>;
   try {
     const rows = await (await handle.open())
@@ -71,13 +77,7 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
       .execute();
     executed = new Set(rows.map((row) => row.name));
   } catch (error) {
-    const mapped = toDatabaseError(error, handle.target);
-    if (mapped instanceof MigrationsPendingError) {
-      throw new MigrationsPendingError(label, `未適用のマイグレーション: ${known.join(', ')}`, {
-        cause: error,
-      });
-    }
-    throw mapped;
+    throw pendingOr(error, `未適用のマイグレーション: ${known.join(', ')}`);
   }
   const pending = known.filter((name) => !executed.has(name));
   if (pending.length > 0) {
@@ -91,11 +91,7 @@ export async function assertMigrated(handle: DatabaseHandle): Promise<void> {
       const { sql } = kysely();
       await sql`select 1 from ${sql.table(table)} where 1 = 0`.execute(db);
     } catch (error) {
-      const mapped = toDatabaseError(error, handle.target);
-      if (mapped instanceof MigrationsPendingError) {
-        throw new MigrationsPendingError(label, `テーブル ${table} がありません`, { cause: error });
-      }
-      throw mapped;
+      throw pendingOr(error, `テーブル ${table} がありません`);
     }
   }
 }

@@ -3,6 +3,7 @@
 // but keeps the message, so both the code and the message's wording are looked at.
 import { causeChain } from '../error-code.ts';
 import { DatabaseUnavailableError } from './errors.ts';
+import { modeName, TLS_DOCS, VOCABULARIES } from './tls-params.ts';
 
 /**
  * The TLS connection to the database failed: a certificate for another name, an unknown CA, an expired
@@ -96,50 +97,36 @@ function oneLine(text: string): string {
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }
 
-interface Words {
-  readonly mode: string;
-  readonly ca: string;
-  readonly verifyFull: string;
-  readonly verifyCa: string;
-}
-
-const WORDS: Readonly<Record<'mysql' | 'postgres', Words>> = {
-  postgres: { mode: 'sslmode', ca: 'sslrootcert', verifyFull: 'verify-full', verifyCa: 'verify-ca' },
-  mysql: { mode: 'ssl-mode', ca: 'ssl-ca', verifyFull: 'VERIFY_IDENTITY', verifyCa: 'VERIFY_CA' },
-};
-
-const DOCS = 'docs/operations.md「データベースの TLS」';
-
 /** The Japanese message of a TLS failure talking to `server` (host:port). */
 export function tlsFailureMessage(
   failure: TlsFailure,
   server: string,
   dialect: 'mysql' | 'postgres',
 ): string {
-  const w = WORDS[dialect];
+  const w = VOCABULARIES[dialect];
   const cause = `${failure.code}: ${failure.detail}`;
   switch (failure.problem) {
     case 'name':
-      return `データベースサーバー ${server} の TLS 証明書に、DATABASE_URL のホスト名が載っていません (${cause})。証明書に載っている名前 (Cloud SQL ならインスタンスの DNS 名) を DATABASE_URL のホストにするか、その名前で証明書を発行し直してください。CA だけを検証してよい場合は ${w.mode}=${w.verifyCa} も使えます (${DOCS})。`;
+      return `データベースサーバー ${server} の TLS 証明書に、DATABASE_URL のホスト名が載っていません (${cause})。証明書に載っている名前 (Cloud SQL ならインスタンスの DNS 名) を DATABASE_URL のホストにするか、その名前で証明書を発行し直してください。CA だけを検証してよい場合は ${w.mode}=${modeName(w, 'verify-ca')} も使えます (${TLS_DOCS})。`;
     case 'unknown_ca':
-      return `データベースサーバー ${server} の TLS 証明書を発行した CA が信頼されていません (${cause})。そのサーバーの CA 証明書のファイル (Cloud SQL: server-ca.pem、Amazon RDS: global-bundle.pem) を ${w.ca} に指定してください (${DOCS})。`;
+      return `データベースサーバー ${server} の TLS 証明書を発行した CA が信頼されていません (${cause})。そのサーバーの CA 証明書のファイル (Cloud SQL: server-ca.pem、Amazon RDS: global-bundle.pem) を ${w.ca} に指定してください (${TLS_DOCS})。`;
     case 'validity':
-      return `データベースサーバー ${server} の TLS 証明書が有効期間外です (${cause})。サーバーの証明書を更新してください。このマシンの時計がずれていないかも確認してください (${DOCS})。`;
+      return `データベースサーバー ${server} の TLS 証明書が有効期間外です (${cause})。サーバーの証明書を更新してください。このマシンの時計がずれていないかも確認してください (${TLS_DOCS})。`;
     case 'certificate':
-      return `データベースサーバー ${server} の TLS 証明書を検証できません (${cause})。サーバーの証明書と ${w.ca} の CA 証明書を確認してください (${DOCS})。`;
+      return `データベースサーバー ${server} の TLS 証明書を検証できません (${cause})。サーバーの証明書と ${w.ca} の CA 証明書を確認してください (${TLS_DOCS})。`;
     case 'no_tls':
-      return `データベースサーバー ${server} は TLS に対応していません (${cause})。サーバーで TLS を有効にしてください (DATABASE_URL から ${w.mode} を外すと暗号化せずに接続しますが、推奨しません。${DOCS})。`;
+      return `データベースサーバー ${server} は TLS に対応していません (${cause})。サーバーで TLS を有効にしてください (DATABASE_URL から ${w.mode} を外すと暗号化せずに接続しますが、推奨しません。${TLS_DOCS})。`;
     case 'handshake':
-      return `データベースサーバー ${server} と TLS で接続できません (${cause})。サーバーの TLS 設定と DATABASE_URL の ${w.mode} を確認してください (${DOCS})。`;
+      return `データベースサーバー ${server} と TLS で接続できません (${cause})。サーバーの TLS 設定と DATABASE_URL の ${w.mode} を確認してください (${TLS_DOCS})。`;
     case 'pem':
-      return `データベースサーバー ${server} への TLS 接続に使う証明書か鍵のファイルを読めません (${cause})。DATABASE_URL の ${w.ca} などに PEM 形式のファイルを指定してください (${DOCS})。`;
+      return `データベースサーバー ${server} への TLS 接続に使う証明書か鍵のファイルを読めません (${cause})。DATABASE_URL の ${w.ca} などに PEM 形式のファイルを指定してください (${TLS_DOCS})。`;
   }
 }
 
 /** The Japanese message when the server refuses a plaintext connection. */
 export function tlsRequiredMessage(server: string, dialect: 'mysql' | 'postgres', code: string): string {
-  const w = WORDS[dialect];
-  return `データベースサーバー ${server} は TLS での接続しか受け付けません (${code})。DATABASE_URL に ?${w.mode}=${w.verifyFull}&${w.ca}=<CA 証明書のファイル> を付けてください (${DOCS})。`;
+  const w = VOCABULARIES[dialect];
+  return `データベースサーバー ${server} は TLS での接続しか受け付けません (${code})。DATABASE_URL に ?${w.mode}=${modeName(w, 'verify-full')}&${w.ca}=<CA 証明書のファイル> を付けてください (${TLS_DOCS})。`;
 }
 
 /**
@@ -147,5 +134,5 @@ export function tlsRequiredMessage(server: string, dialect: 'mysql' | 'postgres'
  * (ER_ACCESS_DENIED_ERROR, measured on 10.11): said alongside the authentication message when the URL has no TLS.
  */
 export function plaintextAuthHint(): string {
-  return `サーバーが TLS を必須にしている場合 (MariaDB の require_secure_transport) もこのエラーになります。その場合は DATABASE_URL に ?ssl-mode=VERIFY_IDENTITY&ssl-ca=<CA 証明書のファイル> を付けてください (${DOCS})。`;
+  return `サーバーが TLS を必須にしている場合 (MariaDB の require_secure_transport) もこのエラーになります。その場合は DATABASE_URL に ?ssl-mode=VERIFY_IDENTITY&ssl-ca=<CA 証明書のファイル> を付けてください (${TLS_DOCS})。`;
 }

@@ -21,6 +21,7 @@ export interface DatabaseTls {
   readonly client?: { readonly cert: PemFile; readonly key: PemFile } | undefined;
 }
 
+/** A database client's words for the TLS parameters (what the URL and the messages say). */
 interface Vocabulary {
   readonly mode: string;
   readonly ca: string;
@@ -35,7 +36,7 @@ interface Vocabulary {
   readonly label: string;
 }
 
-const VOCABULARIES: Readonly<Record<'mysql' | 'postgres', Vocabulary>> = {
+export const VOCABULARIES: Readonly<Record<'mysql' | 'postgres', Vocabulary>> = {
   postgres: {
     mode: 'sslmode',
     ca: 'sslrootcert',
@@ -62,7 +63,8 @@ const VOCABULARIES: Readonly<Record<'mysql' | 'postgres', Vocabulary>> = {
   },
 };
 
-const DOCS = 'docs/operations.md「データベースの TLS」';
+/** Where the TLS parameters are explained (tls-errors.ts points there too). */
+export const TLS_DOCS = 'docs/operations.md「データベースの TLS」';
 
 /** Query parameters that would move the connection elsewhere than the URL's host (node-postgres honoured them). */
 const ADDRESS_PARAMS = [
@@ -104,7 +106,7 @@ export function parseTlsParams(
   const keyText = values.get(words.key);
   if (modeText === undefined) {
     throw new DatabaseUrlError(
-      `${[...values.keys()].join(', ')} を使うには ${words.mode} も指定してください (${words.label}、${DOCS})`,
+      `${[...values.keys()].join(', ')} を使うには ${words.mode} も指定してください (${words.label}、${TLS_DOCS})`,
     );
   }
   const mode = parseMode(modeText, words);
@@ -160,10 +162,11 @@ function parseMode(text: string, words: Vocabulary): DatabaseTlsMode {
       `${words.mode}=${text} は TLS を使えないとき黙って平文に切り替わるため使えません。${modeName(words, 'verify-full')} (推奨) か ${modeName(words, 'require')} を指定してください`,
     );
   }
-  throw new DatabaseUrlError(`${words.mode} の値が正しくありません (${words.label} のいずれか、${DOCS})`);
+  throw new DatabaseUrlError(`${words.mode} の値が正しくありません (${words.label} のいずれか、${TLS_DOCS})`);
 }
 
-function modeName(words: Vocabulary, mode: DatabaseTlsMode): string {
+/** The value of the mode parameter that means `mode`, as this client spells it (`verify-full`, `VERIFY_IDENTITY`). */
+export function modeName(words: Vocabulary, mode: DatabaseTlsMode): string {
   const name = Object.entries(words.modes).find(([, m]) => m === mode)?.[0] ?? mode;
   return words.mode === 'sslmode' ? name.toLowerCase() : name;
 }
@@ -174,5 +177,5 @@ function unknownParam(name: string, dialect: 'mysql' | 'postgres', known: readon
   if (ADDRESS_PARAMS.includes(name.toLowerCase())) {
     return `クエリパラメータ ${safe}は使えません。ホスト・ポート・ユーザー・データベース名は URL 本体 (${dialect}://ユーザー:パスワード@ホスト:ポート/データベース名) に書いてください`;
   }
-  return `クエリパラメータ ${safe}には対応していません。使えるのは ${known.join(', ')} です (${DOCS})。パスワードに ? や # を含む場合はパーセントエンコードしてください`;
+  return `クエリパラメータ ${safe}には対応していません。使えるのは ${known.join(', ')} です (${TLS_DOCS})。パスワードに ? や # を含む場合はパーセントエンコードしてください`;
 }

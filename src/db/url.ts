@@ -1,8 +1,6 @@
 import { DatabaseUrlError } from './errors.ts';
 import { type DatabaseTls, parseTlsParams } from './tls-params.ts';
 
-export type { DatabaseTls } from './tls-params.ts';
-
 /** The kinds of database the toolkit runs on (MariaDB counts as `mysql`). */
 export type DatabaseDialect = 'sqlite' | 'mysql' | 'postgres';
 
@@ -129,6 +127,10 @@ function isPort(port: number): boolean {
 /** A label for messages and logs: dialect, host, port and database, or the SQLite path. Never a password. */
 export function describeTarget(target: DatabaseTarget): string {
   if (target.dialect === 'sqlite') return `sqlite ${target.file}`;
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${target.dialect} ${host}:${target.port}/${target.database}`;
+  return `${target.dialect} ${hostPort(target.host, target.port)}/${target.database}`;
+}
+
+/** `host:port` for messages, an IPv6 address in brackets (`[::1]:5432`, as in a URL). */
+export function hostPort(host: string, port: number | string): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

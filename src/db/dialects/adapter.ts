@@ -28,9 +28,6 @@ export interface ConnectionSettings {
   readonly onConnected?: ((server: ConnectedServer) => void) | undefined;
 }
 
-/** A lease row as inserted by {@link DatabaseAdapter.insertLeaseIfAbsent}. */
-export type LeaseValues = AlarmboxLocksTable;
-
 /** A row of `alarmbox_refresh_history` without its id. */
 export interface HistoryValues {
   readonly attempted_at: DbTime;
@@ -82,7 +79,7 @@ export interface DatabaseAdapter {
 
   // Writes whose form differs
   /** Inserts a lease row unless one of that name exists; true when this call inserted it. */
-  insertLeaseIfAbsent(db: Kysely<AlarmboxSchema>, row: LeaseValues): Promise<boolean>;
+  insertLeaseIfAbsent(db: Kysely<AlarmboxSchema>, row: AlarmboxLocksTable): Promise<boolean>;
   /** Inserts a history row and returns its generated id. */
   insertHistory(db: Kysely<AlarmboxSchema>, row: HistoryValues): Promise<number>;
   /** Runs the migrator so that concurrent runs serialize and a failed run leaves nothing half done. */
@@ -126,7 +123,7 @@ export function kindOfCode(
  */
 export async function insertLeaseOnConflictDoNothing(
   db: Kysely<AlarmboxSchema>,
-  row: LeaseValues,
+  row: AlarmboxLocksTable,
 ): Promise<boolean> {
   const result = await db
     .insertInto(LOCKS_TABLE)

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { MysqlPool, MysqlPoolConnection } from 'kysely';
 import type { Pool, PoolConnection } from 'mysql2';
-import { connectedServer, type OnConnected } from '../connected-server.ts';
+import { connectedServer } from '../connected-server.ts';
 import type { ServerTarget } from '../url.ts';
 import type { ConnectionSettings } from './adapter.ts';
 import type { AppMysqlConnection } from './app-mysql-types.ts';
@@ -87,17 +87,13 @@ export function mysqlPoolWithTimeouts<C extends AppMysqlConnection>(
 /** {@link mysqlPoolWithTimeouts} over this package's own pool: it reports each connection and ends the pool. */
 export function ownMysqlPool(pool: Pool, target: ServerTarget, settings: ConnectionSettings): MysqlPool {
   const sockets = new OpenSockets();
-  const onConnected: OnConnected = (driver, socket) =>
-    settings.onConnected?.(connectedServer(target, driver, socket));
   pool.on('connection', (connection) => {
     // A dropped connection also emits 'error'; the query's own callback reports it.
     connection.on('error', () => {});
     sockets.add(socketOf(connection));
     // Emitted after the handshake: stream is the TLSSocket by then.
-    onConnected(
-      { host: connection.config.host ?? '', port: connection.config.port ?? 0 },
-      socketOf(connection),
-    );
+    const driver = { host: connection.config.host ?? '', port: connection.config.port ?? 0 };
+    settings.onConnected?.(connectedServer(target, driver, socketOf(connection)));
   });
   return mysqlPoolWithTimeouts<PoolConnection>(pool, settings.queryTimeoutMs, {
     queryOptions: (sql, values) => ({ sql, values: [...values] }),

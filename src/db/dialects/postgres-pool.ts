@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
 import { AlarmboxError } from '../../errors.ts';
-import { connectedServer, type OnConnected } from '../connected-server.ts';
+import { connectedServer } from '../connected-server.ts';
 import type { ServerTarget } from '../url.ts';
 import type { ConnectionSettings } from './adapter.ts';
 import { closeGraceMs, OpenSockets, queryTimeoutError, SilenceBreaker } from './timeouts.ts';
@@ -91,8 +91,6 @@ export function ownPostgresPool(
   settings: ConnectionSettings,
 ): PostgresPool {
   const sockets = new OpenSockets();
-  const onConnected: OnConnected = (driver, socket) =>
-    settings.onConnected?.(connectedServer(target, driver, socket));
   // An idle client whose server went away emits 'error'; unhandled, that would crash the process. The next
   // query reports the problem through toDatabaseError instead.
   pool.on('error', () => {});
@@ -102,7 +100,9 @@ export function ownPostgresPool(
     client.on('error', () => {});
     sockets.add(socketOf(client));
     // After the TLS upgrade: connection.stream is the TLSSocket by then.
-    onConnected({ host: client.host, port: client.port }, socketOf(client));
+    settings.onConnected?.(
+      connectedServer(target, { host: client.host, port: client.port }, socketOf(client)),
+    );
   });
   return postgresPoolWithTimeouts<PoolClient>(pool, settings.queryTimeoutMs, {
     options: pool.options,
