@@ -6,7 +6,7 @@ import { describeTarget } from '../../../db/url.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
 import { note, say } from '../output.ts';
-import { stopSafelyOnSignal } from '../stop-signal.ts';
+import { stopSafelyDuring } from '../stop-signal.ts';
 
 interface RevokeCliOptions {
   readonly yes?: boolean;
@@ -59,9 +59,8 @@ async function revoke(opts: RevokeCliOptions): Promise<void> {
     );
   }
   // A revocation under way finishes (the row is deleted) before a stop signal ends the process.
-  const release = stopSafelyOnSignal();
-  try {
-    await withAlarmbox(async (alarmbox) => {
+  await stopSafelyDuring(() =>
+    withAlarmbox(async (alarmbox) => {
       const { store, config, database } = alarmbox;
       // Not registered: the usual message and exit 3, before asking anything.
       if (!(await store.getInstance()).isRegistered) {
@@ -82,10 +81,8 @@ async function revoke(opts: RevokeCliOptions): Promise<void> {
       } else {
         for (const line of result.lines) say(line);
       }
-    });
-  } finally {
-    release();
-  }
+    }),
+  );
 }
 
 /** Asks on the terminal (stderr, so that `--json` output stays clean); anything but y / yes cancels. */
