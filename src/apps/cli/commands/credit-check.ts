@@ -19,7 +19,7 @@ import {
 } from '../../../api/types.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
-import { note, say } from '../output.ts';
+import { note, say, sayJson } from '../output.ts';
 import { stopSafelyDuring } from '../stop-signal.ts';
 
 interface CreditCheckOptions {
@@ -188,13 +188,9 @@ function jsonReport(
   check: CreditCheck | CreditCheckDetail,
   pdf: PdfSaved | undefined,
   pdfError?: string,
-): string {
+): object {
   const { pdf_file_data: _omitted, ...rest } = check as CreditCheckDetail;
-  return JSON.stringify(
-    { credit_check: rest, pdf: pdf ?? null, ...(pdfError === undefined ? {} : { pdf_error: pdfError }) },
-    null,
-    2,
-  );
+  return { credit_check: rest, pdf: pdf ?? null, ...(pdfError === undefined ? {} : { pdf_error: pdfError }) };
 }
 
 export function registerCreditCheckCommand(program: Command): void {
@@ -240,7 +236,7 @@ export function registerCreditCheckCommand(program: Command): void {
               await writeFile(plan.pdf, data);
               pdf = { path: plan.pdf, bytes: data.length };
             }
-            if (opts.json === true) say(jsonReport(detail, pdf));
+            if (opts.json === true) sayJson(jsonReport(detail, pdf));
             else printSummary(detail, '信用チェックの結果:', pdf);
             return;
           }
@@ -254,7 +250,9 @@ export function registerCreditCheckCommand(program: Command): void {
               // The purchase stands: show it, then say how to get the PDF without buying again.
               const retry = `alarmbox credit-check --id ${created.credit_check_id} --pdf ${opts.pdf ?? ''}`;
               if (opts.json === true) {
-                say(jsonReport(created, undefined, error instanceof Error ? error.message : String(error)));
+                sayJson(
+                  jsonReport(created, undefined, error instanceof Error ? error.message : String(error)),
+                );
               } else {
                 printSummary(created, '信用チェックを購入しました:', undefined);
               }
@@ -262,7 +260,7 @@ export function registerCreditCheckCommand(program: Command): void {
               throw error;
             }
           }
-          if (opts.json === true) say(jsonReport(created, pdf));
+          if (opts.json === true) sayJson(jsonReport(created, pdf));
           else printSummary(created, '信用チェックを購入しました:', pdf);
         }),
       );

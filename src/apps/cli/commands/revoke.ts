@@ -5,7 +5,7 @@ import type { RevocationResult } from '../../../alarmbox/revoke.ts';
 import { describeTarget } from '../../../db/url.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
-import { note, say } from '../output.ts';
+import { note, say, sayJson } from '../output.ts';
 import { stopSafelyDuring } from '../stop-signal.ts';
 
 interface RevokeCliOptions {
@@ -77,7 +77,7 @@ async function revoke(opts: RevokeCliOptions): Promise<void> {
           baseUrl: config.baseUrl,
           database: describeTarget(database.target),
         };
-        say(JSON.stringify(report, null, 2));
+        sayJson(report);
       } else {
         for (const line of result.lines) say(line);
       }
