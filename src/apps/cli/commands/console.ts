@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { CommandError } from '../command-error.ts';
+import { CommandError, UsageError } from '../command-error.ts';
 import { say } from '../output.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
@@ -68,9 +68,8 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_PORT;
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) {
-    throw new CommandError(
+    throw new UsageError(
       `--port には 0〜65535 の整数を指定してください (例: --port ${DEFAULT_PORT})。指定値: ${raw.slice(0, 16)}`,
-      'usage',
     );
   }
   return port;
