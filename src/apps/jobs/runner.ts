@@ -16,16 +16,11 @@ import { redact } from '../../text/redact.ts';
 import { describeDuration } from './duration.ts';
 import type { Job, JobContext, JobResult } from './job.ts';
 import type { JobLogger, LogFields, Severity } from './logger.ts';
+import type { JobRetrySettings } from './settings.ts';
 
-export interface RunJobOptions {
+export interface RunJobOptions extends JobRetrySettings {
   readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
-  /** Extra attempts after the first for temporary failures (network, 5xx, timeouts, lock waits). */
-  readonly retries: number;
-  /** The first pause's ceiling before a retry; each next one doubles (capped at 60 s), jittered (src/backoff.ts). */
-  readonly retryDelayMs: number;
-  /** No retry starts once this much time has passed since the run began. */
-  readonly budgetMs: number;
   readonly freshWindowMs?: number | undefined;
   /** Stop: no further attempt starts; the current one is allowed to finish. */
   readonly signal?: AbortSignal | undefined;

@@ -8,21 +8,19 @@ import type { Job } from './job.ts';
 import type { JobLogger } from './logger.ts';
 import { type JobRunReport, runJob } from './runner.ts';
 import type { Schedule } from './schedule.ts';
+import type { JobRetrySettings } from './settings.ts';
 
 export interface ScheduledJob {
   readonly job: Job;
   readonly schedule: Schedule;
-  /** Per-tick idempotency window; by default half the schedule's period. */
+  /** Per-tick idempotency window; by default half the schedule's period (settings.ts resolveFreshWindowMs). */
   readonly freshWindowMs: number;
 }
 
-export interface WorkerOptions {
+export interface WorkerOptions extends JobRetrySettings {
   readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
   readonly jobs: readonly ScheduledJob[];
-  readonly retries: number;
-  readonly retryDelayMs: number;
-  readonly budgetMs: number;
   /** How long a stop waits for the current run before abandoning it. */
   readonly shutdownGraceMs: number;
 }
@@ -35,11 +33,6 @@ export interface Worker {
   stop(reason: string): Promise<StopResult>;
   /** Every finished run, for tests and embedding applications. */
   readonly reports: readonly JobRunReport[];
-}
-
-/** Half the period: a second worker whose tick starts after the first finished sees the work as done. */
-export function defaultFreshWindowMs(schedule: Schedule): number {
-  return Math.floor(schedule.periodMs / 2);
 }
 
 export function startWorker(options: WorkerOptions): Worker {

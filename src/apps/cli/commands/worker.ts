@@ -3,20 +3,22 @@ import { ExitCode } from '../../../exit-codes.ts';
 import { parseDuration } from '../../jobs/duration.ts';
 import type { JobLogger } from '../../jobs/logger.ts';
 import { startOtlpExport } from '../../jobs/otlp-export.ts';
-import { JOB_DEFAULTS, type JobRunSettings, resolveJobRunSettings } from '../../jobs/settings.ts';
+import {
+  JOB_DEFAULTS,
+  type JobRunSettings,
+  type RawJobRunSettings,
+  resolveFreshWindowMs,
+  resolveJobRunSettings,
+} from '../../jobs/settings.ts';
 import type { ScheduledJob } from '../../jobs/worker.ts';
 import { withAlarmbox } from '../context.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
-interface WorkerCliOptions {
+interface WorkerCliOptions extends RawJobRunSettings {
   readonly schedule?: string;
   readonly timezone?: string;
   readonly skipIfFresh?: string;
-  readonly retries?: string;
-  readonly retryDelay?: string;
-  readonly timeout?: string;
   readonly shutdownGrace?: string;
-  readonly logFormat?: string;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
@@ -72,11 +74,7 @@ async function runWorker(opts: WorkerCliOptions): Promise<void> {
   const jobs = [refreshTokenJob({ schedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) })];
   const scheduled = jobs.map((job) => {
     const schedule = parseSchedule(job.schedule, timezone, scheduleSource);
-    const freshWindowMs =
-      opts.skipIfFresh === undefined
-        ? worker.defaultFreshWindowMs(schedule)
-        : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
-    return { job, schedule, freshWindowMs };
+    return { job, schedule, freshWindowMs: resolveFreshWindowMs(opts.skipIfFresh, schedule.periodMs) };
   });
   const shutdownGraceMs =
     opts.shutdownGrace === undefined
