@@ -38,19 +38,10 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
       if (since !== undefined && issuedAt !== null && issuedAt >= since) {
         return { outcome: 'skipped', code: 'fresh', message: freshMessage(context, issuedAt), fields };
       }
-      return ifExpiring
-        ? {
-            outcome: 'skipped',
-            code: 'still_valid',
-            message: 'トークンはまだ有効なため更新しませんでした',
-            fields,
-          }
-        : {
-            outcome: 'skipped',
-            code: 'peer_refreshed',
-            message: 'ほかのプロセスが直前に更新したトークンを確認しました',
-            fields,
-          };
+      const [code, message] = ifExpiring
+        ? ['still_valid', 'トークンはまだ有効なため更新しませんでした']
+        : ['peer_refreshed', 'ほかのプロセスが直前に更新したトークンを確認しました'];
+      return { outcome: 'skipped', code, message, fields };
     },
   };
 }

@@ -6,6 +6,7 @@
 // that lease (refresh-token-job.ts), so they rotate once. One that cannot get the token lease in time fails with
 // `lock_timeout` (exit 5, run again later): it never reports success for work it has not seen done.
 
+import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelayMs } from '../../backoff.ts';
 import type { Toolkit } from '../../create.ts';
 import { debugHint, writeDebugDetail } from '../../debug-detail.ts';
@@ -111,7 +112,8 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
           delayMs,
         },
       );
-      const slept = await sleep(delayMs, signal);
+      // Rejects (an AbortError) only when a stop aborts the pause.
+      const slept = await delay(delayMs, true, { signal }).catch(() => false);
       if (!slept) return failed(interrupted(error), attempt);
     }
   }
@@ -156,22 +158,6 @@ function endOfRetries(
     );
   }
   return undefined;
-}
-
-/** Resolves true after `ms`, false at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 class JobError extends AlarmboxError {

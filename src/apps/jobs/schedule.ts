@@ -18,9 +18,10 @@ export interface Schedule {
  */
 export function parseSchedule(pattern: string, timezone: string, source = '--schedule'): Schedule {
   const zone = parseTimezone(timezone);
+  const paused = () => new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
   let cron: Cron;
   try {
-    cron = new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
+    cron = paused();
   } catch (error) {
     throw new ConfigError(
       source,
@@ -42,7 +43,7 @@ export function parseSchedule(pattern: string, timezone: string, source = '--sch
     timezone: zone,
     periodMs,
     nextRuns: (count) => {
-      const c = new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
+      const c = paused();
       try {
         return c.nextRuns(count);
       } finally {
