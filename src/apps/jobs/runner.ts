@@ -160,13 +160,6 @@ function endOfRetries(
   return undefined;
 }
 
-class JobError extends AlarmboxError {
-  override readonly name: string = 'JobError';
-  constructor(reason: FailureReason, message: string, options: { readonly cause?: unknown } = {}) {
-    super(message, { reason, cause: options.cause });
-  }
-}
-
 function asReasoned(error: unknown): AlarmboxError {
   if (error instanceof AlarmboxError) {
     // Ours but unexplained (a migration that failed, a time value that is not one): its causes tell why.
@@ -177,19 +170,19 @@ function asReasoned(error: unknown): AlarmboxError {
   // Unknown errors may carry anything: keep only the class name in the message (which is logged and may be
   // stored); the stack and causes go to stderr, scrubbed, when ALARMBOX_DEBUG=1 asks for them.
   writeDebugDetail(error);
-  return new JobError('unexpected', `予期しないエラーが発生しました (${name})。${debugHint()}`, {
+  return new AlarmboxError(`予期しないエラーが発生しました (${name})。${debugHint()}`, {
+    reason: 'unexpected',
     cause: error,
   });
 }
 
 function interrupted(last: AlarmboxError): AlarmboxError {
-  return new JobError(
-    'temporary',
+  return new AlarmboxError(
     `停止の要求 (SIGTERM など) を受けたため再試行せずに終了しました。次回の実行で回復します。直前のエラー: ${last.message}`,
-    { cause: last },
+    { reason: 'temporary', cause: last },
   );
 }
 
 function withNote(error: AlarmboxError, note: string): AlarmboxError {
-  return new JobError(error.reason, `${error.message} ${note}`, { cause: error });
+  return new AlarmboxError(`${error.message} ${note}`, { reason: error.reason, cause: error });
 }
