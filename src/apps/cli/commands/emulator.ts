@@ -8,6 +8,7 @@ import {
   type RotationMode,
 } from '../../../emulator/options.ts';
 import { CommandError, UsageError } from '../command-error.ts';
+import { parsePort } from '../port.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
 
 /** What commander hands the action: every value still a raw string. */
@@ -108,15 +109,7 @@ export function parseEmulatorCliOptions(raw: RawEmulatorOptions): EmulatorOption
     if (value.trim() === '') throw new UsageError(message);
     options[key] = value;
   }
-  if (raw.port !== undefined) {
-    const port = /^\d{1,5}$/.test(raw.port) ? Number(raw.port) : Number.NaN;
-    if (!(port >= 0 && port <= 65535)) {
-      throw new UsageError(
-        `--port には 0〜65535 の整数を指定してください (例: --port 4010)。指定値: ${raw.port}`,
-      );
-    }
-    options.port = port;
-  }
+  if (raw.port !== undefined) options.port = parsePort(raw.port, 4010);
   if (raw.accessTtl !== undefined) {
     if (!/^\d{1,10}$/.test(raw.accessTtl)) {
       throw new UsageError(
