@@ -67,15 +67,13 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
   };
   logger.log('INFO', `ジョブ ${job.name} を開始します`, { ...base, event: 'start' });
 
-  const finish = (report: JobRunReport): JobRunReport => logEnd(logger, base, report);
+  const finish = (attempts: number, end: Omit<JobRunReport, 'job' | 'attempts' | 'durationMs'>) =>
+    logEnd(logger, base, { job: job.name, attempts, durationMs: elapsed(), ...end });
   const failed = (error: AlarmboxError, attempts: number): JobRunReport =>
-    finish({
-      job: job.name,
+    finish(attempts, {
       outcome: error.reason,
       code: error.reason,
       exitCode: exitCodeFor(error.reason),
-      attempts,
-      durationMs: elapsed(),
       message: `ジョブ ${job.name} は失敗しました: ${redact(error.message)}`,
       error,
     });
@@ -83,13 +81,10 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await job.run(context);
-      return finish({
-        job: job.name,
+      return finish(attempt, {
         outcome: result.outcome,
         code: result.code,
         exitCode: ExitCode.ok,
-        attempts: attempt,
-        durationMs: elapsed(),
         message: result.message,
         result,
       });
