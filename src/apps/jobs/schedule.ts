@@ -16,7 +16,7 @@ export interface Schedule {
  * Checks a cron pattern (5 fields, or 6 with seconds first) and an IANA time zone with croner, and works out
  * the period. `source` names the option or variable in messages.
  */
-export function parseSchedule(pattern: string, timezone: string, source = '--schedule'): Schedule {
+export function parseSchedule(pattern: string, timezone: string, source: string): Schedule {
   const zone = parseTimezone(timezone);
   const paused = () => new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
   let cron: Cron;
