@@ -31,15 +31,12 @@ export type StopResult = 'idle' | 'finished' | 'abandoned';
 export interface Worker {
   /** Stops scheduling and waits (up to the grace period) for the run under way. */
   stop(reason: string): Promise<StopResult>;
-  /** Every finished run, for tests and embedding applications. */
-  readonly reports: readonly JobRunReport[];
 }
 
 export function startWorker(options: WorkerOptions): Worker {
   const { logger } = options;
   const stopping = new AbortController();
   const running = new Map<string, Promise<JobRunReport>>();
-  const reports: JobRunReport[] = [];
 
   const crons = options.jobs.map(
     ({ job, schedule, freshWindowMs }) =>
@@ -75,7 +72,7 @@ export function startWorker(options: WorkerOptions): Worker {
           });
           running.set(job.name, promise);
           try {
-            reports.push(await promise);
+            await promise;
           } finally {
             running.delete(job.name);
           }
@@ -96,7 +93,6 @@ export function startWorker(options: WorkerOptions): Worker {
   });
 
   return {
-    reports,
     async stop(reason: string): Promise<StopResult> {
       for (const cron of crons) cron.stop();
       stopping.abort();
