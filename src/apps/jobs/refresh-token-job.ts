@@ -17,7 +17,6 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
   const ifExpiring = options.ifExpiring === true;
   return {
     name: REFRESH_TOKEN_JOB_NAME,
-    description: 'AlarmBox トークンを更新します',
     schedule: options.schedule ?? REFRESH_TOKEN_SCHEDULE,
 
     async run(context: JobContext): Promise<JobResult> {

@@ -9,7 +9,6 @@ export interface Schedule {
   readonly timezone: string;
   /** The shortest gap between two runs over the next few runs (ms). */
   readonly periodMs: number;
-  nextRuns(count: number): Date[];
 }
 
 /**
@@ -18,10 +17,9 @@ export interface Schedule {
  */
 export function parseSchedule(pattern: string, timezone: string, source: string): Schedule {
   const zone = parseTimezone(timezone);
-  const paused = () => new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
   let cron: Cron;
   try {
-    cron = paused();
+    cron = new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
   } catch (error) {
     throw new ConfigError(
       source,
@@ -38,19 +36,7 @@ export function parseSchedule(pattern: string, timezone: string, source: string)
   for (let i = 1; i < runs.length; i++) {
     periodMs = Math.min(periodMs, runs[i]!.getTime() - runs[i - 1]!.getTime());
   }
-  return {
-    pattern: pattern.trim(),
-    timezone: zone,
-    periodMs,
-    nextRuns: (count) => {
-      const c = paused();
-      try {
-        return c.nextRuns(count);
-      } finally {
-        c.stop();
-      }
-    },
-  };
+  return { pattern: pattern.trim(), timezone: zone, periodMs };
 }
 
 function parseTimezone(timezone: string, source = '--timezone'): string {
