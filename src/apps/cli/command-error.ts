@@ -5,8 +5,8 @@ import type { FailureReason } from '../../failure-reason.ts';
 export class CommandError extends AlarmboxError {
   override readonly name: string = 'CommandError';
 
-  constructor(message: string, reason: FailureReason, options: { readonly cause?: unknown } = {}) {
-    super(message, { reason, cause: options.cause });
+  constructor(message: string, reason: FailureReason) {
+    super(message, { reason });
   }
 }
 

@@ -5,6 +5,11 @@ export function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** What `--json` prints: the whole result as one indented JSON document. */
+export function sayJson(value: unknown): void {
+  say(JSON.stringify(value, null, 2));
+}
+
 export function note(line: string): void {
   process.stderr.write(`${line}\n`);
 }

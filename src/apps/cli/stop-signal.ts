@@ -56,17 +56,22 @@ export function waitForStopSignal(): Promise<StopSignal> {
 }
 
 /**
- * For commands that run once and may refresh (`access-token`, `credit-check`, `save-token`): a stop signal ends
- * the process at once when no token request is under way, otherwise as soon as its pair is saved or known lost
- * and its lease released. Exit code 128 + the signal number.
+ * For commands that run once and may refresh (`access-token`, `credit-check`, `revoke`, `save-token`): while `run`
+ * runs, a stop signal ends the process at once when no token request is under way, otherwise as soon as its
+ * pair is saved or known lost and its lease released. Exit code 128 + the signal number.
  */
-export function stopSafelyOnSignal(): () => void {
-  return holdStopSignals((signal) => {
+export async function stopSafelyDuring<T>(run: () => Promise<T>): Promise<T> {
+  const release = holdStopSignals((signal) => {
     const exit = () => process.exit(SIGNAL_EXIT_CODES[signal]);
     if (processTokenExchanges.active === 0) exit();
     note(WAITING);
     void processTokenExchanges.idle().then(exit);
   });
+  try {
+    return await run();
+  } finally {
+    release();
+  }
 }
 
 /** Waits for the token request under way, if any, telling the person why (long-running commands' shutdown). */

@@ -8,6 +8,7 @@ import { renderCloudRunAlerts, renderPrometheusRule } from './alert-manifest.ts'
 import { formatDuration } from './duration.ts';
 import { REFRESH_TOKEN_JOB_NAME } from './refresh-token-job.ts';
 import type { Schedule } from './schedule.ts';
+import type { JobRetrySettings } from './settings.ts';
 
 export type DeployTarget = 'cloud-run' | 'kubernetes';
 export const DEPLOY_TARGETS: readonly DeployTarget[] = ['cloud-run', 'kubernetes'];
@@ -19,15 +20,12 @@ export interface SecretNames {
   readonly databaseUrl: string;
 }
 
-export interface DeployManifestOptions {
+export interface DeployManifestOptions extends JobRetrySettings {
   readonly target: DeployTarget;
   readonly image: string;
   /** Cloud Run job / CronJob name. */
   readonly name: string;
   readonly schedule: Schedule;
-  readonly retries: number;
-  readonly retryDelayMs: number;
-  readonly budgetMs: number;
   /** Per-tick idempotency: `--skip-if-fresh` given to every execution. */
   readonly freshWindowMs: number;
   /** Cloud Run: region of the job and the scheduler job. */

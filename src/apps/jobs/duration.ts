@@ -9,7 +9,7 @@ const DURATION = /^(\d{1,9})(ms|s|m|h|d)?$/;
  * `500ms`, `90s`, `5m`, `6h`, `1d`, or a bare number of seconds. `source` (an option or a variable) is named
  * in the message, with an example.
  */
-export function parseDuration(value: string, source: string, example = '30s'): number {
+export function parseDuration(value: string, source: string, example: string): number {
   const match = DURATION.exec(value.trim());
   if (match === null) {
     throw new ConfigError(

@@ -29,7 +29,6 @@ export interface JobResult {
 
 export interface Job {
   readonly name: string;
-  readonly description: string;
   /** Cron pattern (5 fields, or 6 with seconds) in the worker's time zone. */
   readonly schedule: string;
   /** One attempt. Throws an AlarmboxError on failure: `temporary` / `lock_timeout` ones are retried. */

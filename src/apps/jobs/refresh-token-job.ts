@@ -17,7 +17,6 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
   const ifExpiring = options.ifExpiring === true;
   return {
     name: REFRESH_TOKEN_JOB_NAME,
-    description: 'AlarmBox トークンを更新します',
     schedule: options.schedule ?? REFRESH_TOKEN_SCHEDULE,
 
     async run(context: JobContext): Promise<JobResult> {
@@ -38,19 +37,10 @@ export function refreshTokenJob(options: RefreshTokenJobOptions = {}): Job {
       if (since !== undefined && issuedAt !== null && issuedAt >= since) {
         return { outcome: 'skipped', code: 'fresh', message: freshMessage(context, issuedAt), fields };
       }
-      return ifExpiring
-        ? {
-            outcome: 'skipped',
-            code: 'still_valid',
-            message: 'トークンはまだ有効なため更新しませんでした',
-            fields,
-          }
-        : {
-            outcome: 'skipped',
-            code: 'peer_refreshed',
-            message: 'ほかのプロセスが直前に更新したトークンを確認しました',
-            fields,
-          };
+      const [code, message] = ifExpiring
+        ? ['still_valid', 'トークンはまだ有効なため更新しませんでした']
+        : ['peer_refreshed', 'ほかのプロセスが直前に更新したトークンを確認しました'];
+      return { outcome: 'skipped', code, message, fields };
     },
   };
 }

@@ -6,6 +6,7 @@
 // that lease (refresh-token-job.ts), so they rotate once. One that cannot get the token lease in time fails with
 // `lock_timeout` (exit 5, run again later): it never reports success for work it has not seen done.
 
+import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelayMs } from '../../backoff.ts';
 import type { Toolkit } from '../../create.ts';
 import { debugHint, writeDebugDetail } from '../../debug-detail.ts';
@@ -16,16 +17,11 @@ import { redact } from '../../text/redact.ts';
 import { describeDuration } from './duration.ts';
 import type { Job, JobContext, JobResult } from './job.ts';
 import type { JobLogger, LogFields, Severity } from './logger.ts';
+import type { JobRetrySettings } from './settings.ts';
 
-export interface RunJobOptions {
+export interface RunJobOptions extends JobRetrySettings {
   readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
-  /** Extra attempts after the first for temporary failures (network, 5xx, timeouts, lock waits). */
-  readonly retries: number;
-  /** The first pause's ceiling before a retry; each next one doubles (capped at 60 s), jittered (src/backoff.ts). */
-  readonly retryDelayMs: number;
-  /** No retry starts once this much time has passed since the run began. */
-  readonly budgetMs: number;
   readonly freshWindowMs?: number | undefined;
   /** Stop: no further attempt starts; the current one is allowed to finish. */
   readonly signal?: AbortSignal | undefined;
@@ -71,15 +67,13 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
   };
   logger.log('INFO', `ジョブ ${job.name} を開始します`, { ...base, event: 'start' });
 
-  const finish = (report: JobRunReport): JobRunReport => logEnd(logger, base, report);
+  const finish = (attempts: number, end: Omit<JobRunReport, 'job' | 'attempts' | 'durationMs'>) =>
+    logEnd(logger, base, { job: job.name, attempts, durationMs: elapsed(), ...end });
   const failed = (error: AlarmboxError, attempts: number): JobRunReport =>
-    finish({
-      job: job.name,
+    finish(attempts, {
       outcome: error.reason,
       code: error.reason,
       exitCode: exitCodeFor(error.reason),
-      attempts,
-      durationMs: elapsed(),
       message: `ジョブ ${job.name} は失敗しました: ${redact(error.message)}`,
       error,
     });
@@ -87,13 +81,10 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await job.run(context);
-      return finish({
-        job: job.name,
+      return finish(attempt, {
         outcome: result.outcome,
         code: result.code,
         exitCode: ExitCode.ok,
-        attempts: attempt,
-        durationMs: elapsed(),
         message: result.message,
         result,
       });
@@ -116,7 +107,8 @@ export async function runJob(job: Job, options: RunJobOptions): Promise<JobRunRe
           delayMs,
         },
       );
-      const slept = await sleep(delayMs, signal);
+      // Rejects (an AbortError) only when a stop aborts the pause.
+      const slept = await delay(delayMs, true, { signal }).catch(() => false);
       if (!slept) return failed(interrupted(error), attempt);
     }
   }
@@ -163,29 +155,6 @@ function endOfRetries(
   return undefined;
 }
 
-/** Resolves true after `ms`, false at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-class JobError extends AlarmboxError {
-  override readonly name: string = 'JobError';
-  constructor(reason: FailureReason, message: string, options: { readonly cause?: unknown } = {}) {
-    super(message, { reason, cause: options.cause });
-  }
-}
-
 function asReasoned(error: unknown): AlarmboxError {
   if (error instanceof AlarmboxError) {
     // Ours but unexplained (a migration that failed, a time value that is not one): its causes tell why.
@@ -196,19 +165,19 @@ function asReasoned(error: unknown): AlarmboxError {
   // Unknown errors may carry anything: keep only the class name in the message (which is logged and may be
   // stored); the stack and causes go to stderr, scrubbed, when ALARMBOX_DEBUG=1 asks for them.
   writeDebugDetail(error);
-  return new JobError('unexpected', `予期しないエラーが発生しました (${name})。${debugHint()}`, {
+  return new AlarmboxError(`予期しないエラーが発生しました (${name})。${debugHint()}`, {
+    reason: 'unexpected',
     cause: error,
   });
 }
 
 function interrupted(last: AlarmboxError): AlarmboxError {
-  return new JobError(
-    'temporary',
+  return new AlarmboxError(
     `停止の要求 (SIGTERM など) を受けたため再試行せずに終了しました。次回の実行で回復します。直前のエラー: ${last.message}`,
-    { cause: last },
+    { reason: 'temporary', cause: last },
   );
 }
 
 function withNote(error: AlarmboxError, note: string): AlarmboxError {
-  return new JobError(error.reason, `${error.message} ${note}`, { cause: error });
+  return new AlarmboxError(`${error.message} ${note}`, { reason: error.reason, cause: error });
 }

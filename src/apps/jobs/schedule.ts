@@ -9,14 +9,13 @@ export interface Schedule {
   readonly timezone: string;
   /** The shortest gap between two runs over the next few runs (ms). */
   readonly periodMs: number;
-  nextRuns(count: number): Date[];
 }
 
 /**
  * Checks a cron pattern (5 fields, or 6 with seconds first) and an IANA time zone with croner, and works out
  * the period. `source` names the option or variable in messages.
  */
-export function parseSchedule(pattern: string, timezone: string, source = '--schedule'): Schedule {
+export function parseSchedule(pattern: string, timezone: string, source: string): Schedule {
   const zone = parseTimezone(timezone);
   let cron: Cron;
   try {
@@ -37,19 +36,7 @@ export function parseSchedule(pattern: string, timezone: string, source = '--sch
   for (let i = 1; i < runs.length; i++) {
     periodMs = Math.min(periodMs, runs[i]!.getTime() - runs[i - 1]!.getTime());
   }
-  return {
-    pattern: pattern.trim(),
-    timezone: zone,
-    periodMs,
-    nextRuns: (count) => {
-      const c = new Cron(pattern.trim(), { timezone: zone, paused: true, mode: '5-or-6-parts' });
-      try {
-        return c.nextRuns(count);
-      } finally {
-        c.stop();
-      }
-    },
-  };
+  return { pattern: pattern.trim(), timezone: zone, periodMs };
 }
 
 function parseTimezone(timezone: string, source = '--timezone'): string {

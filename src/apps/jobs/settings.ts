@@ -14,10 +14,17 @@ export const JOB_DEFAULTS = {
 } as const;
 const MAX_RETRIES = 10;
 
-export interface JobRunSettings {
+/** How one execution retries: what the runner, the worker and the deploy manifest take. */
+export interface JobRetrySettings {
+  /** Extra attempts after the first for temporary failures (network, 5xx, timeouts, lock waits). */
   readonly retries: number;
+  /** The first pause's ceiling before a retry; each next one doubles (capped at 60 s), jittered (src/backoff.ts). */
   readonly retryDelayMs: number;
+  /** No retry starts once this much time has passed since the run began. */
   readonly budgetMs: number;
+}
+
+export interface JobRunSettings extends JobRetrySettings {
   readonly logFormat: LogFormat;
 }
 
@@ -61,6 +68,15 @@ export function resolveJobRunSettings(
     budgetMs,
     logFormat: logFormat === undefined ? defaultLogFormat : parseLogFormat(logFormat.value, logFormat.source),
   };
+}
+
+/**
+ * The per-tick idempotency window: `--skip-if-fresh` when given; else half a schedule's period (a second worker
+ * whose tick starts after the first finished sees the work as done); else 0 (always run).
+ */
+export function resolveFreshWindowMs(option: string | undefined, periodMs?: number): number {
+  if (option !== undefined) return parseDuration(option, '--skip-if-fresh', '6h');
+  return periodMs === undefined ? 0 : Math.floor(periodMs / 2);
 }
 
 function parseRetries(value: string, source: string): number {

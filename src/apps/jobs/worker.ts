@@ -8,21 +8,19 @@ import type { Job } from './job.ts';
 import type { JobLogger } from './logger.ts';
 import { type JobRunReport, runJob } from './runner.ts';
 import type { Schedule } from './schedule.ts';
+import type { JobRetrySettings } from './settings.ts';
 
 export interface ScheduledJob {
   readonly job: Job;
   readonly schedule: Schedule;
-  /** Per-tick idempotency window; by default half the schedule's period. */
+  /** Per-tick idempotency window; by default half the schedule's period (settings.ts resolveFreshWindowMs). */
   readonly freshWindowMs: number;
 }
 
-export interface WorkerOptions {
+export interface WorkerOptions extends JobRetrySettings {
   readonly alarmbox: Toolkit;
   readonly logger: JobLogger;
   readonly jobs: readonly ScheduledJob[];
-  readonly retries: number;
-  readonly retryDelayMs: number;
-  readonly budgetMs: number;
   /** How long a stop waits for the current run before abandoning it. */
   readonly shutdownGraceMs: number;
 }
@@ -33,20 +31,12 @@ export type StopResult = 'idle' | 'finished' | 'abandoned';
 export interface Worker {
   /** Stops scheduling and waits (up to the grace period) for the run under way. */
   stop(reason: string): Promise<StopResult>;
-  /** Every finished run, for tests and embedding applications. */
-  readonly reports: readonly JobRunReport[];
-}
-
-/** Half the period: a second worker whose tick starts after the first finished sees the work as done. */
-export function defaultFreshWindowMs(schedule: Schedule): number {
-  return Math.floor(schedule.periodMs / 2);
 }
 
 export function startWorker(options: WorkerOptions): Worker {
   const { logger } = options;
   const stopping = new AbortController();
   const running = new Map<string, Promise<JobRunReport>>();
-  const reports: JobRunReport[] = [];
 
   const crons = options.jobs.map(
     ({ job, schedule, freshWindowMs }) =>
@@ -82,7 +72,7 @@ export function startWorker(options: WorkerOptions): Worker {
           });
           running.set(job.name, promise);
           try {
-            reports.push(await promise);
+            await promise;
           } finally {
             running.delete(job.name);
           }
@@ -103,7 +93,6 @@ export function startWorker(options: WorkerOptions): Worker {
   });
 
   return {
-    reports,
     async stop(reason: string): Promise<StopResult> {
       for (const cron of crons) cron.stop();
       stopping.abort();

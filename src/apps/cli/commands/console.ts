@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { CommandError } from '../command-error.ts';
 import { say } from '../output.ts';
+import { parsePort } from '../port.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
 const DEFAULT_PORT = 8976;
@@ -32,7 +33,7 @@ export function registerConsoleCommand(program: Command): void {
       ].join('\n'),
     )
     .action(async (raw: { port?: string; emulator?: boolean; open?: boolean }) => {
-      const port = parsePort(raw.port);
+      const port = raw.port === undefined ? DEFAULT_PORT : parsePort(raw.port, DEFAULT_PORT);
       // Listening for stop signals before anything is created: a signal during start-up, or one sent the moment
       // the startup lines appear, still removes the sandbox's temporary files.
       const stopSignal = waitForStopSignal();
@@ -62,18 +63,6 @@ export function registerConsoleCommand(program: Command): void {
       await running.close();
       say('停止しました。');
     });
-}
-
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_PORT;
-  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new CommandError(
-      `--port には 0〜65535 の整数を指定してください (例: --port ${DEFAULT_PORT})。指定値: ${raw.slice(0, 16)}`,
-      'usage',
-    );
-  }
-  return port;
 }
 
 function listenError(error: unknown, port: number): unknown {

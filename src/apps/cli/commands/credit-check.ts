@@ -19,8 +19,8 @@ import {
 } from '../../../api/types.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
-import { note, say } from '../output.ts';
-import { stopSafelyOnSignal } from '../stop-signal.ts';
+import { note, say, sayJson } from '../output.ts';
+import { stopSafelyDuring } from '../stop-signal.ts';
 
 interface CreditCheckOptions {
   readonly corporationNumber?: string;
@@ -188,13 +188,9 @@ function jsonReport(
   check: CreditCheck | CreditCheckDetail,
   pdf: PdfSaved | undefined,
   pdfError?: string,
-): string {
+): object {
   const { pdf_file_data: _omitted, ...rest } = check as CreditCheckDetail;
-  return JSON.stringify(
-    { credit_check: rest, pdf: pdf ?? null, ...(pdfError === undefined ? {} : { pdf_error: pdfError }) },
-    null,
-    2,
-  );
+  return { credit_check: rest, pdf: pdf ?? null, ...(pdfError === undefined ? {} : { pdf_error: pdfError }) };
 }
 
 export function registerCreditCheckCommand(program: Command): void {
@@ -224,48 +220,49 @@ export function registerCreditCheckCommand(program: Command): void {
     .action(async (opts: CreditCheckOptions) => {
       const plan = planCreditCheck(opts);
       // A refresh of the token under way is saved before a stop signal ends the process.
-      const release = stopSafelyOnSignal();
-      await withAlarmbox(async ({ api }) => {
-        if (plan.kind === 'get') {
-          const detail = await api.creditChecks.get(plan.id, { withPdf: plan.pdf !== undefined });
+      await stopSafelyDuring(() =>
+        withAlarmbox(async ({ api }) => {
+          if (plan.kind === 'get') {
+            const detail = await api.creditChecks.get(plan.id, { withPdf: plan.pdf !== undefined });
+            let pdf: PdfSaved | undefined;
+            if (plan.pdf !== undefined) {
+              const data = decodeCreditCheckPdf(detail);
+              if (data === undefined) {
+                throw new AlarmboxAPIError(
+                  'AlarmBox の応答に PDF (pdf_file_data) がありませんでした。時間をおいて再実行してください。',
+                  { reason: 'temporary' },
+                );
+              }
+              await writeFile(plan.pdf, data);
+              pdf = { path: plan.pdf, bytes: data.length };
+            }
+            if (opts.json === true) sayJson(jsonReport(detail, pdf));
+            else printSummary(detail, '信用チェックの結果:', pdf);
+            return;
+          }
+
+          const created = await api.creditChecks.create(plan.params);
           let pdf: PdfSaved | undefined;
           if (plan.pdf !== undefined) {
-            const data = decodeCreditCheckPdf(detail);
-            if (data === undefined) {
-              throw new AlarmboxAPIError(
-                'AlarmBox の応答に PDF (pdf_file_data) がありませんでした。時間をおいて再実行してください。',
-                {
-                  reason: 'temporary',
-                },
-              );
+            try {
+              pdf = await fetchPdf(api, created, plan.pdf);
+            } catch (error) {
+              // The purchase stands: show it, then say how to get the PDF without buying again.
+              const retry = `alarmbox credit-check --id ${created.credit_check_id} --pdf ${opts.pdf ?? ''}`;
+              if (opts.json === true) {
+                sayJson(
+                  jsonReport(created, undefined, error instanceof Error ? error.message : String(error)),
+                );
+              } else {
+                printSummary(created, '信用チェックを購入しました:', undefined);
+              }
+              note(`購入は完了していますが、PDF を保存できませんでした。再購入せずに取得するには: ${retry}`);
+              throw error;
             }
-            await writeFile(plan.pdf, data);
-            pdf = { path: plan.pdf, bytes: data.length };
           }
-          if (opts.json === true) say(jsonReport(detail, pdf));
-          else printSummary(detail, '信用チェックの結果:', pdf);
-          return;
-        }
-
-        const created = await api.creditChecks.create(plan.params);
-        let pdf: PdfSaved | undefined;
-        if (plan.pdf !== undefined) {
-          try {
-            pdf = await fetchPdf(api, created, plan.pdf);
-          } catch (error) {
-            // The purchase stands: show it, then say how to get the PDF without buying again.
-            const retry = `alarmbox credit-check --id ${created.credit_check_id} --pdf ${opts.pdf ?? ''}`;
-            if (opts.json === true) {
-              say(jsonReport(created, undefined, error instanceof Error ? error.message : String(error)));
-            } else {
-              printSummary(created, '信用チェックを購入しました:', undefined);
-            }
-            note(`購入は完了していますが、PDF を保存できませんでした。再購入せずに取得するには: ${retry}`);
-            throw error;
-          }
-        }
-        if (opts.json === true) say(jsonReport(created, pdf));
-        else printSummary(created, '信用チェックを購入しました:', pdf);
-      }).finally(release);
+          if (opts.json === true) sayJson(jsonReport(created, pdf));
+          else printSummary(created, '信用チェックを購入しました:', pdf);
+        }),
+      );
     });
 }

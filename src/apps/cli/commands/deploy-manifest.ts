@@ -1,19 +1,20 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../../config/errors.ts';
-import { parseDuration } from '../../jobs/duration.ts';
 import { REFRESH_TOKEN_SCHEDULE } from '../../jobs/refresh-token-job.ts';
-import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
+import {
+  JOB_DEFAULTS,
+  type RawJobRunSettings,
+  resolveFreshWindowMs,
+  resolveJobRunSettings,
+} from '../../jobs/settings.ts';
 
-interface DeployManifestCliOptions {
+interface DeployManifestCliOptions extends Omit<RawJobRunSettings, 'logFormat'> {
   readonly target?: string;
   readonly image?: string;
   readonly name?: string;
   readonly schedule?: string;
   readonly timezone?: string;
   readonly skipIfFresh?: string;
-  readonly retries?: string;
-  readonly retryDelay?: string;
-  readonly timeout?: string;
   readonly region?: string;
   readonly project?: string;
   readonly serviceAccount?: string;
@@ -104,10 +105,7 @@ async function deployManifest(opts: DeployManifestCliOptions): Promise<void> {
     opts.timezone ?? DEFAULT_TIMEZONE,
     '--schedule',
   );
-  const freshWindowMs =
-    opts.skipIfFresh === undefined
-      ? Math.floor(schedule.periodMs / 2)
-      : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
+  const freshWindowMs = resolveFreshWindowMs(opts.skipIfFresh, schedule.periodMs);
   const text = renderDeployManifest({
     target,
     image: nonBlank(opts.image, '--image') ?? DEPLOY_DEFAULTS.image,

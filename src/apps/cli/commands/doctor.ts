@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { redact } from '../../../text/redact.ts';
 import { runDoctor } from '../../doctor/doctor.ts';
-import { say } from '../output.ts';
+import { say, sayJson } from '../output.ts';
 
 const MARKS = { ok: '✓', fail: '✗', skipped: '-' } as const;
 
@@ -20,7 +20,7 @@ export function registerDoctorCommand(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const report = await runDoctor();
       if (opts.json === true) {
-        say(JSON.stringify(report, null, 2));
+        sayJson(report);
       } else {
         say('alarmbox doctor: 設定と接続を確認します');
         for (const check of report.checks) {

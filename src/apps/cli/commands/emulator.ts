@@ -7,7 +7,8 @@ import {
   OOB_REDIRECT_URI,
   type RotationMode,
 } from '../../../emulator/options.ts';
-import { CommandError } from '../command-error.ts';
+import { CommandError, UsageError } from '../command-error.ts';
+import { parsePort } from '../port.ts';
 import { waitForStopSignal } from '../stop-signal.ts';
 
 /** What commander hands the action: every value still a raw string. */
@@ -81,6 +82,20 @@ export function registerEmulatorCommand(program: Command): void {
     });
 }
 
+/** The text options that may not be blank: a blank one is refused, not dropped for the default. */
+const NON_BLANK = [
+  ['host', '--host にホスト名か IP アドレスを指定してください (例: --host 127.0.0.1)。'],
+  [
+    'scopes',
+    '--scopes には 1 つ以上のスコープを空白区切りで指定してください (例: --scopes "read credit_check:create")。',
+  ],
+  ['clientId', '--client-id には空でない文字列を指定してください (例: --client-id local-client-id)。'],
+  [
+    'clientSecret',
+    '--client-secret には空でない文字列を指定してください (例: --client-secret local-client-secret)。',
+  ],
+] as const;
+
 /** Turns the command line into EmulatorOptions; a wrong value is a usage error naming the option and an example. */
 export function parseEmulatorCliOptions(raw: RawEmulatorOptions): EmulatorOptions {
   const options: { -readonly [K in keyof EmulatorOptions]: EmulatorOptions[K] } = {
@@ -88,22 +103,16 @@ export function parseEmulatorCliOptions(raw: RawEmulatorOptions): EmulatorOption
     quiet: raw.quiet === true,
     log: (line) => process.stdout.write(`[emulator] ${line}\n`),
   };
-  if (raw.host !== undefined) {
-    if (raw.host.trim() === '') {
-      throw usage('--host にホスト名か IP アドレスを指定してください (例: --host 127.0.0.1)。');
-    }
-    options.host = raw.host;
+  for (const [key, message] of NON_BLANK) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (value.trim() === '') throw new UsageError(message);
+    options[key] = value;
   }
-  if (raw.port !== undefined) {
-    const port = /^\d{1,5}$/.test(raw.port) ? Number(raw.port) : Number.NaN;
-    if (!(port >= 0 && port <= 65535)) {
-      throw usage(`--port には 0〜65535 の整数を指定してください (例: --port 4010)。指定値: ${raw.port}`);
-    }
-    options.port = port;
-  }
+  if (raw.port !== undefined) options.port = parsePort(raw.port, 4010);
   if (raw.accessTtl !== undefined) {
     if (!/^\d{1,10}$/.test(raw.accessTtl)) {
-      throw usage(
+      throw new UsageError(
         `--access-ttl には 0 以上の整数 (秒) を指定してください (例: --access-ttl 86400、0 で無期限)。指定値: ${raw.accessTtl}`,
       );
     }
@@ -111,37 +120,15 @@ export function parseEmulatorCliOptions(raw: RawEmulatorOptions): EmulatorOption
   }
   if (raw.rotation !== undefined) {
     if (raw.rotation !== 'on_use' && raw.rotation !== 'immediate') {
-      throw usage(
+      throw new UsageError(
         `--rotation には on_use か immediate を指定してください (例: --rotation immediate)。指定値: ${raw.rotation}`,
       );
     }
     options.rotation = raw.rotation satisfies RotationMode;
   }
-  if (raw.scopes !== undefined) {
-    if (raw.scopes.trim() === '') {
-      throw usage(
-        '--scopes には 1 つ以上のスコープを空白区切りで指定してください (例: --scopes "read credit_check:create")。',
-      );
-    }
-    options.scopes = raw.scopes;
-  }
-  if (raw.clientId !== undefined) {
-    if (raw.clientId.trim() === '') {
-      throw usage('--client-id には空でない文字列を指定してください (例: --client-id local-client-id)。');
-    }
-    options.clientId = raw.clientId;
-  }
-  if (raw.clientSecret !== undefined) {
-    if (raw.clientSecret.trim() === '') {
-      throw usage(
-        '--client-secret には空でない文字列を指定してください (例: --client-secret local-client-secret)。',
-      );
-    }
-    options.clientSecret = raw.clientSecret;
-  }
   if (raw.tlsCert !== undefined || raw.tlsKey !== undefined) {
     if (raw.tlsCert === undefined || raw.tlsKey === undefined) {
-      throw usage(
+      throw new UsageError(
         '--tls-cert と --tls-key は一緒に指定してください (例: --tls-cert cert.pem --tls-key key.pem)。',
       );
     }
@@ -155,7 +142,7 @@ function readPem(file: string, option: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '読み込みエラー';
-    throw usage(
+    throw new UsageError(
       `${option} のファイル ${file} を読めません (${code})。PEM 形式のファイルのパスを指定してください。`,
     );
   }
@@ -223,8 +210,4 @@ function printStartup(emulator: RunningEmulator, raw: RawEmulatorOptions): void 
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
-}
-
-function usage(message: string): CommandError {
-  return new CommandError(message, 'usage');
 }

@@ -21,7 +21,7 @@ export function registerMigrateCommand(program: Command): void {
               : `マイグレーションを適用しました (${where}): ${applied.join(', ')}`,
           );
         },
-        { requireMigrated: false, createDatabase: true },
+        { forMigrate: true },
       );
     });
 }

@@ -1,23 +1,23 @@
 import type { Command } from 'commander';
 import { messageOf, reasonOf } from '../../../errors.ts';
 import { exitCodeFor } from '../../../exit-codes.ts';
-import { parseDuration } from '../../jobs/duration.ts';
 import { createJobLogger, type JobLogger } from '../../jobs/logger.ts';
 import { type OtlpExport, startOtlpExport } from '../../jobs/otlp-export.ts';
 import { REFRESH_TOKEN_JOB_NAME, refreshTokenJob } from '../../jobs/refresh-token-job.ts';
 import { actionFor, runJob } from '../../jobs/runner.ts';
-import { JOB_DEFAULTS, resolveJobRunSettings } from '../../jobs/settings.ts';
+import {
+  JOB_DEFAULTS,
+  type RawJobRunSettings,
+  resolveFreshWindowMs,
+  resolveJobRunSettings,
+} from '../../jobs/settings.ts';
 import { withAlarmbox } from '../context.ts';
 import { formatTime, note, say } from '../output.ts';
 import { holdStopSignals } from '../stop-signal.ts';
 
-interface RefreshTokenCliOptions {
+interface RefreshTokenCliOptions extends RawJobRunSettings {
   readonly ifExpiring?: boolean;
   readonly skipIfFresh?: string;
-  readonly retries?: string;
-  readonly retryDelay?: string;
-  readonly timeout?: string;
-  readonly logFormat?: string;
 }
 
 export function registerRefreshTokenCommand(program: Command): void {
@@ -55,8 +55,7 @@ export function registerRefreshTokenCommand(program: Command): void {
 
 async function refreshToken(opts: RefreshTokenCliOptions): Promise<void> {
   const settings = resolveJobRunSettings(opts, 'text');
-  const freshWindowMs =
-    opts.skipIfFresh === undefined ? 0 : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
+  const freshWindowMs = resolveFreshWindowMs(opts.skipIfFresh);
   const json = settings.logFormat === 'json';
   // text: stdout keeps the guide's lines; retry notices go to stderr. json: every line is a log entry.
   const logger: JobLogger = json

@@ -5,8 +5,8 @@ import type { RevocationResult } from '../../../alarmbox/revoke.ts';
 import { describeTarget } from '../../../db/url.ts';
 import { UsageError } from '../command-error.ts';
 import { withAlarmbox } from '../context.ts';
-import { note, say } from '../output.ts';
-import { stopSafelyOnSignal } from '../stop-signal.ts';
+import { note, say, sayJson } from '../output.ts';
+import { stopSafelyDuring } from '../stop-signal.ts';
 
 interface RevokeCliOptions {
   readonly yes?: boolean;
@@ -59,9 +59,8 @@ async function revoke(opts: RevokeCliOptions): Promise<void> {
     );
   }
   // A revocation under way finishes (the row is deleted) before a stop signal ends the process.
-  const release = stopSafelyOnSignal();
-  try {
-    await withAlarmbox(async (alarmbox) => {
+  await stopSafelyDuring(() =>
+    withAlarmbox(async (alarmbox) => {
       const { store, config, database } = alarmbox;
       // Not registered: the usual message and exit 3, before asking anything.
       if (!(await store.getInstance()).isRegistered) {
@@ -78,14 +77,12 @@ async function revoke(opts: RevokeCliOptions): Promise<void> {
           baseUrl: config.baseUrl,
           database: describeTarget(database.target),
         };
-        say(JSON.stringify(report, null, 2));
+        sayJson(report);
       } else {
         for (const line of result.lines) say(line);
       }
-    });
-  } finally {
-    release();
-  }
+    }),
+  );
 }
 
 /** Asks on the terminal (stderr, so that `--json` output stays clean); anything but y / yes cancels. */

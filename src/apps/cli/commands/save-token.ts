@@ -5,7 +5,7 @@ import { createToolkit } from '../../../create.ts';
 import { UsageError } from '../command-error.ts';
 import { formatTime, say } from '../output.ts';
 import { promptHidden, readSecretFromStdin } from '../read-secret.ts';
-import { stopSafelyOnSignal } from '../stop-signal.ts';
+import { stopSafelyDuring } from '../stop-signal.ts';
 
 export function registerSaveTokenCommand(program: Command): void {
   program
@@ -26,10 +26,9 @@ export function registerSaveTokenCommand(program: Command): void {
         opts.redirectUri === undefined ? {} : { redirectUri: opts.redirectUri },
       ).redirectUri;
       // Once the code is sent it is spent: a stop signal waits for the pair to be saved.
-      const release = stopSafelyOnSignal();
       // Not withAlarmbox: its checks (database reachable, migrations applied) are part of saveTokenFromCode's,
       // which also check the key ring and row 1 and say that the code was not sent when one fails.
-      try {
+      await stopSafelyDuring(async () => {
         const alarmbox = createToolkit();
         try {
           say('認可コードからトークンを取得中...');
@@ -38,9 +37,7 @@ export function registerSaveTokenCommand(program: Command): void {
         } finally {
           await alarmbox.close();
         }
-      } finally {
-        release();
-      }
+      });
     });
 }
 

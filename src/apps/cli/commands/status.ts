@@ -9,7 +9,7 @@ import { describeTarget } from '../../../db/url.ts';
 import { AlarmboxError } from '../../../errors.ts';
 import { ExitCode, exitCodeFor } from '../../../exit-codes.ts';
 import { UsageError } from '../command-error.ts';
-import { formatRemaining, formatTime, say } from '../output.ts';
+import { formatRemaining, formatTime, say, sayJson } from '../output.ts';
 
 /**
  * What `status --json` prints: no token, no secret, stable keys for monitoring. Every key is present in every
@@ -173,13 +173,7 @@ async function status(opts: StatusCliOptions): Promise<void> {
     // A configuration error: the JSON still says so (every key null), then the usual message and exit 2.
     if (opts.json === true && error instanceof AlarmboxError) {
       const health = unreadableHealth(error.reason, error.message);
-      say(
-        JSON.stringify(
-          unreadReport({ env: null, baseUrl: null, database: null, databaseServer: null }, health),
-          null,
-          2,
-        ),
-      );
+      sayJson(unreadReport({ env: null, baseUrl: null, database: null, databaseServer: null }, health));
     }
     throw error;
   }
@@ -208,7 +202,7 @@ async function show(alarmbox: Toolkit, opts: StatusCliOptions, timeoutMs: number
     databaseServer: database.connectedServer() ?? null,
   };
   if (health.checks.database.status !== 'pass') {
-    if (opts.json === true) say(JSON.stringify(unreadReport(context, health), null, 2));
+    if (opts.json === true) sayJson(unreadReport(context, health));
     // The message (and ALARMBOX_DEBUG's detail) on stderr, the exit code from the reason, as for any command.
     throw (
       error ??
@@ -219,7 +213,7 @@ async function show(alarmbox: Toolkit, opts: StatusCliOptions, timeoutMs: number
   }
   const token = await store.getInstance();
   const r = report(token, context, await history.summary(Number(opts.history)), health);
-  if (opts.json === true) say(JSON.stringify(r, null, 2));
+  if (opts.json === true) sayJson(r);
   else printReport(r, token);
   if (r.exitCode !== ExitCode.ok) process.exitCode = r.exitCode;
 }

@@ -1,22 +1,22 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../../exit-codes.ts';
 import { parseDuration } from '../../jobs/duration.ts';
-import type { JobLogger } from '../../jobs/logger.ts';
 import { startOtlpExport } from '../../jobs/otlp-export.ts';
-import { JOB_DEFAULTS, type JobRunSettings, resolveJobRunSettings } from '../../jobs/settings.ts';
-import type { ScheduledJob } from '../../jobs/worker.ts';
+import {
+  JOB_DEFAULTS,
+  type RawJobRunSettings,
+  resolveFreshWindowMs,
+  resolveJobRunSettings,
+} from '../../jobs/settings.ts';
+import type { WorkerOptions } from '../../jobs/worker.ts';
 import { withAlarmbox } from '../context.ts';
 import { finishTokenExchanges, waitForStopSignal } from '../stop-signal.ts';
 
-interface WorkerCliOptions {
+interface WorkerCliOptions extends RawJobRunSettings {
   readonly schedule?: string;
   readonly timezone?: string;
   readonly skipIfFresh?: string;
-  readonly retries?: string;
-  readonly retryDelay?: string;
-  readonly timeout?: string;
   readonly shutdownGrace?: string;
-  readonly logFormat?: string;
 }
 
 const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
@@ -72,50 +72,42 @@ async function runWorker(opts: WorkerCliOptions): Promise<void> {
   const jobs = [refreshTokenJob({ schedule: opts.schedule ?? nonBlank(env.ALARMBOX_REFRESH_SCHEDULE) })];
   const scheduled = jobs.map((job) => {
     const schedule = parseSchedule(job.schedule, timezone, scheduleSource);
-    const freshWindowMs =
-      opts.skipIfFresh === undefined
-        ? worker.defaultFreshWindowMs(schedule)
-        : parseDuration(opts.skipIfFresh, '--skip-if-fresh', '6h');
-    return { job, schedule, freshWindowMs };
+    return { job, schedule, freshWindowMs: resolveFreshWindowMs(opts.skipIfFresh, schedule.periodMs) };
   });
   const shutdownGraceMs =
     opts.shutdownGrace === undefined
       ? DEFAULT_SHUTDOWN_GRACE_MS
       : parseDuration(opts.shutdownGrace, '--shutdown-grace', '25s');
-  const logger = createJobLogger(settings.logFormat);
+  const options = {
+    logger: createJobLogger(settings.logFormat),
+    jobs: scheduled,
+    retries: settings.retries,
+    retryDelayMs: settings.retryDelayMs,
+    budgetMs: settings.budgetMs,
+    shutdownGraceMs,
+  };
   const exporting = await startOtlpExport();
   try {
-    await runScheduled(logger, settings, scheduled, shutdownGraceMs, worker);
+    await runScheduled(options, worker);
   } finally {
     await exporting?.shutdown();
   }
 }
 
 async function runScheduled(
-  logger: JobLogger,
-  settings: JobRunSettings,
-  scheduled: ScheduledJob[],
-  shutdownGraceMs: number,
+  options: Omit<WorkerOptions, 'alarmbox'>,
   worker: typeof import('../../jobs/worker.ts'),
 ): Promise<void> {
   await withAlarmbox(async (alarmbox) => {
     // Listening before the start line is logged: a signal sent the moment it appears still stops cleanly.
     const stopSignal = waitForStopSignal();
-    const running = worker.startWorker({
-      alarmbox,
-      logger,
-      jobs: scheduled,
-      retries: settings.retries,
-      retryDelayMs: settings.retryDelayMs,
-      budgetMs: settings.budgetMs,
-      shutdownGraceMs,
-    });
+    const running = worker.startWorker({ alarmbox, ...options });
     const signal = await stopSignal;
     const result = await running.stop(signal);
     // Past the grace period a token request may still be under way: AlarmBox may have rotated the pair,
     // so its answer is saved (or known lost) and the lease released before the process ends.
     await finishTokenExchanges(alarmbox.config.httpTimeoutMs + 10_000);
-    logger.log('INFO', 'ワーカーを停止しました', { event: 'worker_stop', pid: process.pid, result });
+    options.logger.log('INFO', 'ワーカーを停止しました', { event: 'worker_stop', pid: process.pid, result });
     process.exitCode = result === 'abandoned' ? ExitCode.temporary : ExitCode.ok;
     // An abandoned run may still hold a socket open (an API call until its HTTP timeout): do not wait for it.
     if (result === 'abandoned') setTimeout(() => process.exit(ExitCode.temporary), 1_000).unref();
