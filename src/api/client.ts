@@ -243,7 +243,7 @@ export class AlarmboxApi {
   async #json<T>(target: CallTarget, body: unknown, options: RequestOptions<T>): Promise<T> {
     const res = await this.#send(target, body, options);
     if (res.status < 200 || res.status > 299) throw await this.#statusError(target, res);
-    if (res.body.kind === 'empty') return (options.parse ?? identity<T>)(null);
+    if (res.body.kind === 'empty') return options.parse === undefined ? (null as T) : options.parse(null);
     if (res.body.kind !== 'json') throw unreadable(target, res, undefined);
     if (options.parse === undefined) return res.body.json as T;
     try {
@@ -309,8 +309,7 @@ export class AlarmboxApi {
       });
 
       if (res.status === 401) {
-        const call401 = { method: target.method, call, path: bare, attempt };
-        accessToken = await this.#tokenAfter401(call401, res, accessToken, renewedAfter401);
+        accessToken = await this.#tokenAfter401(target, attempt, res, accessToken, renewedAfter401);
         renewedAfter401 = true;
         continue;
       }
@@ -327,11 +326,7 @@ export class AlarmboxApi {
             attempt,
             delayMs: decision.delayMs,
           });
-          await sleep(
-            decision.delayMs,
-            undefined,
-            options.signal === undefined ? {} : { signal: options.signal },
-          );
+          await sleep(decision.delayMs, undefined, { signal: options.signal });
           attempt++;
           // Cheap with the cache; and if another process rotated the token meanwhile, the new one is used.
           accessToken = await this.tokens.getValidAccessToken();
@@ -362,43 +357,37 @@ export class AlarmboxApi {
    * (RFC 6750 §3.1) is renewed, and only once per call.
    */
   async #tokenAfter401(
-    at: {
-      readonly method: HttpMethod;
-      readonly call: string;
-      readonly path: string;
-      readonly attempt: number;
-    },
+    target: CallTarget,
+    attempt: number,
     res: Exchange,
     accessToken: string,
     renewedAlready: boolean,
   ): Promise<string> {
     const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
-    const base = { method: at.method, path: at.path, statusCode: 401 } as const;
+    const call = describeCall(target.method, target.path);
+    const base = { method: target.method, path: pathOnly(target.path), statusCode: 401 } as const;
     if (!isInvalidTokenChallenge(challenge)) {
-      throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(at.call, challenge?.error), {
+      throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(call, challenge?.error), {
         ...base,
         responseBody: res.body.text,
         reason: 'unexpected',
       });
     }
     if (renewedAlready) {
-      throw new AlarmboxApiUnauthorizedError(
-        MESSAGES.unauthorizedAgain(at.call, challenge?.errorDescription),
-        {
-          ...base,
-          oauthError: 'invalid_token',
-          reason: 'reauthorization_required',
-        },
-      );
+      throw new AlarmboxApiUnauthorizedError(MESSAGES.unauthorizedAgain(call, challenge?.errorDescription), {
+        ...base,
+        oauthError: 'invalid_token',
+        reason: 'reauthorization_required',
+      });
     }
     // A 401 comes from Doorkeeper's before_action, before the controller runs: the request did nothing at
     // AlarmBox, so sending it once more — even a POST, even a purchase — cannot do anything twice.
     const renewed = await this.#renewAfterInvalidToken(accessToken);
     this.#onRetry?.({
       cause: 'invalid_token',
-      method: at.method,
-      path: at.path,
-      attempt: at.attempt,
+      method: target.method,
+      path: base.path,
+      attempt,
       delayMs: 0,
       refreshed: renewed.refreshed,
     });
@@ -527,8 +516,4 @@ function queryString(query: Readonly<Record<string, string | number | boolean>> 
   if (query === undefined) return '';
   const entries = Object.entries(query).map(([k, v]) => [k, String(v)] as [string, string]);
   return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
-}
-
-function identity<T>(value: unknown): T {
-  return value as T;
 }
