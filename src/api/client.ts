@@ -141,6 +141,9 @@ interface CallTarget {
   readonly scope: string | undefined;
 }
 
+/** An exchange and the number of requests the call took. */
+type Answer = Exchange & { readonly attempts: number };
+
 /**
  * The typed AlarmBox API client: `creditChecks.create/get` and `request` for any endpoint, with the bearer
  * token from a {@link TokenService}, one forced refresh after a 401, and retries of safe requests.
@@ -257,7 +260,7 @@ export class AlarmboxApi {
    * Sends one call in a client span `alarmbox.api <METHOD> <path template>`: method, server, template, the final
    * status and the number of requests; never the query, an id or the token.
    */
-  #send(target: CallTarget, body: unknown, options: CallOptions): Promise<Exchange & { attempts: number }> {
+  #send(target: CallTarget, body: unknown, options: CallOptions): Promise<Answer> {
     const template = templateForPath(this.endpoints, target.method, target.path);
     const attributes = {
       'http.request.method': target.method,
@@ -279,11 +282,7 @@ export class AlarmboxApi {
   }
 
   /** Sends one call: the token, the 401 rule and (GET only) the retries. Answers any status it ends with. */
-  async #sendAttempts(
-    target: CallTarget,
-    body: unknown,
-    options: CallOptions,
-  ): Promise<Exchange & { attempts: number }> {
+  async #sendAttempts(target: CallTarget, body: unknown, options: CallOptions): Promise<Answer> {
     const url = this.#urlOf(target.path);
     // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
     if (this.#source.closed) throw shuttingDown();
@@ -413,10 +412,7 @@ export class AlarmboxApi {
     return { accessToken: result.accessToken, refreshed: result.refreshed };
   }
 
-  async #statusError(
-    target: CallTarget,
-    res: Exchange & { attempts: number },
-  ): Promise<AlarmboxApiCallError> {
+  async #statusError(target: CallTarget, res: Answer): Promise<AlarmboxApiCallError> {
     const call = describeCall(target.method, target.path);
     const path = pathOnly(target.path);
     const summary = summariseBody(res.body);
