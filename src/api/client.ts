@@ -489,7 +489,6 @@ function unreadable(
 ): AlarmboxApiResponseError {
   const call = describeCall(target.method, target.path);
   const what = problem ?? summariseBody(res.body);
-  const path = pathOnly(target.path);
   const post = target.method !== 'GET';
   return new AlarmboxApiResponseError(
     MESSAGES.unreadable(call, res.status, what) +
@@ -498,7 +497,7 @@ function unreadable(
         : 'しばらくしてから再実行してください。解決しない場合は ALARMBOX_BASE_URL とエンドポイント表のパスを確認してください。'),
     {
       method: target.method,
-      path,
+      path: pathOnly(target.path),
       statusCode: res.status,
       responseBody: res.body.text,
       // A GET can simply be read again; a POST that succeeded must not be repeated.
