@@ -177,8 +177,7 @@ export class AlarmboxApi {
     // A malformed proxy variable is a ConfigError here, before any request.
     this.#fetch = outgoingFetch(this.#base, options.fetch).fetch;
     this.endpoints = resolveEndpoints(options.endpoints);
-    const cache = options.tokenCache ?? true;
-    this.tokens = new AccessTokenCache(options.tokens, cache === true ? {} : cache);
+    this.tokens = new AccessTokenCache(options.tokens, options.tokenCache === true ? {} : options.tokenCache);
     this.creditChecks = {
       create: (params, callOptions) => operation(() => this.#createCreditCheck(params, callOptions)),
       get: (id, getOptions) => operation(() => this.#getCreditCheck(id, getOptions)),
