@@ -27,15 +27,15 @@ export function parseBearerChallenge(header: string | null): BearerChallenge | u
   for (let m = param.exec(rest); m !== null; m = param.exec(rest)) {
     const name = (m[1] ?? '').toLowerCase();
     const value = m[2] === undefined ? (m[3] ?? '') : m[2].replace(/\\(.)/g, '$1');
-    if (!params.has(name)) params.set(name, value);
+    // Quoted in messages: a header may carry C1 controls (bytes 0x80–0x9F read as Latin-1).
+    if (!params.has(name)) params.set(name, terminalSafe(value));
     // A following challenge (`, Basic realm=…`) starts with a token that has no `=`: the sticky regex stops.
   }
-  // Quoted in messages: a header may carry C1 controls (bytes 0x80–0x9F read as Latin-1).
-  const safe = (name: string) => {
-    const value = params.get(name);
-    return value === undefined ? undefined : terminalSafe(value);
+  return {
+    error: params.get('error'),
+    errorDescription: params.get('error_description'),
+    scope: params.get('scope'),
   };
-  return { error: safe('error'), errorDescription: safe('error_description'), scope: safe('scope') };
 }
 
 /** RFC 6750 §3.1 `invalid_token`: the token is expired, revoked or unknown; a new token may work. */

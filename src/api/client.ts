@@ -141,6 +141,9 @@ interface CallTarget {
   readonly scope: string | undefined;
 }
 
+/** An exchange and the number of requests the call took. */
+type Answer = Exchange & { readonly attempts: number };
+
 /**
  * The typed AlarmBox API client: `creditChecks.create/get` and `request` for any endpoint, with the bearer
  * token from a {@link TokenService}, one forced refresh after a 401, and retries of safe requests.
@@ -174,8 +177,7 @@ export class AlarmboxApi {
     // A malformed proxy variable is a ConfigError here, before any request.
     this.#fetch = outgoingFetch(this.#base, options.fetch).fetch;
     this.endpoints = resolveEndpoints(options.endpoints);
-    const cache = options.tokenCache ?? true;
-    this.tokens = new AccessTokenCache(options.tokens, cache === true ? {} : cache);
+    this.tokens = new AccessTokenCache(options.tokens, options.tokenCache === true ? {} : options.tokenCache);
     this.creditChecks = {
       create: (params, callOptions) => operation(() => this.#createCreditCheck(params, callOptions)),
       get: (id, getOptions) => operation(() => this.#getCreditCheck(id, getOptions)),
@@ -243,7 +245,7 @@ export class AlarmboxApi {
   async #json<T>(target: CallTarget, body: unknown, options: RequestOptions<T>): Promise<T> {
     const res = await this.#send(target, body, options);
     if (res.status < 200 || res.status > 299) throw await this.#statusError(target, res);
-    if (res.body.kind === 'empty') return (options.parse ?? identity<T>)(null);
+    if (res.body.kind === 'empty') return options.parse === undefined ? (null as T) : options.parse(null);
     if (res.body.kind !== 'json') throw unreadable(target, res, undefined);
     if (options.parse === undefined) return res.body.json as T;
     try {
@@ -257,7 +259,7 @@ export class AlarmboxApi {
    * Sends one call in a client span `alarmbox.api <METHOD> <path template>`: method, server, template, the final
    * status and the number of requests; never the query, an id or the token.
    */
-  #send(target: CallTarget, body: unknown, options: CallOptions): Promise<Exchange & { attempts: number }> {
+  #send(target: CallTarget, body: unknown, options: CallOptions): Promise<Answer> {
     const template = templateForPath(this.endpoints, target.method, target.path);
     const attributes = {
       'http.request.method': target.method,
@@ -279,11 +281,7 @@ export class AlarmboxApi {
   }
 
   /** Sends one call: the token, the 401 rule and (GET only) the retries. Answers any status it ends with. */
-  async #sendAttempts(
-    target: CallTarget,
-    body: unknown,
-    options: CallOptions,
-  ): Promise<Exchange & { attempts: number }> {
+  async #sendAttempts(target: CallTarget, body: unknown, options: CallOptions): Promise<Answer> {
     const url = this.#urlOf(target.path);
     // After close(): nothing is sent, not even with a token still cached (a purchase must not start now).
     if (this.#source.closed) throw shuttingDown();
@@ -309,8 +307,7 @@ export class AlarmboxApi {
       });
 
       if (res.status === 401) {
-        const call401 = { method: target.method, call, path: bare, attempt };
-        accessToken = await this.#tokenAfter401(call401, res, accessToken, renewedAfter401);
+        accessToken = await this.#tokenAfter401(target, attempt, res, accessToken, renewedAfter401);
         renewedAfter401 = true;
         continue;
       }
@@ -327,11 +324,7 @@ export class AlarmboxApi {
             attempt,
             delayMs: decision.delayMs,
           });
-          await sleep(
-            decision.delayMs,
-            undefined,
-            options.signal === undefined ? {} : { signal: options.signal },
-          );
+          await sleep(decision.delayMs, undefined, { signal: options.signal });
           attempt++;
           // Cheap with the cache; and if another process rotated the token meanwhile, the new one is used.
           accessToken = await this.tokens.getValidAccessToken();
@@ -362,43 +355,37 @@ export class AlarmboxApi {
    * (RFC 6750 §3.1) is renewed, and only once per call.
    */
   async #tokenAfter401(
-    at: {
-      readonly method: HttpMethod;
-      readonly call: string;
-      readonly path: string;
-      readonly attempt: number;
-    },
+    target: CallTarget,
+    attempt: number,
     res: Exchange,
     accessToken: string,
     renewedAlready: boolean,
   ): Promise<string> {
     const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
-    const base = { method: at.method, path: at.path, statusCode: 401 } as const;
+    const call = describeCall(target.method, target.path);
+    const base = { method: target.method, path: pathOnly(target.path), statusCode: 401 } as const;
     if (!isInvalidTokenChallenge(challenge)) {
-      throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(at.call, challenge?.error), {
+      throw new AlarmboxApiCallError(MESSAGES.unauthorizedOther(call, challenge?.error), {
         ...base,
         responseBody: res.body.text,
         reason: 'unexpected',
       });
     }
     if (renewedAlready) {
-      throw new AlarmboxApiUnauthorizedError(
-        MESSAGES.unauthorizedAgain(at.call, challenge?.errorDescription),
-        {
-          ...base,
-          oauthError: 'invalid_token',
-          reason: 'reauthorization_required',
-        },
-      );
+      throw new AlarmboxApiUnauthorizedError(MESSAGES.unauthorizedAgain(call, challenge?.errorDescription), {
+        ...base,
+        oauthError: 'invalid_token',
+        reason: 'reauthorization_required',
+      });
     }
     // A 401 comes from Doorkeeper's before_action, before the controller runs: the request did nothing at
     // AlarmBox, so sending it once more — even a POST, even a purchase — cannot do anything twice.
     const renewed = await this.#renewAfterInvalidToken(accessToken);
     this.#onRetry?.({
       cause: 'invalid_token',
-      method: at.method,
-      path: at.path,
-      attempt: at.attempt,
+      method: target.method,
+      path: base.path,
+      attempt,
       delayMs: 0,
       refreshed: renewed.refreshed,
     });
@@ -424,10 +411,7 @@ export class AlarmboxApi {
     return { accessToken: result.accessToken, refreshed: result.refreshed };
   }
 
-  async #statusError(
-    target: CallTarget,
-    res: Exchange & { attempts: number },
-  ): Promise<AlarmboxApiCallError> {
+  async #statusError(target: CallTarget, res: Answer): Promise<AlarmboxApiCallError> {
     const call = describeCall(target.method, target.path);
     const path = pathOnly(target.path);
     const summary = summariseBody(res.body);
@@ -504,7 +488,6 @@ function unreadable(
 ): AlarmboxApiResponseError {
   const call = describeCall(target.method, target.path);
   const what = problem ?? summariseBody(res.body);
-  const path = pathOnly(target.path);
   const post = target.method !== 'GET';
   return new AlarmboxApiResponseError(
     MESSAGES.unreadable(call, res.status, what) +
@@ -513,7 +496,7 @@ function unreadable(
         : 'しばらくしてから再実行してください。解決しない場合は ALARMBOX_BASE_URL とエンドポイント表のパスを確認してください。'),
     {
       method: target.method,
-      path,
+      path: pathOnly(target.path),
       statusCode: res.status,
       responseBody: res.body.text,
       // A GET can simply be read again; a POST that succeeded must not be repeated.
@@ -527,8 +510,4 @@ function queryString(query: Readonly<Record<string, string | number | boolean>> 
   if (query === undefined) return '';
   const entries = Object.entries(query).map(([k, v]) => [k, String(v)] as [string, string]);
   return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
-}
-
-function identity<T>(value: unknown): T {
-  return value as T;
 }

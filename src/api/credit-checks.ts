@@ -73,13 +73,13 @@ export function checkCreditCheckId(id: CreditCheckId): string {
 
 const RESULTS: readonly CreditCheckResult[] = ['ok', 'hold', 'ng', null];
 
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
 /**
  * The `credit_check` object of an answer, if it has the documented members with the documented types;
  * otherwise a short Japanese description of what is missing. Unknown members are kept (AlarmBox may add some).
  */
-export function parseCreditCheck(
-  body: unknown,
-): { ok: true; value: CreditCheck } | { ok: false; problem: string } {
+export function parseCreditCheck(body: unknown): Parsed<CreditCheck> {
   if (!isRecord(body) || !isRecord(body.credit_check))
     return { ok: false, problem: 'credit_check がありません' };
   const c = body.credit_check;
@@ -96,9 +96,7 @@ export function parseCreditCheck(
   return { ok: true, value: c as unknown as CreditCheck };
 }
 
-export function parseCreditCheckDetail(
-  body: unknown,
-): { ok: true; value: CreditCheckDetail } | { ok: false; problem: string } {
+export function parseCreditCheckDetail(body: unknown): Parsed<CreditCheckDetail> {
   const base = parseCreditCheck(body);
   if (!base.ok) return base;
   const c: Record<string, unknown> = { ...base.value };

@@ -45,8 +45,7 @@ const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 export function resolveEndpoints(overrides: EndpointOverrides = {}): EndpointTable {
   const table: Record<string, EndpointSpec> = { ...DEFAULT_ENDPOINTS };
   for (const [name, override] of Object.entries(overrides)) {
-    const base = table[name];
-    const merged = { ...base, ...override };
+    const merged = { ...table[name], ...override };
     if (merged.method === undefined || merged.path === undefined || merged.scope === undefined) {
       throw new AlarmboxError(
         `endpoints.${name} には method・path・scope をすべて指定してください (例: { method: 'GET', path: '/ps/v1/credit_checks/{id}', scope: 'read' })。`,

@@ -28,10 +28,8 @@ export function classifyBody(text: string, contentType: string | null): ReadBody
       return { kind: 'broken-json', json: undefined, text };
     }
   }
-  if (type.includes('html') || /^<(!doctype|html|head|body)/i.test(trimmed)) {
-    return { kind: 'html', json: undefined, text };
-  }
-  return { kind: 'text', json: undefined, text };
+  const html = type.includes('html') || /^<(!doctype|html|head|body)/i.test(trimmed);
+  return { kind: html ? 'html' : 'text', json: undefined, text };
 }
 
 /** One validation problem AlarmBox reported (400): the field, when it named one, and its message. */

@@ -96,8 +96,7 @@ export class AccessTokenCache implements AccessTokens {
   /** Takes the source's newest token in place of whatever is cached (or drops it when none is known). */
   #follow(change: TokenChange): void {
     this.#followed = change.seq;
-    this.#entry = undefined;
-    this.#generation++;
+    this.invalidate();
     if (change.token !== undefined) this.#remember(change.token, change.seq);
   }
 
