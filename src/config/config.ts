@@ -12,7 +12,7 @@ import {
 } from './client-info.ts';
 import { type DatabaseTimeouts, parseDatabaseTimeouts } from './database-timeouts.ts';
 import { cameFromDotEnv } from './dotenv-origin.ts';
-import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
+import { type AlarmboxEnv, type Env, nonBlank, parseAlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 import { loadKeyRing } from './key-source.ts';
 
@@ -92,8 +92,6 @@ export interface AlarmboxConfig {
    */
   keyRing(readingKeyId?: string): KeyRing;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates the configuration. Malformed values fail here, at start-up; values that only some
@@ -193,10 +191,6 @@ function resolveDatabase(
     source: databaseSource,
   };
   return { database, databaseSource };
-}
-
-function nonBlank(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
