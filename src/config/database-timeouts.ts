@@ -16,19 +16,19 @@ const MAX_MS = 600_000;
 
 /** The timeouts from `options` (createAlarmbox's `databaseTimeouts`), else the environment, else the defaults. */
 export function parseDatabaseTimeouts(env: Env, options: Partial<DatabaseTimeouts> = {}): DatabaseTimeouts {
+  const timeout = (key: keyof DatabaseTimeouts, variable: string, fallback: number): number => {
+    const ms = options[key];
+    return ms === undefined
+      ? parseMs(env, variable, fallback)
+      : checkMs(ms, `databaseTimeouts.${key}`, fallback);
+  };
   return {
-    connectTimeoutMs:
-      options.connectTimeoutMs === undefined
-        ? parseMs(env, 'ALARMBOX_DB_CONNECT_TIMEOUT_MS', DEFAULT_DB_CONNECT_TIMEOUT_MS)
-        : checkMs(
-            options.connectTimeoutMs,
-            'databaseTimeouts.connectTimeoutMs',
-            DEFAULT_DB_CONNECT_TIMEOUT_MS,
-          ),
-    queryTimeoutMs:
-      options.queryTimeoutMs === undefined
-        ? parseMs(env, 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS)
-        : checkMs(options.queryTimeoutMs, 'databaseTimeouts.queryTimeoutMs', DEFAULT_DB_QUERY_TIMEOUT_MS),
+    connectTimeoutMs: timeout(
+      'connectTimeoutMs',
+      'ALARMBOX_DB_CONNECT_TIMEOUT_MS',
+      DEFAULT_DB_CONNECT_TIMEOUT_MS,
+    ),
+    queryTimeoutMs: timeout('queryTimeoutMs', 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS),
   };
 }
 
