@@ -29,16 +29,20 @@ import { type InspectedLease, inspectLeases, isoOfDbTime, MAX_LEASE_MS } from '.
 import { maskToken } from '../../text/redact.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
 
-export type CheckId =
-  | 'config'
-  | 'credentials'
-  | 'encryption-keys'
-  | 'database'
-  | 'migrations'
-  | 'lease'
-  | 'stored-token'
-  | 'token-endpoint'
-  | 'clock';
+/** Every check, in the order doctor makes them, and its title. */
+const TITLES = {
+  config: '設定',
+  credentials: 'クライアント情報',
+  'encryption-keys': '暗号化キー',
+  database: 'データベース接続',
+  migrations: 'マイグレーション',
+  lease: 'トークン更新のロック',
+  'stored-token': '保存済みトークン',
+  'token-endpoint': 'トークンエンドポイント',
+  clock: '時刻のずれ',
+} as const;
+
+export type CheckId = keyof typeof TITLES;
 
 export interface DoctorCheck {
   readonly id: CheckId;
@@ -66,18 +70,6 @@ export interface DoctorOptions {
   readonly clockToleranceMs?: number;
 }
 
-const TITLES: Record<CheckId, string> = {
-  config: '設定',
-  credentials: 'クライアント情報',
-  'encryption-keys': '暗号化キー',
-  database: 'データベース接続',
-  migrations: 'マイグレーション',
-  lease: 'トークン更新のロック',
-  'stored-token': '保存済みトークン',
-  'token-endpoint': 'トークンエンドポイント',
-  clock: '時刻のずれ',
-};
-
 const REAUTHORIZE_FIX = `${REAUTHORIZE_STEPS}。`;
 const PROBE_CODE = 'alarmbox-doctor-probe';
 const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
@@ -87,17 +79,8 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
   const r = recorders(checks);
   const loaded = checkConfig(doctorOptions.options, r);
   if (loaded === undefined) {
-    for (const id of [
-      'credentials',
-      'encryption-keys',
-      'database',
-      'migrations',
-      'lease',
-      'stored-token',
-      'token-endpoint',
-      'clock',
-    ] as const)
-      r.skip(id, '設定に誤りがあるため確認していません');
+    for (const id of Object.keys(TITLES) as CheckId[])
+      if (id !== 'config') r.skip(id, '設定に誤りがあるため確認していません');
     return finish(checks);
   }
   const { config, outgoing } = loaded;
