@@ -7,6 +7,7 @@ import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../../alarmbox/rekey.ts';
 import { TokenService } from '../../alarmbox/token-service.ts';
 import { AlarmboxTokenStore } from '../../alarmbox/token-store.ts';
+import type { ClientCredentials } from '../../config/client-info.ts';
 import type { AlarmboxConfig, AlarmboxOptions } from '../../config/config.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { ProxyRoute } from '../../config/proxy.ts';
@@ -124,7 +125,7 @@ function recorders(checks: DoctorCheck[]): Recorders {
         id,
         title: TITLES[id],
         status: 'fail',
-        detail: detailOf(error),
+        detail: typeof error === 'string' ? error : messageOf(error),
         fix,
         reason: reason ?? reasonOf(error),
       }),
@@ -153,10 +154,7 @@ function checkConfig(
 }
 
 /** The client credentials (not a secret: the id is shown masked, the secret never). */
-function checkCredentials(
-  config: AlarmboxConfig,
-  r: Recorders,
-): { clientId: string; clientSecret: string } | undefined {
+function checkCredentials(config: AlarmboxConfig, r: Recorders): ClientCredentials | undefined {
   try {
     const credentials = config.credentials();
     r.ok('credentials', `client_id ${maskToken(credentials.clientId)}、client_secret 設定済み`);
@@ -364,7 +362,7 @@ async function checkLeases(database: DatabaseHandle, r: Recorders): Promise<void
 async function checkTokenEndpoint(
   config: AlarmboxConfig,
   send: FetchLike,
-  credentials: { clientId: string; clientSecret: string },
+  credentials: ClientCredentials,
   toleranceMs: number,
   r: Recorders,
 ): Promise<void> {
@@ -393,7 +391,7 @@ async function sendProbe(
   url: string,
   config: AlarmboxConfig,
   send: FetchLike,
-  credentials: { clientId: string; clientSecret: string },
+  credentials: ClientCredentials,
 ): Promise<Probe> {
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
@@ -515,10 +513,6 @@ function finish(checks: readonly DoctorCheck[]): DoctorReport {
     exitCode: firstFailure === undefined ? 0 : exitCodeFor(firstFailure.reason ?? 'unexpected'),
     checks,
   };
-}
-
-function detailOf(error: unknown): string {
-  return typeof error === 'string' ? error : messageOf(error);
 }
 
 function causeMessage(error: unknown): string | undefined {
