@@ -100,7 +100,7 @@ export interface AlarmboxConfig {
  */
 export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env): AlarmboxConfig {
   const alarmboxEnv = options.env ?? parseAlarmboxEnv(env.ALARMBOX_ENV);
-  const { database, databaseSource } = resolveDatabase(options, env);
+  const database = resolveDatabase(options, env);
   const databaseTimeouts = parseDatabaseTimeouts(env, options.databaseTimeouts);
   const baseUrl = parseBaseUrl(nonBlank(options.baseUrl ?? env.ALARMBOX_BASE_URL) ?? DEFAULT_BASE_URL);
   const redirectUri = parseRedirectUri(
@@ -140,7 +140,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
   return {
     env: alarmboxEnv,
     database,
-    databaseSource,
+    databaseSource: database.source,
     appDatabase: options.database,
     databaseTimeouts,
     baseUrl,
@@ -164,7 +164,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
 function resolveDatabase(
   options: AlarmboxOptions,
   env: Env,
-): { database: DatabaseTarget; databaseSource: DatabaseSource } {
+): DatabaseTarget & { readonly source: DatabaseSource } {
   if (options.database !== undefined && options.databaseUrl !== undefined) {
     throw new ConfigError(
       'databaseUrl',
@@ -184,13 +184,12 @@ function resolveDatabase(
             ? 'dotenv'
             : 'environment';
   // With an app's connection the URL is not used; what it parses to only labels the default.
-  const database: DatabaseTarget = {
+  return {
     ...parseDatabaseUrl(
       options.database === undefined ? (optionUrl ?? envUrl ?? DEFAULT_DATABASE_URL) : DEFAULT_DATABASE_URL,
     ),
     source: databaseSource,
   };
-  return { database, databaseSource };
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
