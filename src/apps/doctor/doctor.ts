@@ -72,6 +72,8 @@ export interface DoctorOptions {
 }
 
 const REAUTHORIZE_FIX = `${REAUTHORIZE_STEPS}。`;
+/** A query that failed after the connection and the tables were there. */
+const RERUN_FIX = 'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。';
 const PROBE_CODE = 'alarmbox-doctor-probe';
 const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
 
@@ -308,11 +310,7 @@ async function checkStoredToken(database: DatabaseHandle, ring: KeyRing, r: Reco
       notes,
     );
   } catch (error) {
-    r.fail(
-      'stored-token',
-      error,
-      'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。',
-    );
+    r.fail('stored-token', error, RERUN_FIX);
   }
 }
 
@@ -327,7 +325,7 @@ async function checkLeases(database: DatabaseHandle, r: Recorders): Promise<void
   try {
     inspected = await inspectLeases(database);
   } catch (error) {
-    r.fail('lease', error, 'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。');
+    r.fail('lease', error, RERUN_FIX);
     return;
   }
   const { nowMs, leases } = inspected;
