@@ -55,12 +55,7 @@ export function parseAlarmboxInfo(value: string): Partial<ClientCredentials> {
     }
     return v;
   };
-  const clientId = pick('client_id');
-  const clientSecret = pick('client_secret');
-  return {
-    ...(clientId === undefined ? {} : { clientId }),
-    ...(clientSecret === undefined ? {} : { clientSecret }),
-  };
+  return { clientId: pick('client_id'), clientSecret: pick('client_secret') };
 }
 
 /** The variables override `ALARMBOX_INFO`, field by field, so a developer can swap one value locally. */

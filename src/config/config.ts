@@ -12,7 +12,7 @@ import {
 } from './client-info.ts';
 import { type DatabaseTimeouts, parseDatabaseTimeouts } from './database-timeouts.ts';
 import { cameFromDotEnv } from './dotenv-origin.ts';
-import { type AlarmboxEnv, parseAlarmboxEnv } from './environment.ts';
+import { type AlarmboxEnv, type Env, nonBlank, parseAlarmboxEnv } from './environment.ts';
 import { ConfigError } from './errors.ts';
 import { loadKeyRing } from './key-source.ts';
 
@@ -93,8 +93,6 @@ export interface AlarmboxConfig {
   keyRing(readingKeyId?: string): KeyRing;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
  * Reads and validates the configuration. Malformed values fail here, at start-up; values that only some
  * commands need (client credentials, the key ring) fail when first asked for, so `migrate` and `status`
@@ -102,41 +100,36 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env): AlarmboxConfig {
   const alarmboxEnv = options.env ?? parseAlarmboxEnv(env.ALARMBOX_ENV);
-  const { database, databaseSource } = resolveDatabase(options, env);
+  const database = resolveDatabase(options, env);
   const databaseTimeouts = parseDatabaseTimeouts(env, options.databaseTimeouts);
   const baseUrl = parseBaseUrl(nonBlank(options.baseUrl ?? env.ALARMBOX_BASE_URL) ?? DEFAULT_BASE_URL);
   const redirectUri = parseRedirectUri(
     nonBlank(options.redirectUri ?? env.ALARMBOX_REDIRECT_URI) ?? OOB_REDIRECT_URI,
   );
   const scope = parseScope(options.scope ?? env.ALARMBOX_SCOPE ?? DEFAULT_SCOPE, 'ALARMBOX_SCOPE');
-  const httpTimeoutMs = withinBound(
-    options.httpTimeoutMs ??
-      parsePositiveInt(env.ALARMBOX_HTTP_TIMEOUT_MS, 'ALARMBOX_HTTP_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUT_MS),
+  const httpTimeoutMs = boundedSetting(
     BOUNDS.httpTimeoutMs,
+    options.httpTimeoutMs,
+    env,
+    DEFAULT_HTTP_TIMEOUT_MS,
   );
-  const fallbackExpiresIn = withinBound(
-    options.fallbackExpiresIn ??
-      parsePositiveInt(
-        env.ALARMBOX_FALLBACK_EXPIRES_IN,
-        'ALARMBOX_FALLBACK_EXPIRES_IN',
-        DEFAULT_FALLBACK_EXPIRES_IN,
-      ),
+  const fallbackExpiresIn = boundedSetting(
     BOUNDS.fallbackExpiresIn,
+    options.fallbackExpiresIn,
+    env,
+    DEFAULT_FALLBACK_EXPIRES_IN,
   );
   // A peer's refresh takes at most one HTTP timeout: wait for that, and never less than the guide's 30 s.
-  const lockWaitMs = withinBound(
-    options.lockWaitMs ??
-      parsePositiveInt(
-        env.ALARMBOX_LOCK_WAIT_MS,
-        'ALARMBOX_LOCK_WAIT_MS',
-        Math.max(DEFAULT_HTTP_TIMEOUT_MS, httpTimeoutMs + 5_000),
-      ),
+  const lockWaitMs = boundedSetting(
     BOUNDS.lockWaitMs,
+    options.lockWaitMs,
+    env,
+    Math.max(DEFAULT_HTTP_TIMEOUT_MS, httpTimeoutMs + 5_000),
   );
   const info = nonBlank(env.ALARMBOX_INFO) === undefined ? {} : parseAlarmboxInfo(env.ALARMBOX_INFO ?? '');
   const explicit = {
-    ...definedOnly('clientId', nonBlank(options.clientId ?? env.ALARMBOX_CLIENT_ID)),
-    ...definedOnly('clientSecret', nonBlank(options.clientSecret ?? env.ALARMBOX_CLIENT_SECRET)),
+    clientId: nonBlank(options.clientId ?? env.ALARMBOX_CLIENT_ID),
+    clientSecret: nonBlank(options.clientSecret ?? env.ALARMBOX_CLIENT_SECRET),
   };
   const keysSpec = options.encryptionKeys ?? env.ALARMBOX_ENCRYPTION_KEYS;
   // Absolute from the start: messages name it, and a server started from another folder (Next standalone)
@@ -147,7 +140,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
   return {
     env: alarmboxEnv,
     database,
-    databaseSource,
+    databaseSource: database.source,
     appDatabase: options.database,
     databaseTimeouts,
     baseUrl,
@@ -171,7 +164,7 @@ export function loadConfig(options: AlarmboxOptions = {}, env: Env = process.env
 function resolveDatabase(
   options: AlarmboxOptions,
   env: Env,
-): { database: DatabaseTarget; databaseSource: DatabaseSource } {
+): DatabaseTarget & { readonly source: DatabaseSource } {
   if (options.database !== undefined && options.databaseUrl !== undefined) {
     throw new ConfigError(
       'databaseUrl',
@@ -191,21 +184,12 @@ function resolveDatabase(
             ? 'dotenv'
             : 'environment';
   // With an app's connection the URL is not used; what it parses to only labels the default.
-  const database: DatabaseTarget = {
+  return {
     ...parseDatabaseUrl(
       options.database === undefined ? (optionUrl ?? envUrl ?? DEFAULT_DATABASE_URL) : DEFAULT_DATABASE_URL,
     ),
     source: databaseSource,
   };
-  return { database, databaseSource };
-}
-
-function nonBlank(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function definedOnly<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -296,6 +280,11 @@ export const BOUNDS = {
     why: 'アクセストークンの有効期限として信用できる最大値 (366 日 = 31622400 秒) 以下にしてください',
   },
 } as const satisfies Record<string, Bound>;
+
+/** The option if given, else the variable, else `fallback`; then within the bound. */
+function boundedSetting(bound: Bound, option: number | undefined, env: Env, fallback: number): number {
+  return withinBound(option ?? parsePositiveInt(env[bound.variable], bound.variable, fallback), bound);
+}
 
 function withinBound(value: number, bound: Bound): number {
   if (!Number.isSafeInteger(value) || value <= 0 || value > bound.max) {

@@ -1,4 +1,5 @@
 import { DEFAULT_DB_CONNECT_TIMEOUT_MS, DEFAULT_DB_QUERY_TIMEOUT_MS } from '../db/connection.ts';
+import { type Env, nonBlank } from './environment.ts';
 import { ConfigError } from './errors.ts';
 
 /** How long the toolkit waits for MySQL / PostgreSQL (SQLite is a local file and has its busy timeout). */
@@ -13,23 +14,21 @@ export interface DatabaseTimeouts {
 const MIN_MS = 100;
 const MAX_MS = 600_000;
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** The timeouts from `options` (createAlarmbox's `databaseTimeouts`), else the environment, else the defaults. */
 export function parseDatabaseTimeouts(env: Env, options: Partial<DatabaseTimeouts> = {}): DatabaseTimeouts {
+  const timeout = (key: keyof DatabaseTimeouts, variable: string, fallback: number): number => {
+    const ms = options[key];
+    return ms === undefined
+      ? parseMs(env, variable, fallback)
+      : checkMs(ms, `databaseTimeouts.${key}`, fallback);
+  };
   return {
-    connectTimeoutMs:
-      options.connectTimeoutMs === undefined
-        ? parseMs(env, 'ALARMBOX_DB_CONNECT_TIMEOUT_MS', DEFAULT_DB_CONNECT_TIMEOUT_MS)
-        : checkMs(
-            options.connectTimeoutMs,
-            'databaseTimeouts.connectTimeoutMs',
-            DEFAULT_DB_CONNECT_TIMEOUT_MS,
-          ),
-    queryTimeoutMs:
-      options.queryTimeoutMs === undefined
-        ? parseMs(env, 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS)
-        : checkMs(options.queryTimeoutMs, 'databaseTimeouts.queryTimeoutMs', DEFAULT_DB_QUERY_TIMEOUT_MS),
+    connectTimeoutMs: timeout(
+      'connectTimeoutMs',
+      'ALARMBOX_DB_CONNECT_TIMEOUT_MS',
+      DEFAULT_DB_CONNECT_TIMEOUT_MS,
+    ),
+    queryTimeoutMs: timeout('queryTimeoutMs', 'ALARMBOX_DB_QUERY_TIMEOUT_MS', DEFAULT_DB_QUERY_TIMEOUT_MS),
   };
 }
 
@@ -42,8 +41,8 @@ function checkMs(ms: number, option: string, fallback: number): number {
 }
 
 function parseMs(env: Env, variable: string, fallback: number): number {
-  const value = env[variable]?.trim();
-  if (value === undefined || value === '') return fallback;
+  const value = nonBlank(env[variable]);
+  if (value === undefined) return fallback;
   const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(ms >= MIN_MS && ms <= MAX_MS)) {
     throw new ConfigError(

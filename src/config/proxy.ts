@@ -5,9 +5,8 @@
 // separated by commas or spaces, `*` for every host, `host` / `.host` / `*.host` for the host and its
 // subdomains, `host:port` for that port only. Loopback is never proxied, whatever NO_PROXY says: the emulator
 // and the tests run there, and a proxy would only be asked to reach back into this machine.
+import { type Env, nonBlank } from './environment.ts';
 import { ConfigError } from './errors.ts';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 // node:net / node:tls are loaded when first needed (process.getBuiltinModule): importing them costs a cold start
 // about 3 ms, and reading a token from SQLite needs neither.
@@ -118,8 +117,4 @@ function splitHostPort(entry: string): [string, number | undefined] {
 
 function portOf(digits: string | undefined): number | undefined {
   return digits === undefined ? undefined : Number(digits);
-}
-
-function nonBlank(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -7,6 +7,7 @@ import { RefreshHistory } from '../../alarmbox/refresh-history.ts';
 import { envelopeKeyId } from '../../alarmbox/rekey.ts';
 import { TokenService } from '../../alarmbox/token-service.ts';
 import { AlarmboxTokenStore } from '../../alarmbox/token-store.ts';
+import type { ClientCredentials } from '../../config/client-info.ts';
 import type { AlarmboxConfig, AlarmboxOptions } from '../../config/config.ts';
 import { loadConfig } from '../../config/config.ts';
 import type { ProxyRoute } from '../../config/proxy.ts';
@@ -29,16 +30,20 @@ import { type InspectedLease, inspectLeases, isoOfDbTime, MAX_LEASE_MS } from '.
 import { maskToken } from '../../text/redact.ts';
 import { formatRemaining, formatTime } from '../format-time.ts';
 
-export type CheckId =
-  | 'config'
-  | 'credentials'
-  | 'encryption-keys'
-  | 'database'
-  | 'migrations'
-  | 'lease'
-  | 'stored-token'
-  | 'token-endpoint'
-  | 'clock';
+/** Every check, in the order doctor makes them, and its title. */
+const TITLES = {
+  config: '設定',
+  credentials: 'クライアント情報',
+  'encryption-keys': '暗号化キー',
+  database: 'データベース接続',
+  migrations: 'マイグレーション',
+  lease: 'トークン更新のロック',
+  'stored-token': '保存済みトークン',
+  'token-endpoint': 'トークンエンドポイント',
+  clock: '時刻のずれ',
+} as const;
+
+export type CheckId = keyof typeof TITLES;
 
 export interface DoctorCheck {
   readonly id: CheckId;
@@ -66,19 +71,9 @@ export interface DoctorOptions {
   readonly clockToleranceMs?: number;
 }
 
-const TITLES: Record<CheckId, string> = {
-  config: '設定',
-  credentials: 'クライアント情報',
-  'encryption-keys': '暗号化キー',
-  database: 'データベース接続',
-  migrations: 'マイグレーション',
-  lease: 'トークン更新のロック',
-  'stored-token': '保存済みトークン',
-  'token-endpoint': 'トークンエンドポイント',
-  clock: '時刻のずれ',
-};
-
 const REAUTHORIZE_FIX = `${REAUTHORIZE_STEPS}。`;
+/** A query that failed after the connection and the tables were there. */
+const RERUN_FIX = 'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。';
 const PROBE_CODE = 'alarmbox-doctor-probe';
 const DEFAULT_CLOCK_TOLERANCE_MS = 60_000;
 
@@ -87,17 +82,8 @@ export async function runDoctor(doctorOptions: DoctorOptions = {}): Promise<Doct
   const r = recorders(checks);
   const loaded = checkConfig(doctorOptions.options, r);
   if (loaded === undefined) {
-    for (const id of [
-      'credentials',
-      'encryption-keys',
-      'database',
-      'migrations',
-      'lease',
-      'stored-token',
-      'token-endpoint',
-      'clock',
-    ] as const)
-      r.skip(id, '設定に誤りがあるため確認していません');
+    for (const id of Object.keys(TITLES) as CheckId[])
+      if (id !== 'config') r.skip(id, '設定に誤りがあるため確認していません');
     return finish(checks);
   }
   const { config, outgoing } = loaded;
@@ -141,7 +127,7 @@ function recorders(checks: DoctorCheck[]): Recorders {
         id,
         title: TITLES[id],
         status: 'fail',
-        detail: detailOf(error),
+        detail: typeof error === 'string' ? error : messageOf(error),
         fix,
         reason: reason ?? reasonOf(error),
       }),
@@ -170,10 +156,7 @@ function checkConfig(
 }
 
 /** The client credentials (not a secret: the id is shown masked, the secret never). */
-function checkCredentials(
-  config: AlarmboxConfig,
-  r: Recorders,
-): { clientId: string; clientSecret: string } | undefined {
+function checkCredentials(config: AlarmboxConfig, r: Recorders): ClientCredentials | undefined {
   try {
     const credentials = config.credentials();
     r.ok('credentials', `client_id ${maskToken(credentials.clientId)}、client_secret 設定済み`);
@@ -327,11 +310,7 @@ async function checkStoredToken(database: DatabaseHandle, ring: KeyRing, r: Reco
       notes,
     );
   } catch (error) {
-    r.fail(
-      'stored-token',
-      error,
-      'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。',
-    );
+    r.fail('stored-token', error, RERUN_FIX);
   }
 }
 
@@ -346,7 +325,7 @@ async function checkLeases(database: DatabaseHandle, r: Recorders): Promise<void
   try {
     inspected = await inspectLeases(database);
   } catch (error) {
-    r.fail('lease', error, 'データベースの状態を確認し、もう一度 alarmbox doctor を実行してください。');
+    r.fail('lease', error, RERUN_FIX);
     return;
   }
   const { nowMs, leases } = inspected;
@@ -381,7 +360,7 @@ async function checkLeases(database: DatabaseHandle, r: Recorders): Promise<void
 async function checkTokenEndpoint(
   config: AlarmboxConfig,
   send: FetchLike,
-  credentials: { clientId: string; clientSecret: string },
+  credentials: ClientCredentials,
   toleranceMs: number,
   r: Recorders,
 ): Promise<void> {
@@ -410,7 +389,7 @@ async function sendProbe(
   url: string,
   config: AlarmboxConfig,
   send: FetchLike,
-  credentials: { clientId: string; clientSecret: string },
+  credentials: ClientCredentials,
 ): Promise<Probe> {
   const body = new URLSearchParams({
     grant_type: 'authorization_code',
@@ -532,10 +511,6 @@ function finish(checks: readonly DoctorCheck[]): DoctorReport {
     exitCode: firstFailure === undefined ? 0 : exitCodeFor(firstFailure.reason ?? 'unexpected'),
     checks,
   };
-}
-
-function detailOf(error: unknown): string {
-  return typeof error === 'string' ? error : messageOf(error);
 }
 
 function causeMessage(error: unknown): string | undefined {
