@@ -64,7 +64,6 @@ export function createConsoleKit(deps: ConsoleDeps): ConsoleKit {
         expiredAt: t.expiredAt,
         scope: t.scope,
         version: t.version,
-        updatedAt: t.updatedAt,
         lastRefreshAt: t.lastRefreshAt,
         lastRefreshOutcome: t.lastRefreshOutcome,
         lastError: t.lastError,

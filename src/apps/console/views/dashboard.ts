@@ -14,7 +14,6 @@ export interface TokenSummary {
   readonly expiredAt: Date | null;
   readonly scope: string | null;
   readonly version: number;
-  readonly updatedAt: Date | null;
   readonly lastRefreshAt: Date | null;
   readonly lastRefreshOutcome: string | null;
   readonly lastError: string | null;
