@@ -22,6 +22,8 @@ export interface ConsoleKit {
   refuse(c: Context<ConsoleEnv>, status: RefusalStatus, title: string, message: string): Response;
   /** Post/redirect/get: the notice is shown once by the page at `path`. */
   redirectWith(c: Context<ConsoleEnv>, path: string, notice: Notice): Response;
+  /** One terminal line for what a button did: `<action>: 成功` or `<action>: 失敗 (<reason>)`. */
+  logOutcome(action: string, notice: Notice): void;
   /** How this console connects (paste a code, or a loopback redirect), or why it cannot. */
   plan(): { plan: ConnectPlan | undefined; problem: string | undefined };
   /** Row 1 as the pages show it (no token); checks the migrations once. */
@@ -46,6 +48,8 @@ export function createConsoleKit(deps: ConsoleDeps): ConsoleKit {
     render,
     refuse: (c, status, title, message) => render(c, messagePage(nonceOf(c), title, message), status),
     redirectWith: (c, path, notice) => c.redirect(`${path}?notice=${notices.post(notice)}`, 303),
+    logOutcome: (action, notice) =>
+      deps.log(`${action}: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`),
     plan() {
       try {
         return { plan: connectPlan(config, deps.port(), deps.sandbox !== undefined), problem: undefined };

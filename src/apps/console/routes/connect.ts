@@ -58,7 +58,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       });
     }
     const notice = await connectWithCode(alarmbox, typeof code === 'string' ? code : '', paste.redirectUri);
-    deps.log(`認可コードで連携: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('認可コードで連携', notice);
     return redirectWith(c, notice.kind === 'success' ? '/' : '/connect', notice);
   });
 
@@ -79,7 +79,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       error !== null
         ? refusedNotice(error)
         : await connectWithCode(alarmbox, query.get('code') ?? '', started.redirectUri);
-    deps.log(`ループバックで連携: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('ループバックで連携', notice);
     const target = `${notice.kind === 'success' ? '/' : '/connect'}?notice=${notices.post(notice)}`;
     // The address bar still shows ?code=…: keep it out of the Referer of the next request.
     c.header('Referrer-Policy', 'no-referrer');

@@ -20,7 +20,7 @@ export function dashboardRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
 
   routes.post('/refresh', async (c) => {
     const notice = await refreshNow(alarmbox);
-    deps.log(`今すぐ更新: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('今すぐ更新', notice);
     return redirectWith(c, '/', notice);
   });
 
@@ -29,7 +29,7 @@ export function dashboardRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       kit.apiTarget() === 'emulator'
         ? await tryCreditCheck(alarmbox, (await c.req.parseBody()).corporation_number)
         : await tryTokenInfo(alarmbox);
-    deps.log(`API を試す: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('API を試す', notice);
     return redirectWith(c, '/', notice);
   });
 

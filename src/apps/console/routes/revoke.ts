@@ -45,9 +45,7 @@ export function revokeRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     }
     const localOnly = body[REVOKE_FIELDS.localOnly] === 'yes';
     const notice = await revokeNow(alarmbox, localOnly);
-    deps.log(
-      `連携を解除${localOnly ? ' (ローカルのみ)' : ''}: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`,
-    );
+    kit.logOutcome(`連携を解除${localOnly ? ' (ローカルのみ)' : ''}`, notice);
     // A failure stays on the confirmation page, where the local-only choice is.
     return redirectWith(c, notice.kind === 'success' ? '/' : '/revoke', notice);
   });
