@@ -8,6 +8,7 @@ import { errorText, type Notice, NoticeBoard } from './notices.ts';
 import { PendingAuthorizations } from './pending-authorizations.ts';
 import type { TokenSummary } from './views/dashboard.ts';
 import type { Html } from './views/html.ts';
+import type { PageBase } from './views/layout.ts';
 import { messagePage } from './views/message.ts';
 
 export type PageStatus = 200 | 400 | 403 | 404 | 411 | 413 | 500;
@@ -18,6 +19,8 @@ export interface ConsoleKit {
   readonly notices: NoticeBoard;
   readonly pending: PendingAuthorizations;
   nonceOf(c: Context<ConsoleEnv>): string;
+  /** The fields every page model starts with; takes the notice named by `?notice=`. */
+  pageBase(c: Context<ConsoleEnv>): PageBase;
   render(c: Context<ConsoleEnv>, body: Html, status?: PageStatus): Response;
   refuse(c: Context<ConsoleEnv>, status: RefusalStatus, title: string, message: string): Response;
   /** Post/redirect/get: the notice is shown once by the page at `path`. */
@@ -45,6 +48,13 @@ export function createConsoleKit(deps: ConsoleDeps): ConsoleKit {
     notices,
     pending: new PendingAuthorizations(),
     nonceOf,
+    pageBase: (c) => ({
+      nonce: nonceOf(c),
+      csrfToken: c.get('csrfToken'),
+      notice: notices.take(c.req.query('notice')),
+      env: config.env,
+      sandbox: deps.sandbox !== undefined,
+    }),
     render,
     refuse: (c, status, title, message) => render(c, messagePage(nonceOf(c), title, message), status),
     redirectWith: (c, path, notice) => c.redirect(`${path}?notice=${notices.post(notice)}`, 303),

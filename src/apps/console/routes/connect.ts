@@ -20,11 +20,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     return render(
       c,
       connectPage({
-        nonce: kit.nonceOf(c),
-        csrfToken: c.get('csrfToken'),
-        notice: notices.take(c.req.query('notice')),
-        env: alarmbox.config.env,
-        sandbox: deps.sandbox !== undefined,
+        ...kit.pageBase(c),
         ...kit.plan(),
         registered: token?.registered === true,
       }),

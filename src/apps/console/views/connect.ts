@@ -2,16 +2,10 @@
 // (the person copies the code AlarmBox shows). The authorize URL carries no secret; the code never comes back
 // into any page.
 import type { ConnectPlan } from '../connect-plan.ts';
-import type { Notice } from '../notices.ts';
 import { type Html, html } from './html.ts';
-import { csrfField, page } from './layout.ts';
+import { csrfField, type PageBase, page } from './layout.ts';
 
-export interface ConnectModel {
-  readonly nonce: string;
-  readonly csrfToken: string;
-  readonly notice: Notice | undefined;
-  readonly env: string;
-  readonly sandbox: boolean;
+export interface ConnectModel extends PageBase {
   /** Undefined when the configuration does not allow connecting (see `problem`). */
   readonly plan: ConnectPlan | undefined;
   readonly problem: string | undefined;
@@ -28,7 +22,7 @@ export function connectPage(m: ConnectModel): Html {
 ${plan.paste !== undefined && pasteSection(m, plan.paste)}
 ${plan.notes.map((n) => html`<p class="muted">${n}</p>`)}`;
   return page(
-    { title: 'AlarmBox と連携', nonce: m.nonce, env: m.env, sandbox: m.sandbox, notice: m.notice },
+    { title: 'AlarmBox と連携', ...m },
     html`<p><a href="/">← 状態に戻る</a></p>
 ${
   m.registered &&

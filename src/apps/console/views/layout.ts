@@ -62,6 +62,15 @@ ol.steps { padding-left: 20px; }
 code { background: #eef2f7; padding: 1px 4px; border-radius: 4px; }
 `);
 
+/** What every page of a route shows around its body: the CSP nonce, the forms' token, a notice, the badges. */
+export interface PageBase {
+  readonly nonce: string;
+  readonly csrfToken: string;
+  readonly notice: Notice | undefined;
+  readonly env: string;
+  readonly sandbox: boolean;
+}
+
 export interface PageOptions {
   readonly title: string;
   readonly nonce: string;
