@@ -23,24 +23,17 @@ export function callbackUrl(port: number): string {
 
 /** @throws ConfigError when the client id is not configured (the authorize URL needs it). */
 export function connectPlan(config: AlarmboxConfig, port: number, sandbox: boolean): ConnectPlan {
-  const authorizeUrl = (redirectUri: string) =>
-    buildAuthorizeUrl({
-      baseUrl: config.baseUrl,
-      clientId: config.clientId(),
-      redirectUri,
-      scope: config.scope,
-    });
   if (sandbox) {
     return {
       loopbackRedirectUri: callbackUrl(port),
-      paste: { authorizeUrl: authorizeUrl(OOB_REDIRECT_URI), redirectUri: OOB_REDIRECT_URI },
+      paste: { authorizeUrl: connectAuthorizeUrl(config, OOB_REDIRECT_URI), redirectUri: OOB_REDIRECT_URI },
       notes: [],
     };
   }
   const configured = config.redirectUri;
   if (isConsoleCallback(configured, port)) {
     // Fails early with the configuration error, as the other branches do.
-    authorizeUrl(configured);
+    connectAuthorizeUrl(config, configured);
     return { loopbackRedirectUri: configured, paste: undefined, notes: [] };
   }
   const notes =
@@ -53,13 +46,13 @@ export function connectPlan(config: AlarmboxConfig, port: number, sandbox: boole
         ];
   return {
     loopbackRedirectUri: undefined,
-    paste: { authorizeUrl: authorizeUrl(configured), redirectUri: configured },
+    paste: { authorizeUrl: connectAuthorizeUrl(config, configured), redirectUri: configured },
     notes,
   };
 }
 
-/** Builds the loopback authorize URL for one authorization. */
-export function loopbackAuthorizeUrl(config: AlarmboxConfig, redirectUri: string, state: string): string {
+/** The authorize URL for `redirectUri`; a loopback authorization adds its `state`. */
+export function connectAuthorizeUrl(config: AlarmboxConfig, redirectUri: string, state?: string): string {
   return buildAuthorizeUrl({
     baseUrl: config.baseUrl,
     clientId: config.clientId(),

@@ -2,7 +2,7 @@
 // AlarmBox redirects to `/callback`) and the pasted code (`POST /connect/code`).
 import { Hono } from 'hono';
 import { connectWithCode } from '../actions.ts';
-import { loopbackAuthorizeUrl } from '../connect-plan.ts';
+import { connectAuthorizeUrl } from '../connect-plan.ts';
 import type { ConsoleEnv } from '../context.ts';
 import type { ConsoleKit } from '../kit.ts';
 import type { Notice } from '../notices.ts';
@@ -39,7 +39,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     }
     const state = pending.begin(redirectUri);
     deps.log('連携を開始しました (ループバック)');
-    return c.redirect(loopbackAuthorizeUrl(alarmbox.config, redirectUri, state), 303);
+    return c.redirect(connectAuthorizeUrl(alarmbox.config, redirectUri, state), 303);
   });
 
   routes.post('/connect/code', async (c) => {
