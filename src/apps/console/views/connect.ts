@@ -1,6 +1,7 @@
 // "AlarmBox と連携": the loopback flow (AlarmBox sends the browser back to /callback) and the paste flow
 // (the person copies the code AlarmBox shows). The authorize URL carries no secret; the code never comes back
 // into any page.
+import { OOB_REDIRECT_URI } from '../../../config/index.ts';
 import type { ConnectPlan } from '../connect-plan.ts';
 import { type Html, html } from './html.ts';
 import { csrfField, type PageBase, page } from './layout.ts';
@@ -42,11 +43,8 @@ function loopbackSection(m: ConnectModel, redirectUri: string): Html {
 </section>`;
 }
 
-function pasteSection(
-  m: ConnectModel,
-  paste: { readonly authorizeUrl: string; readonly redirectUri: string },
-): Html {
-  const oob = paste.redirectUri === 'urn:ietf:wg:oauth:2.0:oob';
+function pasteSection(m: ConnectModel, paste: NonNullable<ConnectPlan['paste']>): Html {
+  const oob = paste.redirectUri === OOB_REDIRECT_URI;
   return html`<section class="card" id="connect-paste">
 <h2>認可コードを貼り付ける連携</h2>
 <ol class="steps">

@@ -2,6 +2,7 @@
 import { isRevocationOutcome, type RefreshHistoryEntry } from '../../../alarmbox/refresh-history.ts';
 import { formatTime } from '../../format-time.ts';
 import { TEST_CORPORATION_NUMBERS } from '../api-trial.ts';
+import type { ConsoleDeps } from '../context.ts';
 import { outcomeLabel } from '../reasons.ts';
 import { COUNTDOWN_ID, COUNTDOWN_SCRIPT, formatCountdown } from './countdown.ts';
 import { type Html, html } from './html.ts';
@@ -29,7 +30,7 @@ export interface DashboardModel extends PageBase {
   readonly database: string;
   readonly redirectUri: string;
   readonly scope: string;
-  readonly sandboxInfo: { readonly emulatorUrl: string; readonly dir: string } | undefined;
+  readonly sandboxInfo: ConsoleDeps['sandbox'];
   /** `emulator`: a credit check with a test number; `alarmbox`: a read-only call. */
   readonly apiTarget: 'emulator' | 'alarmbox';
 }
