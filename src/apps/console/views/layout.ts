@@ -1,9 +1,10 @@
 // The page shell: one inline stylesheet and, when a page needs it, one inline script, both allowed by the
 // per-response CSP nonce (no 'unsafe-inline'). No external resources: the console works offline.
 
+import { FAILURE_REASONS } from '../../../failure-reason.ts';
 import { CSRF_FIELD } from '../csrf.ts';
 import type { Notice } from '../notices.ts';
-import { describeReason, reasonAdvice } from '../reasons.ts';
+import { describeReason } from '../reasons.ts';
 import { type Html, html, type Part, trusted } from './html.ts';
 
 const STYLE = trusted(`
@@ -112,7 +113,7 @@ function noticeBox(notice: Notice): Html {
 ${notice.lines.map((line) => html`<p>${line}</p>`)}
 ${
   notice.reason !== undefined &&
-  html`<p>理由: ${describeReason(notice.reason)}</p><p class="muted">${reasonAdvice(notice.reason)}</p>`
+  html`<p>理由: ${describeReason(notice.reason)}</p><p class="muted">${FAILURE_REASONS[notice.reason].advice}</p>`
 }
 </section>`;
 }
