@@ -12,17 +12,16 @@ import type { PageBase } from './views/layout.ts';
 import { messagePage } from './views/message.ts';
 
 export type PageStatus = 200 | 400 | 403 | 404 | 411 | 413 | 500;
-export type RefusalStatus = 400 | 403 | 404 | 411 | 413;
 
 export interface ConsoleKit {
   readonly deps: ConsoleDeps;
   readonly notices: NoticeBoard;
   readonly pending: PendingAuthorizations;
-  nonceOf(c: Context<ConsoleEnv>): string;
   /** The fields every page model starts with; takes the notice named by `?notice=`. */
   pageBase(c: Context<ConsoleEnv>): PageBase;
   render(c: Context<ConsoleEnv>, body: Html, status?: PageStatus): Response;
-  refuse(c: Context<ConsoleEnv>, status: RefusalStatus, title: string, message: string): Response;
+  /** A message page: a refusal, or the unexpected error (500). */
+  refuse(c: Context<ConsoleEnv>, status: Exclude<PageStatus, 200>, title: string, message: string): Response;
   /** Post/redirect/get: the notice is shown once by the page at `path`. */
   redirectWith(c: Context<ConsoleEnv>, path: string, notice: Notice): Response;
   /** One terminal line for what a button did: `<action>: 成功` or `<action>: 失敗 (<reason>)`. */
@@ -47,7 +46,6 @@ export function createConsoleKit(deps: ConsoleDeps): ConsoleKit {
     deps,
     notices,
     pending: new PendingAuthorizations(),
-    nonceOf,
     pageBase: (c) => ({
       nonce: nonceOf(c),
       csrfToken: c.get('csrfToken'),
