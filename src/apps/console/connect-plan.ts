@@ -36,18 +36,14 @@ export function connectPlan(config: AlarmboxConfig, port: number, sandbox: boole
     connectAuthorizeUrl(config, configured);
     return { loopbackRedirectUri: configured, paste: undefined, notes: [] };
   }
-  const notes =
-    configured === OOB_REDIRECT_URI
-      ? [
-          `自動で戻る連携を使うには、AlarmBox のアプリ設定にリダイレクト URI ${callbackUrl(port)} を登録し、ALARMBOX_REDIRECT_URI=${callbackUrl(port)} を設定してください。`,
-        ]
-      : [
-          `ALARMBOX_REDIRECT_URI (${configured}) はこのコンソールの ${callbackUrl(port)} ではないため、承認後に移動した先の URL にある code= の値を貼り付けてください。`,
-        ];
   return {
     loopbackRedirectUri: undefined,
     paste: { authorizeUrl: connectAuthorizeUrl(config, configured), redirectUri: configured },
-    notes,
+    notes: [
+      configured === OOB_REDIRECT_URI
+        ? `自動で戻る連携を使うには、AlarmBox のアプリ設定にリダイレクト URI ${callbackUrl(port)} を登録し、ALARMBOX_REDIRECT_URI=${callbackUrl(port)} を設定してください。`
+        : `ALARMBOX_REDIRECT_URI (${configured}) はこのコンソールの ${callbackUrl(port)} ではないため、承認後に移動した先の URL にある code= の値を貼り付けてください。`,
+    ],
   };
 }
 
