@@ -36,12 +36,7 @@ export async function tryCreditCheck(alarmbox: Toolkit, corporationNumber: unkno
 }
 
 /** `GET /oauth/token/info` (Doorkeeper's TokenInfoController): what the token may do, for how long. */
-interface TokenInfo {
-  readonly scope: string;
-  readonly expiresIn: number | null;
-}
-
-function parseTokenInfo(body: unknown): TokenInfo {
+function parseTokenInfo(body: unknown): { scope: string; expiresIn: number | null } {
   const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const scope = Array.isArray(record.scope) ? record.scope.map(String).join(' ') : '(不明)';
   return { scope, expiresIn: typeof record.expires_in === 'number' ? record.expires_in : null };

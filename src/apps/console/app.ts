@@ -7,7 +7,6 @@ import { createConsoleKit } from './kit.ts';
 import { connectRoutes } from './routes/connect.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { revokeRoutes } from './routes/revoke.ts';
-import { messagePage } from './views/message.ts';
 
 export function createConsoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const kit = createConsoleKit(deps);
@@ -20,14 +19,11 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.onError((error, c) => {
     // Like the CLI for unknown errors: the class only (a driver may echo a connection string).
     deps.log(`予期しないエラー (${error.name})`);
-    return kit.render(
+    return kit.refuse(
       c,
-      messagePage(
-        kit.nonceOf(c),
-        '予期しないエラーが発生しました',
-        `${error.name}。コンソールを起動したターミナルの出力を確認してください。`,
-      ),
       500,
+      '予期しないエラーが発生しました',
+      `${error.name}。コンソールを起動したターミナルの出力を確認してください。`,
     );
   });
   return app;

@@ -23,43 +23,32 @@ export function callbackUrl(port: number): string {
 
 /** @throws ConfigError when the client id is not configured (the authorize URL needs it). */
 export function connectPlan(config: AlarmboxConfig, port: number, sandbox: boolean): ConnectPlan {
-  const authorizeUrl = (redirectUri: string) =>
-    buildAuthorizeUrl({
-      baseUrl: config.baseUrl,
-      clientId: config.clientId(),
-      redirectUri,
-      scope: config.scope,
-    });
   if (sandbox) {
     return {
       loopbackRedirectUri: callbackUrl(port),
-      paste: { authorizeUrl: authorizeUrl(OOB_REDIRECT_URI), redirectUri: OOB_REDIRECT_URI },
+      paste: { authorizeUrl: connectAuthorizeUrl(config, OOB_REDIRECT_URI), redirectUri: OOB_REDIRECT_URI },
       notes: [],
     };
   }
   const configured = config.redirectUri;
   if (isConsoleCallback(configured, port)) {
     // Fails early with the configuration error, as the other branches do.
-    authorizeUrl(configured);
+    connectAuthorizeUrl(config, configured);
     return { loopbackRedirectUri: configured, paste: undefined, notes: [] };
   }
-  const notes =
-    configured === OOB_REDIRECT_URI
-      ? [
-          `自動で戻る連携を使うには、AlarmBox のアプリ設定にリダイレクト URI ${callbackUrl(port)} を登録し、ALARMBOX_REDIRECT_URI=${callbackUrl(port)} を設定してください。`,
-        ]
-      : [
-          `ALARMBOX_REDIRECT_URI (${configured}) はこのコンソールの ${callbackUrl(port)} ではないため、承認後に移動した先の URL にある code= の値を貼り付けてください。`,
-        ];
   return {
     loopbackRedirectUri: undefined,
-    paste: { authorizeUrl: authorizeUrl(configured), redirectUri: configured },
-    notes,
+    paste: { authorizeUrl: connectAuthorizeUrl(config, configured), redirectUri: configured },
+    notes: [
+      configured === OOB_REDIRECT_URI
+        ? `自動で戻る連携を使うには、AlarmBox のアプリ設定にリダイレクト URI ${callbackUrl(port)} を登録し、ALARMBOX_REDIRECT_URI=${callbackUrl(port)} を設定してください。`
+        : `ALARMBOX_REDIRECT_URI (${configured}) はこのコンソールの ${callbackUrl(port)} ではないため、承認後に移動した先の URL にある code= の値を貼り付けてください。`,
+    ],
   };
 }
 
-/** Builds the loopback authorize URL for one authorization. */
-export function loopbackAuthorizeUrl(config: AlarmboxConfig, redirectUri: string, state: string): string {
+/** The authorize URL for `redirectUri`; a loopback authorization adds its `state`. */
+export function connectAuthorizeUrl(config: AlarmboxConfig, redirectUri: string, state?: string): string {
   return buildAuthorizeUrl({
     baseUrl: config.baseUrl,
     clientId: config.clientId(),

@@ -20,41 +20,35 @@ export const CSRF_ORIGIN_MESSAGE =
 const SAFE_METHODS = /^(?:GET|HEAD|OPTIONS)$/;
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export type CsrfRejection = (c: Context<ConsoleEnv>, message: string) => Response | Promise<Response>;
-
-export class CsrfGuard {
-  readonly #secret = randomBytes(32);
-
-  tokenFor(session: string): string {
-    return createHmac('sha256', this.#secret).update(session).digest('base64url');
-  }
-
-  verify(session: string, token: string): boolean {
-    const expected = Buffer.from(this.tokenFor(session));
+/** The middleware; `reject` answers a refused POST with the message. One secret per call (per console). */
+export function csrfProtection(
+  reject: (c: Context<ConsoleEnv>, message: string) => Response | Promise<Response>,
+): MiddlewareHandler<ConsoleEnv> {
+  const secret = randomBytes(32);
+  const tokenFor = (session: string) => createHmac('sha256', secret).update(session).digest('base64url');
+  const verify = (session: string, token: string) => {
+    const expected = Buffer.from(tokenFor(session));
     const given = Buffer.from(token);
     return given.length === expected.length && timingSafeEqual(given, expected);
-  }
+  };
+  return async (c, next) => {
+    // One cookie per console port: two consoles on one machine must not overwrite each other's session.
+    const name = `alarmbox_console_csrf_${new URL(c.req.url).port}`;
+    const cookie = getCookie(c, name);
+    const known = cookie !== undefined && SESSION_PATTERN.test(cookie);
+    const session = known ? cookie : randomBytes(32).toString('base64url');
+    if (!known) setCookie(c, name, session, { path: '/', httpOnly: true, sameSite: 'Strict' });
+    c.set('csrfToken', tokenFor(session));
+    if (SAFE_METHODS.test(c.req.method)) return next();
 
-  middleware(reject: CsrfRejection): MiddlewareHandler<ConsoleEnv> {
-    return async (c, next) => {
-      // One cookie per console port: two consoles on one machine must not overwrite each other's session.
-      const name = `alarmbox_console_csrf_${new URL(c.req.url).port}`;
-      const cookie = getCookie(c, name);
-      const known = cookie !== undefined && SESSION_PATTERN.test(cookie);
-      const session = known ? cookie : randomBytes(32).toString('base64url');
-      if (!known) setCookie(c, name, session, { path: '/', httpOnly: true, sameSite: 'Strict' });
-      c.set('csrfToken', this.tokenFor(session));
-      if (SAFE_METHODS.test(c.req.method)) return next();
-
-      if (!fromOwnOrigin(c)) return reject(c, CSRF_ORIGIN_MESSAGE);
-      if (!known) return reject(c, CSRF_TOKEN_MESSAGE);
-      const contentType = c.req.header('content-type') ?? '';
-      if (!/^application\/x-www-form-urlencoded\b/i.test(contentType)) return reject(c, CSRF_TOKEN_MESSAGE);
-      const token = (await c.req.parseBody())[CSRF_FIELD];
-      if (typeof token !== 'string' || !this.verify(session, token)) return reject(c, CSRF_TOKEN_MESSAGE);
-      return next();
-    };
-  }
+    if (!fromOwnOrigin(c)) return reject(c, CSRF_ORIGIN_MESSAGE);
+    if (!known) return reject(c, CSRF_TOKEN_MESSAGE);
+    const contentType = c.req.header('content-type') ?? '';
+    if (!/^application\/x-www-form-urlencoded\b/i.test(contentType)) return reject(c, CSRF_TOKEN_MESSAGE);
+    const token = (await c.req.parseBody())[CSRF_FIELD];
+    if (typeof token !== 'string' || !verify(session, token)) return reject(c, CSRF_TOKEN_MESSAGE);
+    return next();
+  };
 }
 
 /** The request's own origin (its Host was checked before) against Origin, or Referer when Origin is absent. */

@@ -10,17 +10,12 @@ export interface EmbeddedOptions {
    * (the consent page with 承認 / 否認).
    */
   readonly autoApprove?: boolean;
-  /** Access-token lifetime in seconds (default: the emulator's 86400, AlarmBox's documented example). */
-  readonly accessTtl?: number;
 }
 
 export async function openConsoleSandbox(options: EmbeddedOptions = {}): Promise<Sandbox> {
   const sandbox = await openSandbox({
     prefix: 'alarmbox-console-',
-    emulator: {
-      autoApprove: options.autoApprove ?? false,
-      ...(options.accessTtl === undefined ? {} : { accessTtl: options.accessTtl }),
-    },
+    emulator: { autoApprove: options.autoApprove ?? false },
   });
   try {
     await migrateToLatest(sandbox.alarmbox.database);

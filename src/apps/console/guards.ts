@@ -3,7 +3,7 @@
 import type { Hono } from 'hono';
 import { NONCE, secureHeaders } from 'hono/secure-headers';
 import { CONSOLE_HOSTS, type ConsoleEnv } from './context.ts';
-import { CsrfGuard } from './csrf.ts';
+import { csrfProtection } from './csrf.ts';
 import type { ConsoleKit } from './kit.ts';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -65,6 +65,5 @@ export function installGuards(app: Hono<ConsoleEnv>, kit: ConsoleKit): void {
     }
     return next();
   });
-  const csrf = new CsrfGuard();
-  app.use(csrf.middleware((c, message) => refuse(c, 403, '操作を受け付けませんでした', message)));
+  app.use(csrfProtection((c, message) => refuse(c, 403, '操作を受け付けませんでした', message)));
 }

@@ -5,7 +5,6 @@ import type { AlarmboxOptions } from '../../config/index.ts';
 import { createToolkit, type Toolkit } from '../../create.ts';
 import type { RunningEmulator } from '../../emulator/index.ts';
 import { listen } from '../../emulator/server.ts';
-import type { Sandbox } from '../sandbox/sandbox.ts';
 import { createConsoleApp } from './app.ts';
 import { type EmbeddedOptions, openConsoleSandbox } from './embedded.ts';
 
@@ -41,7 +40,7 @@ export interface RunningConsole {
 }
 
 export async function startConsole(options: ConsoleOptions = {}): Promise<RunningConsole> {
-  const sandbox: Sandbox | undefined =
+  const sandbox =
     options.emulator === undefined || options.emulator === false
       ? undefined
       : await openConsoleSandbox(options.emulator === true ? {} : options.emulator);

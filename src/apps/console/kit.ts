@@ -8,20 +8,24 @@ import { errorText, type Notice, NoticeBoard } from './notices.ts';
 import { PendingAuthorizations } from './pending-authorizations.ts';
 import type { TokenSummary } from './views/dashboard.ts';
 import type { Html } from './views/html.ts';
+import type { PageBase } from './views/layout.ts';
 import { messagePage } from './views/message.ts';
 
 export type PageStatus = 200 | 400 | 403 | 404 | 411 | 413 | 500;
-export type RefusalStatus = 400 | 403 | 404 | 411 | 413;
 
 export interface ConsoleKit {
   readonly deps: ConsoleDeps;
   readonly notices: NoticeBoard;
   readonly pending: PendingAuthorizations;
-  nonceOf(c: Context<ConsoleEnv>): string;
+  /** The fields every page model starts with; takes the notice named by `?notice=`. */
+  pageBase(c: Context<ConsoleEnv>): PageBase;
   render(c: Context<ConsoleEnv>, body: Html, status?: PageStatus): Response;
-  refuse(c: Context<ConsoleEnv>, status: RefusalStatus, title: string, message: string): Response;
+  /** A message page: a refusal, or the unexpected error (500). */
+  refuse(c: Context<ConsoleEnv>, status: Exclude<PageStatus, 200>, title: string, message: string): Response;
   /** Post/redirect/get: the notice is shown once by the page at `path`. */
   redirectWith(c: Context<ConsoleEnv>, path: string, notice: Notice): Response;
+  /** One terminal line for what a button did: `<action>: 成功` or `<action>: 失敗 (<reason>)`. */
+  logOutcome(action: string, notice: Notice): void;
   /** How this console connects (paste a code, or a loopback redirect), or why it cannot. */
   plan(): { plan: ConnectPlan | undefined; problem: string | undefined };
   /** Row 1 as the pages show it (no token); checks the migrations once. */
@@ -42,10 +46,18 @@ export function createConsoleKit(deps: ConsoleDeps): ConsoleKit {
     deps,
     notices,
     pending: new PendingAuthorizations(),
-    nonceOf,
+    pageBase: (c) => ({
+      nonce: nonceOf(c),
+      csrfToken: c.get('csrfToken'),
+      notice: notices.take(c.req.query('notice')),
+      env: config.env,
+      sandbox: deps.sandbox !== undefined,
+    }),
     render,
     refuse: (c, status, title, message) => render(c, messagePage(nonceOf(c), title, message), status),
     redirectWith: (c, path, notice) => c.redirect(`${path}?notice=${notices.post(notice)}`, 303),
+    logOutcome: (action, notice) =>
+      deps.log(`${action}: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`),
     plan() {
       try {
         return { plan: connectPlan(config, deps.port(), deps.sandbox !== undefined), problem: undefined };
@@ -64,7 +76,6 @@ export function createConsoleKit(deps: ConsoleDeps): ConsoleKit {
         expiredAt: t.expiredAt,
         scope: t.scope,
         version: t.version,
-        updatedAt: t.updatedAt,
         lastRefreshAt: t.lastRefreshAt,
         lastRefreshOutcome: t.lastRefreshOutcome,
         lastError: t.lastError,

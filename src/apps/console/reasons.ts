@@ -1,10 +1,6 @@
-// How the console names a FailureReason and what a person should do about it: the words of FAILURE_REASONS, the
+// How the console names a FailureReason and a refresh outcome: the words of FAILURE_REASONS, the
 // same table the CLI's exit codes come from.
 import { FAILURE_REASONS, type FailureReason, isFailureReason } from '../../failure-reason.ts';
-
-export function reasonAdvice(reason: FailureReason): string {
-  return FAILURE_REASONS[reason].advice;
-}
 
 /** `再認可が必要 (reauthorization_required、CLI の終了コード 4)` */
 export function describeReason(reason: FailureReason): string {

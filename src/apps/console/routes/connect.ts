@@ -2,7 +2,7 @@
 // AlarmBox redirects to `/callback`) and the pasted code (`POST /connect/code`).
 import { Hono } from 'hono';
 import { connectWithCode } from '../actions.ts';
-import { loopbackAuthorizeUrl } from '../connect-plan.ts';
+import { connectAuthorizeUrl } from '../connect-plan.ts';
 import type { ConsoleEnv } from '../context.ts';
 import type { ConsoleKit } from '../kit.ts';
 import type { Notice } from '../notices.ts';
@@ -20,11 +20,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     return render(
       c,
       connectPage({
-        nonce: kit.nonceOf(c),
-        csrfToken: c.get('csrfToken'),
-        notice: notices.take(c.req.query('notice')),
-        env: alarmbox.config.env,
-        sandbox: deps.sandbox !== undefined,
+        ...kit.pageBase(c),
         ...kit.plan(),
         registered: token?.registered === true,
       }),
@@ -43,7 +39,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     }
     const state = pending.begin(redirectUri);
     deps.log('連携を開始しました (ループバック)');
-    return c.redirect(loopbackAuthorizeUrl(alarmbox.config, redirectUri, state), 303);
+    return c.redirect(connectAuthorizeUrl(alarmbox.config, redirectUri, state), 303);
   });
 
   routes.post('/connect/code', async (c) => {
@@ -58,7 +54,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       });
     }
     const notice = await connectWithCode(alarmbox, typeof code === 'string' ? code : '', paste.redirectUri);
-    deps.log(`認可コードで連携: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('認可コードで連携', notice);
     return redirectWith(c, notice.kind === 'success' ? '/' : '/connect', notice);
   });
 
@@ -79,7 +75,7 @@ export function connectRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       error !== null
         ? refusedNotice(error)
         : await connectWithCode(alarmbox, query.get('code') ?? '', started.redirectUri);
-    deps.log(`ループバックで連携: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('ループバックで連携', notice);
     const target = `${notice.kind === 'success' ? '/' : '/connect'}?notice=${notices.post(notice)}`;
     // The address bar still shows ?code=…: keep it out of the Referer of the next request.
     c.header('Referrer-Policy', 'no-referrer');

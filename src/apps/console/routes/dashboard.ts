@@ -20,7 +20,7 @@ export function dashboardRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
 
   routes.post('/refresh', async (c) => {
     const notice = await refreshNow(alarmbox);
-    deps.log(`今すぐ更新: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('今すぐ更新', notice);
     return redirectWith(c, '/', notice);
   });
 
@@ -29,7 +29,7 @@ export function dashboardRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
       kit.apiTarget() === 'emulator'
         ? await tryCreditCheck(alarmbox, (await c.req.parseBody()).corporation_number)
         : await tryTokenInfo(alarmbox);
-    deps.log(`API を試す: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`);
+    kit.logOutcome('API を試す', notice);
     return redirectWith(c, '/', notice);
   });
 
@@ -38,7 +38,7 @@ export function dashboardRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
 
 /** Everything the dashboard shows; a part that cannot be read becomes a problem line, not an error page. */
 async function dashboard(kit: ConsoleKit, c: Context<ConsoleEnv>): Promise<DashboardModel> {
-  const { deps, notices } = kit;
+  const { deps } = kit;
   const { alarmbox } = deps;
   const { config } = alarmbox;
   const problems: string[] = [];
@@ -49,21 +49,18 @@ async function dashboard(kit: ConsoleKit, c: Context<ConsoleEnv>): Promise<Dashb
   const token = await kit.readToken().catch(problem);
   const summary = token === undefined ? undefined : await alarmbox.history.summary(10).catch(problem);
   return {
-    nonce: kit.nonceOf(c),
-    csrfToken: c.get('csrfToken'),
-    notice: notices.take(c.req.query('notice')),
+    ...kit.pageBase(c),
     token,
     history: summary?.recent,
     consecutiveFailures: summary?.consecutiveFailures ?? 0,
     problems,
-    env: config.env,
     baseUrl: config.baseUrl,
     database: describeTarget(alarmbox.database.target),
     // The sandbox's emulator has both registered; elsewhere only the configured one is used.
     redirectUri:
       deps.sandbox === undefined ? config.redirectUri : `${config.redirectUri} / ${callbackUrl(deps.port())}`,
     scope: config.scope,
-    sandbox: deps.sandbox,
+    sandboxInfo: deps.sandbox,
     apiTarget: kit.apiTarget(),
   };
 }

@@ -8,7 +8,7 @@ import type { ConsoleKit } from '../kit.ts';
 import { REVOKE_FIELDS, revokePage } from '../views/revoke.ts';
 
 export function revokeRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
-  const { deps, notices, render, redirectWith } = kit;
+  const { deps, render, redirectWith } = kit;
   const { alarmbox } = deps;
   const routes = new Hono<ConsoleEnv>();
 
@@ -17,11 +17,7 @@ export function revokeRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     return render(
       c,
       revokePage({
-        nonce: kit.nonceOf(c),
-        csrfToken: c.get('csrfToken'),
-        notice: notices.take(c.req.query('notice')),
-        env: alarmbox.config.env,
-        sandbox: deps.sandbox !== undefined,
+        ...kit.pageBase(c),
         baseUrl: alarmbox.config.baseUrl,
         database: describeTarget(alarmbox.database.target),
         registered: token?.registered,
@@ -45,9 +41,7 @@ export function revokeRoutes(kit: ConsoleKit): Hono<ConsoleEnv> {
     }
     const localOnly = body[REVOKE_FIELDS.localOnly] === 'yes';
     const notice = await revokeNow(alarmbox, localOnly);
-    deps.log(
-      `連携を解除${localOnly ? ' (ローカルのみ)' : ''}: ${notice.kind === 'success' ? '成功' : `失敗 (${notice.reason})`}`,
-    );
+    kit.logOutcome(`連携を解除${localOnly ? ' (ローカルのみ)' : ''}`, notice);
     // A failure stays on the confirmation page, where the local-only choice is.
     return redirectWith(c, notice.kind === 'success' ? '/' : '/revoke', notice);
   });

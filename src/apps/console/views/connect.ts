@@ -1,17 +1,12 @@
 // "AlarmBox と連携": the loopback flow (AlarmBox sends the browser back to /callback) and the paste flow
 // (the person copies the code AlarmBox shows). The authorize URL carries no secret; the code never comes back
 // into any page.
+import { OOB_REDIRECT_URI } from '../../../config/index.ts';
 import type { ConnectPlan } from '../connect-plan.ts';
-import type { Notice } from '../notices.ts';
 import { type Html, html } from './html.ts';
-import { csrfField, page } from './layout.ts';
+import { csrfField, type PageBase, page } from './layout.ts';
 
-export interface ConnectModel {
-  readonly nonce: string;
-  readonly csrfToken: string;
-  readonly notice: Notice | undefined;
-  readonly env: string;
-  readonly sandbox: boolean;
+export interface ConnectModel extends PageBase {
   /** Undefined when the configuration does not allow connecting (see `problem`). */
   readonly plan: ConnectPlan | undefined;
   readonly problem: string | undefined;
@@ -28,7 +23,7 @@ export function connectPage(m: ConnectModel): Html {
 ${plan.paste !== undefined && pasteSection(m, plan.paste)}
 ${plan.notes.map((n) => html`<p class="muted">${n}</p>`)}`;
   return page(
-    { title: 'AlarmBox と連携', nonce: m.nonce, env: m.env, sandbox: m.sandbox, notice: m.notice },
+    { title: 'AlarmBox と連携', ...m },
     html`<p><a href="/">← 状態に戻る</a></p>
 ${
   m.registered &&
@@ -48,11 +43,8 @@ function loopbackSection(m: ConnectModel, redirectUri: string): Html {
 </section>`;
 }
 
-function pasteSection(
-  m: ConnectModel,
-  paste: { readonly authorizeUrl: string; readonly redirectUri: string },
-): Html {
-  const oob = paste.redirectUri === 'urn:ietf:wg:oauth:2.0:oob';
+function pasteSection(m: ConnectModel, paste: NonNullable<ConnectPlan['paste']>): Html {
+  const oob = paste.redirectUri === OOB_REDIRECT_URI;
   return html`<section class="card" id="connect-paste">
 <h2>認可コードを貼り付ける連携</h2>
 <ol class="steps">

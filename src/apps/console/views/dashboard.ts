@@ -2,11 +2,11 @@
 import { isRevocationOutcome, type RefreshHistoryEntry } from '../../../alarmbox/refresh-history.ts';
 import { formatTime } from '../../format-time.ts';
 import { TEST_CORPORATION_NUMBERS } from '../api-trial.ts';
-import type { Notice } from '../notices.ts';
+import type { ConsoleDeps } from '../context.ts';
 import { outcomeLabel } from '../reasons.ts';
 import { COUNTDOWN_ID, COUNTDOWN_SCRIPT, formatCountdown } from './countdown.ts';
 import { type Html, html } from './html.ts';
-import { csrfField, page } from './layout.ts';
+import { csrfField, type PageBase, page } from './layout.ts';
 
 /** Row 1 as the page shows it: no token value, not even masked. */
 export interface TokenSummary {
@@ -14,28 +14,23 @@ export interface TokenSummary {
   readonly expiredAt: Date | null;
   readonly scope: string | null;
   readonly version: number;
-  readonly updatedAt: Date | null;
   readonly lastRefreshAt: Date | null;
   readonly lastRefreshOutcome: string | null;
   readonly lastError: string | null;
 }
 
-export interface DashboardModel {
-  readonly nonce: string;
-  readonly csrfToken: string;
-  readonly notice: Notice | undefined;
+export interface DashboardModel extends PageBase {
   /** Undefined when row 1 could not be read (see `problems`). */
   readonly token: TokenSummary | undefined;
   readonly history: readonly RefreshHistoryEntry[] | undefined;
   readonly consecutiveFailures: number;
   /** Messages of what could not be read (database, migrations), as the CLI would print them. */
   readonly problems: readonly string[];
-  readonly env: string;
   readonly baseUrl: string;
   readonly database: string;
   readonly redirectUri: string;
   readonly scope: string;
-  readonly sandbox: { readonly emulatorUrl: string; readonly dir: string } | undefined;
+  readonly sandboxInfo: ConsoleDeps['sandbox'];
   /** `emulator`: a credit check with a test number; `alarmbox`: a read-only call. */
   readonly apiTarget: 'emulator' | 'alarmbox';
 }
@@ -46,10 +41,7 @@ export function dashboardPage(m: DashboardModel): Html {
   return page(
     {
       title: '状態',
-      nonce: m.nonce,
-      env: m.env,
-      sandbox: m.sandbox !== undefined,
-      notice: m.notice,
+      ...m,
       script: m.token?.registered === true && m.token.expiredAt !== null ? COUNTDOWN_SCRIPT : undefined,
     },
     html`${m.problems.length > 0 && problemsBox(m.problems)}
@@ -149,8 +141,8 @@ function settingsCard(m: DashboardModel): Html {
 <dt>リダイレクト URI</dt><dd>${m.redirectUri}</dd>
 <dt>スコープ (ALARMBOX_SCOPE)</dt><dd>${m.scope}</dd>
 ${
-  m.sandbox !== undefined &&
-  html`<dt>内蔵エミュレータ</dt><dd>${m.sandbox.emulatorUrl} <span class="muted">(一時データベースと一時キーを ${m.sandbox.dir} に置いています。コンソールを止めると消えます)</span></dd>`
+  m.sandboxInfo !== undefined &&
+  html`<dt>内蔵エミュレータ</dt><dd>${m.sandboxInfo.emulatorUrl} <span class="muted">(一時データベースと一時キーを ${m.sandboxInfo.dir} に置いています。コンソールを止めると消えます)</span></dd>`
 }
 </dl>
 </section>`;

@@ -1,9 +1,10 @@
 // The page shell: one inline stylesheet and, when a page needs it, one inline script, both allowed by the
 // per-response CSP nonce (no 'unsafe-inline'). No external resources: the console works offline.
 
+import { FAILURE_REASONS } from '../../../failure-reason.ts';
 import { CSRF_FIELD } from '../csrf.ts';
 import type { Notice } from '../notices.ts';
-import { describeReason, reasonAdvice } from '../reasons.ts';
+import { describeReason } from '../reasons.ts';
 import { type Html, html, type Part, trusted } from './html.ts';
 
 const STYLE = trusted(`
@@ -62,6 +63,15 @@ ol.steps { padding-left: 20px; }
 code { background: #eef2f7; padding: 1px 4px; border-radius: 4px; }
 `);
 
+/** What every page of a route shows around its body: the CSP nonce, the forms' token, a notice, the badges. */
+export interface PageBase {
+  readonly nonce: string;
+  readonly csrfToken: string;
+  readonly notice: Notice | undefined;
+  readonly env: string;
+  readonly sandbox: boolean;
+}
+
 export interface PageOptions {
   readonly title: string;
   readonly nonce: string;
@@ -103,7 +113,7 @@ function noticeBox(notice: Notice): Html {
 ${notice.lines.map((line) => html`<p>${line}</p>`)}
 ${
   notice.reason !== undefined &&
-  html`<p>理由: ${describeReason(notice.reason)}</p><p class="muted">${reasonAdvice(notice.reason)}</p>`
+  html`<p>理由: ${describeReason(notice.reason)}</p><p class="muted">${FAILURE_REASONS[notice.reason].advice}</p>`
 }
 </section>`;
 }

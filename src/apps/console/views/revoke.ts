@@ -1,18 +1,12 @@
 // "連携を解除": the confirmation step before the revocation (a required checkbox, not a script's confirm()),
 // with the choice of deleting the stored pair only when AlarmBox cannot be reached.
-import type { Notice } from '../notices.ts';
 import { type Html, html } from './html.ts';
-import { csrfField, page } from './layout.ts';
+import { csrfField, type PageBase, page } from './layout.ts';
 
 /** The form's field names, read by routes/revoke.ts. */
 export const REVOKE_FIELDS = { confirm: 'confirm', localOnly: 'local_only' } as const;
 
-export interface RevokeModel {
-  readonly nonce: string;
-  readonly csrfToken: string;
-  readonly notice: Notice | undefined;
-  readonly env: string;
-  readonly sandbox: boolean;
+export interface RevokeModel extends PageBase {
   readonly baseUrl: string;
   readonly database: string;
   /** Undefined when row 1 could not be read (the dashboard shows why). */
@@ -21,7 +15,7 @@ export interface RevokeModel {
 
 export function revokePage(m: RevokeModel): Html {
   return page(
-    { title: '連携を解除', nonce: m.nonce, env: m.env, sandbox: m.sandbox, notice: m.notice },
+    { title: '連携を解除', ...m },
     html`<p><a href="/">← 状態に戻る</a></p>
 <section class="card" id="revoke">
 <h2>連携を解除</h2>
