@@ -7,6 +7,7 @@ import { assertDatabaseExists } from '../db/dialects/index.ts';
 import { assertMigrated } from '../db/migrate.ts';
 import { AlarmboxError } from '../errors.ts';
 import { FAILURE_REASONS, type FailureReason, isFailureReason } from '../failure-reason.ts';
+import { waitAtMost } from '../wait-at-most.ts';
 import { isExpiring } from './expiry.ts';
 import type { RefreshHistory, RefreshHistorySummary } from './refresh-history.ts';
 import type { AlarmboxToken, AlarmboxTokenStore } from './token-store.ts';
@@ -146,8 +147,14 @@ export async function inspectHealth(
     const message = 'close() の後です (終了処理中)。新しい要求は別のインスタンスに送ってください。';
     return { health: finish(unreadable('closed', 'temporary', message)) };
   }
-  const read = await withinMs(snapshotOf(sources), timeoutMs);
-  if (read === 'timeout') {
+  const read = await waitAtMost(
+    snapshotOf(sources).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    timeoutMs,
+  );
+  if (read === undefined) {
     const message =
       `データベースが時間内に応答しませんでした (${timeoutMs} ms 以内に行 1 を読めませんでした)。` +
       'データベースが動いているか、DATABASE_URL の接続先とネットワークを確認してください。';
@@ -156,8 +163,8 @@ export async function inspectHealth(
       error: new AlarmboxError(message, { reason: 'temporary' }),
     };
   }
-  if ('error' in read) {
-    const { error } = read;
+  if ('error' in read.value) {
+    const { error } = read.value;
     if (error instanceof AlarmboxError) {
       return { health: finish(unreadable('failed', error.reason, error.message)), error };
     }
@@ -165,7 +172,7 @@ export async function inspectHealth(
     const message = `データベースを読めませんでした (${name})。alarmbox doctor で接続を確認してください。`;
     return { health: finish(unreadable('failed', 'unexpected', message)), error };
   }
-  return { health: finish(judge(read.value, checkedAt)) };
+  return { health: finish(judge(read.value.value, checkedAt)) };
 }
 
 /** A health answer before anything could be read (`alarmbox status --json` with a configuration error). */
@@ -206,27 +213,6 @@ function snapshotOf(sources: HealthSources): Promise<Snapshot> {
     () => pending.delete(sources.store),
   );
   return read;
-}
-
-async function withinMs<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<{ readonly value: T } | { readonly error: unknown } | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const UNKNOWN = { status: 'fail', reason: null, message: null } as const;

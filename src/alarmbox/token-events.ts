@@ -5,6 +5,7 @@
 import { FAILURE_REASONS, type FailureReason, isFailureReason } from '../failure-reason.ts';
 import { reportSecondaryFailure } from '../secondary-failure.ts';
 import { redact } from '../text/redact.ts';
+import { waitAtMost } from '../wait-at-most.ts';
 import { REAUTHORIZE_STEPS } from './errors.ts';
 import type { RefreshAttempt, RefreshTrigger, StoredPairTimes } from './token-service.ts';
 
@@ -158,19 +159,10 @@ export class TokenEvents {
 
   /** Waits, at most `boundMs`, for the deliveries under way; false when some were still running. */
   async idle(boundMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), boundMs);
-    });
     const drained = (async () => {
       while (this.#pending.size > 0) await Promise.all([...this.#pending]);
-      return true;
     })();
-    try {
-      return await Promise.race([drained, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return (await waitAtMost(drained, boundMs)) !== undefined;
   }
 
   #failed(attempt: RefreshAttempt, reason: FailureReason, at: Date): void {

@@ -3,6 +3,7 @@
 // token revoked, the new one never stored). Shutdown code (the CLI's signal handling, `Alarmbox.close()`)
 // closes the gate so that no new request starts, and waits for the open ones.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { waitAtMost } from '../wait-at-most.ts';
 
 /** The exchange whose steps run now: its own saves go on after `close()` (they are what close waits for). */
 const within = new AsyncLocalStorage<TokenExchanges>();
@@ -71,15 +72,7 @@ export class TokenExchanges {
   /** {@link idle}, or after `boundMs` whichever comes first; true when idle. */
   async idleWithin(boundMs: number): Promise<boolean> {
     if (this.#active === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), boundMs);
-    });
-    try {
-      return await Promise.race([this.idle().then(() => true), gaveUp]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return (await waitAtMost(this.idle(), boundMs)) !== undefined;
   }
 }
 

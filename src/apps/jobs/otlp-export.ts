@@ -4,6 +4,7 @@
 // packages are not dependencies of the package (an app has its own SDK, of its own versions): the image installs
 // them (scripts/image-manifest.js), elsewhere the job refuses, naming them, rather than drop the setting.
 import { ConfigError } from '../../config/errors.ts';
+import { waitAtMost } from '../../wait-at-most.ts';
 
 type Api = typeof import('@opentelemetry/api');
 type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
@@ -254,10 +255,6 @@ export async function startOtlpExport(env: NodeJS.ProcessEnv = process.env): Pro
 
 /** Shuts the providers down (each flushes first), at most {@link FLUSH_BOUND_MS}. */
 async function flush(stops: readonly (() => Promise<void>)[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), FLUSH_BOUND_MS);
-  });
   const done = Promise.allSettled(stops.map((stop) => stop())).then((settled) => {
     for (const result of settled) {
       if (result.status === 'rejected') {
@@ -267,11 +264,8 @@ async function flush(stops: readonly (() => Promise<void>)[]): Promise<void> {
         );
       }
     }
-    return 'done' as const;
   });
-  const ended = await Promise.race([done, bound]);
-  clearTimeout(timer);
-  if (ended === 'late') {
+  if ((await waitAtMost(done, FLUSH_BOUND_MS)) === undefined) {
     process.stderr.write(
       `警告: OpenTelemetry の送信が ${FLUSH_BOUND_MS / 1000} 秒で終わらなかったため、残りを送らずに終了します (ジョブの結果には影響しません)。\n`,
     );

@@ -3,6 +3,7 @@
 // nothing more and lets the current run finish within a grace period.
 import { Cron } from 'croner';
 import type { Toolkit } from '../../create.ts';
+import { waitAtMost } from '../../wait-at-most.ts';
 import { formatDuration } from './duration.ts';
 import type { Job } from './job.ts';
 import type { JobLogger } from './logger.ts';
@@ -110,13 +111,8 @@ export function startWorker(options: WorkerOptions): Worker {
 /** Waits for the runs under way, up to the grace period; past it they are abandoned (and that is logged). */
 async function awaitRuns(current: Promise<JobRunReport>[], options: WorkerOptions): Promise<StopResult> {
   if (current.length === 0) return 'idle';
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<'abandoned'>((resolve) => {
-    timer = setTimeout(() => resolve('abandoned'), options.shutdownGraceMs);
-  });
-  const finished = Promise.allSettled(current).then(() => 'finished' as const);
-  const result = await Promise.race([finished, grace]);
-  clearTimeout(timer);
+  const finished = await waitAtMost(Promise.allSettled(current), options.shutdownGraceMs);
+  const result = finished === undefined ? 'abandoned' : 'finished';
   if (result === 'abandoned') {
     options.logger.log(
       'WARNING',

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { waitAtMost } from '../../wait-at-most.ts';
 
 /** The code of the error a query gets when the database did not answer within the query timeout. */
 export const QUERY_TIMEOUT_CODE = 'QUERY_TIMEOUT';
@@ -28,15 +29,10 @@ export class OpenSockets {
 
   /** Ends the pool politely for at most `graceMs`; sockets still open `graceMs` later are destroyed. */
   async endWithin(end: () => Promise<void>, graceMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    try {
-      await Promise.race([end().catch(() => {}), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await waitAtMost(
+      end().catch(() => {}),
+      graceMs,
+    );
     if (this.#sockets.size === 0) return;
     const sweep = setTimeout(() => {
       for (const socket of this.#sockets) socket.destroy();
