@@ -8,6 +8,7 @@ import { assertMigrated } from '../db/migrate.ts';
 import { AlarmboxError } from '../errors.ts';
 import { FAILURE_REASONS, type FailureReason, isFailureReason } from '../failure-reason.ts';
 import { waitAtMost } from '../wait-at-most.ts';
+import { REAUTHORIZE_STEPS, tokenNotFoundMessage } from './errors.ts';
 import { isExpiring } from './expiry.ts';
 import type { RefreshHistory, RefreshHistorySummary } from './refresh-history.ts';
 import type { AlarmboxToken, AlarmboxTokenStore } from './token-store.ts';
@@ -111,8 +112,7 @@ interface Snapshot {
 /** One read at a time per instance: probes that come faster than a hung database answers share it. */
 const pending = new WeakMap<HealthSources['store'], Promise<Snapshot>>();
 
-const REAUTHORIZE =
-  'alarmbox authorize-url → ブラウザで承認 → alarmbox save-token --code … で再認可してください (docs/operations.md「再認可の手順」)。';
+const REAUTHORIZE = `${REAUTHORIZE_STEPS} (docs/operations.md「再認可の手順」)。`;
 
 /** Checks the stored token within `timeoutMs`; resolves, never rejects, for any state of the database. */
 export async function checkHealth(
@@ -172,7 +172,7 @@ export async function inspectHealth(
     const message = `データベースを読めませんでした (${name})。alarmbox doctor で接続を確認してください。`;
     return { health: finish(unreadable('failed', 'unexpected', message)), error };
   }
-  return { health: finish(judge(read.value.value, checkedAt)) };
+  return { health: finish(judge(read.value.value, checkedAt, sources.store.describeDatabase())) };
 }
 
 /** A health answer before anything could be read (`alarmbox status --json` with a configuration error). */
@@ -242,7 +242,7 @@ function unreadable(
 const PASS = { status: 'pass', reason: null, message: null } as const;
 
 /** The verdict on a readable row 1 (docs/design.md「ヘルスチェックの ready」). */
-function judge({ token, history }: Snapshot, now: Date): HealthParts {
+function judge({ token, history }: Snapshot, now: Date, database: string): HealthParts {
   const iso = (d: Date | null) => (d === null ? null : d.toISOString());
   const common = {
     expiredAt: iso(token.expiredAt),
@@ -252,17 +252,16 @@ function judge({ token, history }: Snapshot, now: Date): HealthParts {
     lastRefreshOutcome: token.lastRefreshOutcome,
     consecutiveFailures: history.consecutiveFailures,
   };
-  const database = { ...PASS, state: 'reachable' } as const;
+  const reachable = { ...PASS, state: 'reachable' } as const;
   if (!token.isRegistered) {
-    const message =
-      'トークンが未登録です。alarmbox authorize-url → ブラウザで承認 → alarmbox save-token --code … で初回の連携を行ってください' +
-      ' (別のデータベースを見ていないかは alarmbox status の「データベース」で確認できます)。';
+    // The same words as AlarmboxTokenNotFoundError: the database looked in and where its setting came from.
+    const message = tokenNotFoundMessage(database);
     return {
       ...common,
       status: 'down',
       reason: 'not_registered',
       checks: {
-        database,
+        database: reachable,
         registration: { status: 'fail', state: 'not_registered', reason: 'not_registered', message },
         accessToken: { ...UNKNOWN, state: 'unknown' },
         lastRefresh: lastRefreshCheck(token),
@@ -282,7 +281,7 @@ function judge({ token, history }: Snapshot, now: Date): HealthParts {
     status,
     reason,
     checks: {
-      database,
+      database: reachable,
       registration: { ...PASS, state: 'registered' },
       accessToken: accessTokenCheck(token, now, expired),
       lastRefresh,
@@ -318,7 +317,7 @@ function lastRefreshCheck(token: AlarmboxToken): HealthChecks['lastRefresh'] {
   const reason: FailureReason = isFailureReason(outcome) ? outcome : 'unexpected';
   const info = FAILURE_REASONS[reason];
   const fix = info.reauthorizationRequired
-    ? `リフレッシュトークンが失効しています。アクセストークンの期限が切れる前に${REAUTHORIZE}`
+    ? `リフレッシュトークンが失効しています。アクセストークンの期限が切れる前に再認可してください。${REAUTHORIZE}`
     : info.temporary
       ? '次の更新で回復することが多いですが、続くなら alarmbox doctor で原因を確認してください。'
       : `人が直すまで更新は成功しません。対処は docs/operations.md「失敗の理由と対処」を参照してください。`;

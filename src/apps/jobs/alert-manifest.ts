@@ -4,6 +4,7 @@
 // really writes (runner.ts `logEnd`: `job`, `event: "end"`, `exitCode`, `reason`); tests/jobs/alert-manifest.test.ts
 // matches them against a real run's lines.
 import { stringify } from 'yaml';
+import { REAUTHORIZE_STEPS } from '../../alarmbox/errors.ts';
 import { EXPIRY_MARGIN_MS } from '../../alarmbox/expiry.ts';
 import { ExitCode } from '../../exit-codes.ts';
 import { REFRESH_TOKEN_JOB_NAME } from './refresh-token-job.ts';
@@ -55,7 +56,7 @@ function reauthorizationPolicy(o: AlertManifestOptions): object {
       mimeType: 'text/markdown',
       content:
         'AlarmBox のリフレッシュトークンが失効しました (`reason: reauthorization_required`)。アクセストークンの期限が切れると API を呼べなくなります。' +
-        `すぐに ${RUNBOOK} のとおり再認可してください (alarmbox authorize-url → 承認 → alarmbox save-token --code …)。`,
+        `すぐに、${REAUTHORIZE_STEPS} (${RUNBOOK})。`,
     },
     combiner: 'OR',
     conditions: [
